@@ -1,0 +1,72 @@
+/**
+ * Every error autoglm throws or returns. `code` is stable across versions and is what callers branch on;
+ * `details` carries the structured facts (file, step, field, ...) that the message names. Messages say what was
+ * wrong, where, and what to do.
+ */
+
+export interface AutoglmErrorOptions {
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export class AutoglmError extends Error {
+  /** The stable code of this class; each subclass overrides it. */
+  static readonly code: string = 'AUTOGLM';
+
+  readonly code: string;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(message: string, options: AutoglmErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = (new.target as typeof AutoglmError).code;
+    this.details = Object.freeze({ ...(options.details ?? {}) });
+  }
+
+  /** True for any AutoglmError, also across duplicated copies of the package (checks the shape, not the prototype). */
+  static isInstance(value: unknown): value is AutoglmError {
+    return (
+      value instanceof AutoglmError ||
+      (value instanceof Error && typeof (value as { code?: unknown }).code === 'string' && 'details' in value)
+    );
+  }
+
+  toJSON(): { name: string; code: string; message: string; details: Record<string, unknown> } {
+    return { name: this.name, code: this.code, message: this.message, details: { ...this.details } };
+  }
+}
+
+/** A model directory, file or execution provider that could not be loaded (missing file, unavailable provider). */
+export class ModelLoadError extends AutoglmError { static override readonly code = 'MODEL_LOAD'; }
+/** A model file whose content is wrong: corrupt ONNX bytes, an invalid config.json, a graph lacking expected inputs. */
+export class ModelFormatError extends AutoglmError { static override readonly code = 'MODEL_FORMAT'; }
+/** A tokenizer or chat template that is missing or cannot be used. */
+export class TokenizerError extends AutoglmError { static override readonly code = 'TOKENIZER'; }
+/** Generation asked for something impossible: bad options, a disposed model, a prompt longer than the context. */
+export class GenerationError extends AutoglmError { static override readonly code = 'GENERATION'; }
+/** A tool name that is not registered. */
+export class ToolNotFoundError extends AutoglmError { static override readonly code = 'TOOL_NOT_FOUND'; }
+/** Tool arguments (or a tool's output) that do not match the tool's schema. */
+export class ToolInputError extends AutoglmError { static override readonly code = 'TOOL_INPUT'; }
+/** A tool that did not finish within its timeout (its signal was aborted). */
+export class ToolTimeoutError extends AutoglmError { static override readonly code = 'TOOL_TIMEOUT'; }
+/** A tool that threw while executing. */
+export class ToolExecutionError extends AutoglmError { static override readonly code = 'TOOL_EXECUTION'; }
+/** Misuse of a ToolRegistry, such as registering a duplicate name. */
+export class ToolRegistryError extends AutoglmError { static override readonly code = 'TOOL_REGISTRY'; }
+/** A plugin that could not be imported or does not have the plugin shape. */
+export class PluginLoadError extends AutoglmError { static override readonly code = 'PLUGIN_LOAD'; }
+/** A document that cannot be read: not a PDF, truncated, encrypted, empty, or over the configured limits. */
+export class DocumentError extends AutoglmError { static override readonly code = 'DOCUMENT'; }
+/** A file path that resolves outside the configured roots. */
+export class PathOutsideSandboxError extends AutoglmError { static override readonly code = 'PATH_OUTSIDE_SANDBOX'; }
+/** An invalid workflow spec: unknown step or tool, cycle, bad reference, bad type. Names the step and field. */
+export class WorkflowSpecError extends AutoglmError { static override readonly code = 'WORKFLOW_SPEC'; }
+/** A workflow step that failed after its retries. */
+export class StepFailedError extends AutoglmError { static override readonly code = 'STEP_FAILED'; }
+/** A checkpoint journal that cannot be used (missing run, other spec version, unwritable directory). */
+export class CheckpointError extends AutoglmError { static override readonly code = 'CHECKPOINT'; }
+/** Misuse of an AutoAgent (bad options, unknown task preset). */
+export class AgentError extends AutoglmError { static override readonly code = 'AGENT'; }
+/** Work cancelled through an AbortSignal. */
+export class AbortError extends AutoglmError { static override readonly code = 'ABORT'; }

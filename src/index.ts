@@ -1,0 +1,5 @@
+// The public API of autoglm. Each layer adds its exports here.
+export * from './errors';
+export type * from './models/language-model';
+export type * from './tools/tool';
+export { createLogger, type Logger } from './observability/logger';

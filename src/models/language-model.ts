@@ -1,0 +1,123 @@
+/**
+ * The one interface through which tools/, agent/ and workflows/ see a model. GlmModel implements it over ONNX
+ * Runtime; tests of the upper layers may implement it with a scripted model.
+ */
+import type { z } from 'zod';
+
+export type ChatRole = 'system' | 'user' | 'assistant' | 'observation';
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+  /**
+   * GLM message metadata: for an assistant message that recorded a tool call, the tool name (its `content` is then
+   * the arguments JSON). Rendered by the chat template as `<|assistant|>{metadata}\n{content}`.
+   */
+  metadata?: string;
+}
+
+/** A JSON Schema object (draft 2020-12 as produced by `z.toJSONSchema`). */
+export type JsonSchema = Record<string, unknown>;
+
+/** A tool as the model sees it: rendered into the prompt by the chat template, and a branch of the tool-call grammar. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the tool's input object. */
+  parameters: JsonSchema;
+}
+
+/** A prompt: plain text, chat messages (rendered with the model's chat template), or token ids. */
+export type ModelInput = string | ChatMessage[] | number[];
+
+export interface GenerateOptions {
+  /** Maximum number of tokens to generate. Defaults to 256. */
+  maxNewTokens?: number;
+  /** 0 means greedy. Defaults to the model's generation_config, else 0. */
+  temperature?: number;
+  /** Keep only the k most likely tokens before sampling; 0 disables. Defaults to 0. */
+  topK?: number;
+  /** Nucleus sampling threshold in (0, 1]; 1 disables. Defaults to 1. */
+  topP?: number;
+  /** Penalty > 1 lowers the score of tokens already in the sequence. Defaults to 1 (off). */
+  repetitionPenalty?: number;
+  /** Seed of the sampling RNG, for reproducible sampled runs. Defaults to a random seed. */
+  seed?: number;
+  /** Strings that end generation; detected across token boundaries and not included in the text. */
+  stop?: string[];
+  /** Aborting ends generation with finishReason 'abort'. */
+  signal?: AbortSignal;
+  /** Constrain the output to JSON valid for this schema (zod or JSON Schema). */
+  schema?: z.ZodType | JsonSchema;
+  /**
+   * Tools for GLM native tool calling: rendered into the chat prompt (ChatMessage[] input), and, unless
+   * `constrained` is false, the output is constrained to either one call (`name\n{json args}`) or an answer
+   * (`\n` then free text, or JSON valid for `schema` when given).
+   */
+  tools?: ToolSpec[];
+  /** Grammar-constrain `schema` / `tools` output. Defaults to true. */
+  constrained?: boolean;
+  /** Reuse the KV cache of the previous sequence's shared prefix. Defaults to true. */
+  prefixCache?: boolean;
+}
+
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+export interface GenerationUsage {
+  /** Tokens in the prompt. */
+  promptTokens: number;
+  /** Tokens generated. */
+  completionTokens: number;
+  /** Prompt tokens actually run through the model (the rest came from the prefix cache). */
+  prefillTokens: number;
+  /** Prompt tokens whose KV was reused from the prefix cache. */
+  cachedTokens: number;
+}
+
+export interface GenerationTimings {
+  /** Wall time of the prefill forward pass(es). */
+  prefillMs: number;
+  /** From the call to the first generated token. */
+  timeToFirstTokenMs: number;
+  /** Wall time of the decode steps after the first token. */
+  decodeMs: number;
+  /** Generated tokens after the first, per second of decode time. */
+  decodeTokensPerSecond: number;
+  totalMs: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  /** The generated token ids only (not the prompt). */
+  tokenIds: number[];
+  finishReason: FinishReason;
+  usage: GenerationUsage;
+  timings: GenerationTimings;
+}
+
+export type GenerationEvent =
+  | { type: 'token'; id: number; text: string }
+  | ({ type: 'end' } & GenerateResult);
+
+export interface ModelInfo {
+  family: 'glm' | 'glm4' | 'chatglm';
+  vocabSize: number;
+  contextLength: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  hiddenSize: number;
+  eosTokenIds: number[];
+}
+
+export interface LanguageModel {
+  readonly info: ModelInfo;
+  generate(input: ModelInput, options?: GenerateOptions): Promise<GenerateResult>;
+  stream(input: ModelInput, options?: GenerateOptions): AsyncGenerator<GenerationEvent, void, undefined>;
+  /** Token ids of plain text, without special tokens. */
+  tokenize(text: string): number[];
+  /** Tokens of a prompt as generate would see it (chat messages rendered with the template and tools). */
+  countTokens(input: ModelInput, options?: { tools?: ToolSpec[] }): number;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  // Native and WebAssembly dependencies are resolved at run time, never bundled.
+  external: ['onnxruntime-node', '@huggingface/transformers', '@mlc-ai/web-xgrammar', 'pdf-parse'],
+});
