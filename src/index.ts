@@ -3,3 +3,5 @@ export * from './errors';
 export type * from './models/language-model';
 export type * from './tools/tool';
 export { createLogger, type Logger } from './observability/logger';
+export type { TokenConstraint } from './models/generation/token-constraint';
+export { defineTool, type DefineToolOptions } from './tools/define-tool';

@@ -1,0 +1,16 @@
+/**
+ * A grammar that restricts which token may come next. The generation loop calls `maskLogits` before sampling and
+ * `acceptToken` after; implemented over XGrammar in models/constraints.
+ */
+export interface TokenConstraint {
+  /** Set, in place, the logits of every token the grammar does not allow now to -Infinity. */
+  maskLogits(logits: Float32Array): void;
+  /** Advance the grammar by the sampled token. Returns false if the grammar did not allow it. */
+  acceptToken(tokenId: number): boolean;
+  /** True once the grammar is complete and only a stop token may follow. */
+  isTerminated(): boolean;
+  /** Undo the last `count` accepted tokens. */
+  rollback(count: number): void;
+  /** Release the matcher's WebAssembly memory. */
+  dispose(): void;
+}

@@ -1,0 +1,23 @@
+import type { z } from 'zod';
+import type { Tool, ToolContext } from './tool';
+
+export interface DefineToolOptions<InputSchema extends z.ZodType, OutputSchema extends z.ZodType | undefined> {
+  /** A dotted identifier, e.g. `pdf.extract`. */
+  name: string;
+  description: string;
+  input: InputSchema;
+  output?: OutputSchema;
+  /** Per-call timeout in ms. Defaults to the registry's default. */
+  timeoutMs?: number;
+  execute(
+    args: z.output<InputSchema>,
+    ctx: ToolContext,
+  ): Promise<OutputSchema extends z.ZodType ? z.input<OutputSchema> : unknown> | (OutputSchema extends z.ZodType ? z.input<OutputSchema> : unknown);
+}
+
+/** Declare a tool; argument and result types are inferred from the zod schemas. */
+export function defineTool<InputSchema extends z.ZodType, OutputSchema extends z.ZodType | undefined = undefined>(
+  options: DefineToolOptions<InputSchema, OutputSchema>,
+): Tool<z.output<InputSchema>, OutputSchema extends z.ZodType ? z.output<OutputSchema> : unknown> {
+  return { ...options } as Tool<z.output<InputSchema>, OutputSchema extends z.ZodType ? z.output<OutputSchema> : unknown>;
+}
