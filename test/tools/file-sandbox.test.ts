@@ -122,7 +122,7 @@ describe('FileSandbox hostile corpus', () => {
   });
 
   it('names the path and the roots in the error', async () => {
-    const error = await sandbox.resolve(join(base, 'data2/secret.txt')).catch((caught: unknown) => caught as PathOutsideSandboxError);
+    const error = (await sandbox.resolve(join(base, 'data2/secret.txt')).catch((caught: unknown) => caught)) as PathOutsideSandboxError;
     expect(error).toBeInstanceOf(PathOutsideSandboxError);
     expect(error.message).toContain(join(base, 'data2/secret.txt'));
     expect(error.message).toContain(root);
