@@ -5,3 +5,12 @@ export type * from './tools/tool';
 export { createLogger, type Logger } from './observability/logger';
 export type { TokenConstraint } from './models/generation/token-constraint';
 export { defineTool, type DefineToolOptions } from './tools/define-tool';
+
+// tools: registry, plugins, file sandbox, file and document tools (issue 3)
+export { ToolRegistry, type ToolRegistryOptions } from './tools/tool-registry';
+export { definePlugin, loadPlugin, type Plugin, type PluginSetupContext } from './tools/plugin';
+export { FileSandbox, type FileSandboxOptions } from './tools/file-sandbox';
+export { fileTools } from './tools/file-tools';
+export { documentTools } from './tools/documents/document-tools';
+export { chunkDocument, type ChunkDocumentOptions, type DocumentChunk, type DocumentPage } from './tools/documents/chunk-document';
+export { summarizeDocument, type SummarizeDocumentOptions, type DocumentSummary } from './tools/documents/summarize-document';
