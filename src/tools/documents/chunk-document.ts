@@ -149,7 +149,15 @@ function* packPieces(
   overlapTokens: number,
   countTokens: (text: string) => number,
 ): Generator<Omit<DocumentChunk, 'index' | 'page'>> {
-  const gapTokens = (from: number, to: number) => (to > from ? countTokens(text.slice(from, to)) : 0);
+  // Gaps are whitespace runs, mostly the same few strings: count each once.
+  const gapCounts = new Map<string, number>();
+  const gapTokens = (from: number, to: number) => {
+    if (to <= from) return 0;
+    const gap = text.slice(from, to);
+    let tokens = gapCounts.get(gap);
+    if (tokens === undefined) gapCounts.set(gap, (tokens = countTokens(gap)));
+    return tokens;
+  };
   let overlap: Piece[] = [];
   let fresh: Piece[] = [];
   let estimate = 0;
