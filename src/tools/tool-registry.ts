@@ -279,7 +279,15 @@ function describePlugin(plugin: unknown): string {
 
 function inputJsonSchema(tool: Tool): JsonSchema {
   try {
-    const { $schema: _ignored, ...schema } = z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+    const { $schema: _ignored, ...schema } = z.toJSONSchema(tool.input, {
+      io: 'input',
+      unrepresentable: 'any',
+      // z.int() bounds itself to safe integers; saying so in every prompt only costs tokens.
+      override: ({ jsonSchema }) => {
+        if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+        if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+      },
+    }) as JsonSchema;
     return schema;
   } catch (cause) {
     throw new ToolRegistryError(`The input schema of tool "${tool.name}" cannot be expressed as JSON Schema: ${(cause as Error).message}.`, {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DocumentError, ToolRegistryError } from '../../src/errors';
 import { defineTool } from '../../src/tools/define-tool';
+import { documentTools } from '../../src/tools/documents/document-tools';
+import { fileTools } from '../../src/tools/file-tools';
 import { ToolRegistry } from '../../src/tools/tool-registry';
 import type { ToolContext } from '../../src/tools/tool';
 import { ScriptedModel } from '../support/scripted-model';
@@ -89,6 +91,22 @@ describe('ToolRegistry registration', () => {
     expect(items.type).toBe('array');
     expect(items.items.properties.id.type).toBe('integer');
     expect(items.items.properties.label).toEqual({ type: 'string', minLength: 1 });
+  });
+
+  it('gives compact object schemas for the built-in tools', () => {
+    const specs = new ToolRegistry([...fileTools, ...documentTools]).toolSpecs();
+    expect(specs.map((spec) => spec.name)).toEqual(['files.read', 'files.list', 'files.write', 'document.chunk', 'document.summarize']);
+    for (const spec of specs) {
+      expect(spec.parameters.type).toBe('object');
+      expect(JSON.stringify(spec.parameters)).not.toContain(String(Number.MAX_SAFE_INTEGER));
+      expect(spec.parameters.$schema).toBeUndefined();
+    }
+    expect((specs[3].parameters as any).properties.overlapTokens).toEqual({
+      default: 0,
+      description: 'Tokens of the previous chunk repeated at the start of the next',
+      type: 'integer',
+      minimum: 0,
+    });
   });
 
   it('marks defaulted fields as optional in the input schema', () => {
