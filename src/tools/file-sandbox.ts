@@ -97,6 +97,7 @@ export class FileSandbox implements FileAccess {
   }
 
   #roots(): Promise<string[]> {
+    // A failure is not cached: a root created later becomes usable.
     this.#realRoots ??= Promise.all(
       this.roots.map(async (root) => {
         try {
@@ -108,7 +109,10 @@ export class FileSandbox implements FileAccess {
           );
         }
       }),
-    );
+    ).catch((error: unknown) => {
+      this.#realRoots = undefined;
+      throw error;
+    });
     return this.#realRoots;
   }
 

@@ -172,9 +172,12 @@ describe('FileSandbox allowed paths', () => {
     expect(entries.find((entry) => entry.name === 'link-up')).toEqual({ name: 'link-up', type: 'symlink' });
   });
 
-  it('reports a missing root clearly', async () => {
+  it('reports a missing root clearly, and uses it once it exists', async () => {
     const missing = new FileSandbox({ roots: [join(base, 'nope')] });
     await expect(missing.readFile('x')).rejects.toThrow(/cannot be used/);
+    mkdirSync(join(base, 'nope'));
+    writeFileSync(join(base, 'nope/x'), 'late');
+    expect(decode(await missing.readFile('x'))).toBe('late');
   });
 });
 
