@@ -8,7 +8,7 @@ import {
 import { splitStatementRow, type StatementRow } from './split-statement-row';
 import { detectStatementHeading, detectUnit, type FigureUnit, type HeadingKind } from './statement-heading';
 
-export interface PageText {
+export interface FilingPage {
   /** 1-based page number. */
   number: number;
   text: string;
@@ -76,7 +76,7 @@ const selectedDataPage = /selected (?:consolidated )?financial data|financial hi
  * items, and the current period column is read from each row. Figures on the statement they belong to win over the
  * same line item in a summary table or another statement.
  */
-export function extractKeyFigures(pages: readonly PageText[], options: ExtractKeyFiguresOptions = {}): KeyFigures {
+export function extractKeyFigures(pages: readonly FilingPage[], options: ExtractKeyFiguresOptions = {}): KeyFigures {
   const synonyms = { ...defaultLineItemSynonyms, ...options.synonyms };
   const candidates: Candidate[] = [];
   for (const page of pages) candidates.push(...pageCandidates(page, synonyms));
@@ -152,7 +152,7 @@ function contextRank(kind: Section['kind'], statement: LineItemSynonyms['stateme
   return undefined;
 }
 
-function pageCandidates(page: PageText, synonyms: Record<KeyFigureName, LineItemSynonyms>): Candidate[] {
+function pageCandidates(page: FilingPage, synonyms: Record<KeyFigureName, LineItemSynonyms>): Candidate[] {
   const lines = readLines(page.text);
   const selectedData = selectedDataPage.test(page.text);
   const candidates: Candidate[] = [];
