@@ -56,6 +56,8 @@ describe('splitStatementRow', () => {
     });
     expect(splitStatementRow('Cost of sales(2) 3,237 8,648 (63)').label).toBe('Cost of sales');
     expect(splitStatementRow('Total net revenues (1)(2)(3) \t$ 2,510 \t$ 2,510').label).toBe('Total net revenues');
+    expect(splitStatementRow('Diluted Net Income Per Share1   $   1.79 $   2.07').label).toBe('Diluted Net Income Per Share');
+    expect(splitStatementRow('Level 2 securities   4,794').label).toBe('Level 2 securities');
   });
   it('marks percentage columns and keeps n/m columns in place', () => {
     const row = splitStatementRow('Revenues \t$ 5,897.8 \t$ 5,665.6 \t4 % \t8 %');
@@ -79,6 +81,9 @@ describe('statement headings and units', () => {
     expect(detectStatementHeading('CASH FLOWS STATEMENTS')).toBe('cashFlow');
     expect(detectStatementHeading('COMPREHENSIVE INCOME STATEMENTS')).toBe('comprehensiveIncome');
     expect(detectStatementHeading('CONSOLIDATED BALANCE SHEETS')).toBe('balanceSheet');
+    expect(detectStatementHeading('Condensed Consolidated Statements of Operations and Comprehensive Income (Loss)')).toBe('income');
+    expect(detectStatementHeading('CONSOLIDATED STATEMENTS OF CASH FLOWS (Continued)')).toBe('cashFlow');
+    expect(detectStatementHeading('Consolidated Statements of Comprehensive Income')).toBe('comprehensiveIncome');
   });
   it('does not take table-of-contents lines, notes or prose for headings', () => {
     expect(detectStatementHeading('Consolidated Statements of Operations \t40')).toBeUndefined();
@@ -194,6 +199,18 @@ describe('extractKeyFigures on small statements', () => {
       label: 'Net cash provided by operating activities',
       period: 'Second-Quarter 2023',
     });
+  });
+
+  it('does not read a share count under "Shares used in computing earnings per share" as EPS', () => {
+    const text = [
+      'CONSOLIDATED STATEMENTS OF OPERATIONS',
+      '(In millions, except per share amounts)',
+      'Shares used in computing earnings per share:',
+      'Diluted \t15,775 \t16,262',
+      'Earnings per share:',
+      'Diluted \t$ \t1.26 $ \t1.20',
+    ].join('\n');
+    expect(extractKeyFigures([{ number: 1, text }]).figures.dilutedEps).toMatchObject({ value: 1.26, label: 'Earnings per share: Diluted' });
   });
 
   it('accepts extra synonyms as data', () => {

@@ -208,11 +208,13 @@ function pageCandidates(page: FilingPage, synonyms: Record<KeyFigureName, LineIt
 /** Index of the first pattern the label matches (per-share patterns count after the plain ones), or undefined. */
 function matchFigure(entry: LineItemSynonyms, label: string, subheading: string): number | undefined {
   if (entry.exclude?.some((pattern) => pattern.test(label))) return undefined;
-  const underPerShare = /per (?:common )?share/.test(subheading);
+  // "Shares used in computing earnings per share:" heads share counts, not per-share amounts.
+  const underPerShare = /per (?:common )?share/.test(subheading) && !/shares used|weighted|average|number of shares|shares outstanding/.test(subheading);
   // Under a per-share heading, "Net income" is an amount per share, never the net income itself.
   if (underPerShare && !entry.perSharePatterns) return undefined;
   const direct = entry.patterns.findIndex((pattern) => pattern.test(label));
   if (direct >= 0) return direct;
+  if (!underPerShare) return undefined;
   const perShare = entry.perSharePatterns?.findIndex((rule) => rule.heading.test(subheading) && rule.label.test(label)) ?? -1;
   return perShare >= 0 ? entry.patterns.length + perShare : undefined;
 }

@@ -12,7 +12,9 @@ export interface StatementRow {
   currencySymbols: string[];
 }
 
-const footnoteMarker = /(?:\s*\((?:\d{1,2}|[a-z]|[ivx]{1,4})\)|\s*\*+|[¹²³⁴⁵⁶⁷⁸⁹⁰]+)+$/u;
+// "(3)", "(a)", "(iv)", "*", superscripts, and a digit glued to the last word ("Per Share1", as poppler prints a
+// superscript footnote).
+const footnoteMarker = /(?:\s*\((?:\d{1,2}|[a-z]|[ivx]{1,4})\)|\s*\*+|[¹²³⁴⁵⁶⁷⁸⁹⁰]+|(?<=[a-z]{3})\d{1,2})+$/iu;
 
 /** Strip what decorates a printed label but is not part of the line item's name. */
 export function cleanLabel(label: string): string {

@@ -6,9 +6,8 @@ export type HeadingKind = StatementKind | 'comprehensiveIncome' | 'balanceSheet'
 export type FigureUnit = 'units' | 'thousands' | 'millions' | 'billions';
 
 const subjects = [
-  String.raw`income(?: and other information)?`,
-  String.raw`operations(?: and comprehensive (?:income|loss))?`,
-  String.raw`earnings`,
+  String.raw`income(?: \(loss\))?(?: and other information)?`,
+  String.raw`(?:operations|earnings|income)(?: and comprehensive (?:income|loss|income \(loss\)))?`,
   String.raw`cash flows?`,
   String.raw`comprehensive (?:income|loss|income \(loss\))`,
   String.raw`financial (?:position|condition)`,
@@ -19,7 +18,7 @@ const subjects = [
 const headingPattern = new RegExp(
   String.raw`^(?:(?:unaudited|condensed|consolidated|combined|interim)\s+)*` +
     String.raw`(?:statements?\s+of\s+(?:consolidated\s+)?(${subjects})|(income|cash flows?|comprehensive income)\s+statements?|(balance sheets?))` +
-    String.raw`(?:\s*(?:\(\d\)|\(unaudited\)|-\s*\(unaudited\)|:|\(in [a-z ,]+\)))*$`,
+    String.raw`(?:\s*(?:\(\d\)|\((?:unaudited|continued|cont'd)\)|[-–—]\s*\(?(?:unaudited|continued)\)?|:|\(in [a-z ,]+\)))*$`,
   'i',
 );
 
@@ -34,8 +33,10 @@ export function detectStatementHeading(line: string): HeadingKind | undefined {
   const match = headingPattern.exec(text);
   if (!match) return undefined;
   const subject = (match[1] ?? match[2] ?? match[3] ?? '').toLowerCase();
-  if (/comprehensive/.test(subject)) return 'comprehensiveIncome';
   if (/cash flow/.test(subject)) return 'cashFlow';
+  // "Statements of operations and comprehensive income" are income statements that go on to comprehensive income.
+  if (/^(?:income|operations|earnings)/.test(subject)) return 'income';
+  if (/comprehensive/.test(subject)) return 'comprehensiveIncome';
   if (/balance sheet|financial (?:position|condition)/.test(subject)) return 'balanceSheet';
   if (/equity|shareholders|stockholders|shareowners/.test(subject)) return 'equity';
   if (/income|operations|earnings/.test(subject)) return 'income';
@@ -48,9 +49,9 @@ export function detectStatementHeading(line: string): HeadingKind | undefined {
  * headings name the amounts' unit before the exceptions ("... except shares, which are reflected in thousands").
  */
 export function detectUnit(line: string): FigureUnit | undefined {
-  const match = /(?:\bin|^\(?|\(|dollars|amounts)\s*(thousands|millions|billions|000s|000's)\b/i.exec(line.trim());
+  const match = /(?:\bin|^\(?|\(|dollars|amounts)\s*(thousands?|millions?|billions?|000s|000's)\b/i.exec(line.trim());
   if (!match) return undefined;
   const word = match[1]!.toLowerCase();
   if (word.startsWith('000')) return 'thousands';
-  return word as FigureUnit;
+  return (word.endsWith('s') ? word : `${word}s`) as FigureUnit;
 }
