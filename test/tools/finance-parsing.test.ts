@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { currentPeriodColumn, describePeriod } from '../../src/tools/finance/describe-period';
+import { ToolInputError } from '../../src/errors';
 import { extractKeyFigures } from '../../src/tools/finance/extract-key-figures';
 import { parseAmount } from '../../src/tools/finance/parse-amount';
 import { splitStatementRow } from '../../src/tools/finance/split-statement-row';
@@ -211,6 +212,19 @@ describe('extractKeyFigures on small statements', () => {
       'Diluted \t$ \t1.26 $ \t1.20',
     ].join('\n');
     expect(extractKeyFigures([{ number: 1, text }]).figures.dilutedEps).toMatchObject({ value: 1.26, label: 'Earnings per share: Diluted' });
+  });
+
+  it('takes the currency from the page when the figure rows print no symbol', () => {
+    const text = 'CONSOLIDATED STATEMENTS OF INCOME\n(in millions of U.S. dollars)\nTotal revenues \t70 \t60';
+    expect(extractKeyFigures([{ number: 1, text }]).currency).toBe('USD');
+    const euros = 'CONSOLIDATED STATEMENTS OF INCOME\n(in millions)\nTotal revenues \t70 \t60\nNet income \t€ \t7 \t€ \t6';
+    expect(extractKeyFigures([{ number: 1, text: euros }]).currency).toBe('EUR');
+  });
+
+  it('refuses pages that are not { number, text } with a ToolInputError naming the page', () => {
+    expect(() => extractKeyFigures([{ number: 1, text: 'x' }, { number: 0, text: 'y' }])).toThrow(ToolInputError);
+    expect(() => extractKeyFigures([{ number: 1, text: 'x' }, { number: 0, text: 'y' }])).toThrow(/pages\[1\]/);
+    expect(() => extractKeyFigures('text' as never)).toThrow(ToolInputError);
   });
 
   it('accepts extra synonyms as data', () => {

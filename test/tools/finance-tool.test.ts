@@ -45,8 +45,10 @@ describe('finance.keyFigures tool', () => {
     expect(keyFiguresTool.output).toBeDefined();
   });
 
-  it('accepts either a path or pages, not both and not neither', () => {
+  it('accepts exactly one of path, pages or text', () => {
     expect(keyFiguresTool.input.safeParse({ path: 'a.pdf' }).success).toBe(true);
+    expect(keyFiguresTool.input.safeParse({ text: 'Revenues 1' }).success).toBe(true);
+    expect(keyFiguresTool.input.safeParse({ text: 'Revenues 1', path: 'a.pdf' }).success).toBe(false);
     expect(keyFiguresTool.input.safeParse({ pages: [{ number: 1, text: 'x' }] }).success).toBe(true);
     expect(keyFiguresTool.input.safeParse({}).success).toBe(false);
     expect(keyFiguresTool.input.safeParse({ path: 'a.pdf', pages: [{ number: 1, text: 'x' }] }).success).toBe(false);
@@ -63,6 +65,13 @@ describe('finance.keyFigures tool', () => {
       period: '12 Weeks Ended November 20, 2022',
       figures: { revenue: { value: 54437, unit: 'millions', page: 3, label: 'Total revenue', period: '12 Weeks Ended November 20, 2022' } },
     });
+  });
+
+  it('reads a whole text with form-feed page breaks, numbering pages from 1', async () => {
+    const text = 'Cover page\f(in millions)\fCONSOLIDATED STATEMENTS OF CASH FLOWS\n(in millions)\nNet cash provided by operating activities \t$ 841 \t$ 613';
+    const value = await keyFiguresTool.execute({ text }, contextFor(scratch));
+    expect(value.currency).toBe('USD');
+    expect(value.figures.operatingCashFlow).toEqual({ value: 841, unit: 'millions', page: 3, label: 'Net cash provided by operating activities' });
   });
 
   it.skipIf(!existsSync(corpus))('reads a PDF through ctx.files (Costco Q1 2023 release)', async () => {

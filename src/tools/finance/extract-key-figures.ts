@@ -5,8 +5,9 @@ import {
   type KeyFigureName,
   type LineItemSynonyms,
 } from './line-item-synonyms';
-import { splitStatementRow, type StatementRow } from './split-statement-row';
-import { detectStatementHeading, detectUnit, type FigureUnit, type HeadingKind } from './statement-heading';
+import { readStatementSections, type StatementSection } from './read-statement-sections';
+import { detectUnit, type FigureUnit } from './statement-heading';
+import { ToolInputError } from '../../errors';
 
 export interface FilingPage {
   /** 1-based page number. */
@@ -41,22 +42,6 @@ export interface ExtractKeyFiguresOptions {
   synonyms?: Partial<Record<KeyFigureName, LineItemSynonyms>>;
 }
 
-interface Line {
-  text: string;
-  row: StatementRow;
-  heading?: HeadingKind;
-  /** A row with numbers that are not all years of a column heading. */
-  isData: boolean;
-}
-
-interface Section {
-  kind: HeadingKind | 'none';
-  start: number;
-  end: number;
-  headerText: string;
-  unit?: FigureUnit;
-}
-
 interface Candidate {
   figure: KeyFigureName;
   rank: number;
@@ -64,6 +49,8 @@ interface Candidate {
   line: number;
   result: KeyFigure;
   currencySymbols: string[];
+  /** The currency symbol most amounts on the page carry, for rows printed without one. */
+  pageCurrency: string | undefined;
 }
 
 const currencyCodes: Record<string, string> = { $: 'USD', US$: 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY' };
@@ -77,12 +64,14 @@ const selectedDataPage = /selected (?:consolidated )?financial data|financial hi
  * same line item in a summary table or another statement.
  */
 export function extractKeyFigures(pages: readonly FilingPage[], options: ExtractKeyFiguresOptions = {}): KeyFigures {
+  checkPages(pages);
   const synonyms = { ...defaultLineItemSynonyms, ...options.synonyms };
   const candidates: Candidate[] = [];
   for (const page of pages) candidates.push(...pageCandidates(page, synonyms));
 
   const figures: Partial<Record<KeyFigureName, KeyFigure>> = {};
   const symbols: string[] = [];
+  const pageSymbols: string[] = [];
   for (const figure of figureNames) {
     const best = candidates
       .filter((candidate) => candidate.figure === figure)
@@ -90,62 +79,29 @@ export function extractKeyFigures(pages: readonly FilingPage[], options: Extract
     if (!best) continue;
     figures[figure] = best.result;
     symbols.push(...best.currencySymbols);
+    if (best.pageCurrency) pageSymbols.push(best.pageCurrency);
   }
-  const currencySymbol = symbols.find((symbol) => currencyCodes[symbol]);
+  const currencySymbol = [...symbols, ...pageSymbols].find((symbol) => currencyCodes[symbol]);
   const period = (figures.revenue ?? figureNames.map((name) => figures[name]).find(Boolean))?.period;
   return { currency: currencySymbol ? currencyCodes[currencySymbol]! : null, figures, ...(period ? { period } : {}) };
 }
 
-function readLines(text: string): Line[] {
-  const raw = text.split(/\r?\n/);
-  const lines: Line[] = [];
-  for (let index = 0; index < raw.length; index += 1) {
-    let current = raw[index]!;
-    let row = splitStatementRow(current);
-    // A line item wrapped over two lines: the first has no numbers, the second continues in lower case.
-    while (row.values.length === 0 && row.label !== '' && index + 1 < raw.length && /^\s*[a-z]/.test(raw[index + 1]!)) {
-      current = `${current.trimEnd()} ${raw[index + 1]!.trimStart()}`;
-      index += 1;
-      row = splitStatementRow(current);
+function checkPages(pages: readonly FilingPage[]): void {
+  if (!Array.isArray(pages)) {
+    throw new ToolInputError(`extractKeyFigures expects \`pages\` to be an array of { number, text }, got ${typeof pages}.`);
+  }
+  pages.forEach((page: Partial<FilingPage> | undefined, index) => {
+    if (typeof page?.text !== 'string' || !Number.isInteger(page.number) || page.number! < 1) {
+      throw new ToolInputError(
+        `extractKeyFigures expects pages[${index}] to be { number: integer >= 1, text: string }, got ${JSON.stringify(page)?.slice(0, 80)}.`,
+        { details: { field: `pages[${index}]` } },
+      );
     }
-    const heading = row.values.length === 0 ? detectStatementHeading(current) : undefined;
-    const isYearsOnly = row.values.every((value) => value !== null && Number.isInteger(value) && value >= 1900 && value <= 2100);
-    lines.push({ text: current, row, ...(heading ? { heading } : {}), isData: row.values.length > 0 && row.label !== '' && !isYearsOnly });
-  }
-  return lines;
+  });
 }
 
-function readSections(lines: Line[]): Section[] {
-  const starts = lines.flatMap((line, index) => (line.heading ? [index] : []));
-  const sections: Section[] = [];
-  const firstStart = starts[0] ?? lines.length;
-  const bounds = starts.map((start, order) => ({ start, end: starts[order + 1] ?? lines.length }));
-  const firstHasData = bounds[0] ? lines.slice(bounds[0].start, bounds[0].end).some((line) => line.isData) : true;
-  // A heading printed below its own table (pdf-parse puts Pfizer's at the foot of the page) claims the lines above it.
-  if (!firstHasData) bounds[0]!.start = 0;
-  else if (firstStart > 0) sections.push(describeSection(lines, 'none', 0, firstStart));
-  for (const bound of bounds) {
-    sections.push(describeSection(lines, lines[starts[bounds.indexOf(bound)]!]!.heading!, bound.start, bound.end));
-  }
-  return sections;
-}
-
-function describeSection(lines: Line[], kind: HeadingKind | 'none', start: number, end: number): Section {
-  const firstData = lines.findIndex((line, index) => index >= start && index < end && line.isData);
-  const headerEnd = firstData === -1 ? end : firstData;
-  const header = lines.slice(start, headerEnd).filter((line) => !line.heading);
-  let unit = header.map((line) => detectUnit(line.text)).find(Boolean);
-  if (!unit) {
-    unit = lines
-      .slice(start, end)
-      .filter((line) => !line.isData)
-      .map((line) => detectUnit(line.text))
-      .find(Boolean);
-  }
-  return { kind, start, end, headerText: header.map((line) => line.text).join('\n'), ...(unit ? { unit } : {}) };
-}
-
-function contextRank(kind: Section['kind'], statement: LineItemSynonyms['statement'], selectedData: boolean): number | undefined {
+/** Where a line item was found decides how far it is trusted: its own statement first, a summary table last. */
+function contextRank(kind: StatementSection['kind'], statement: LineItemSynonyms['statement'], selectedData: boolean): number | undefined {
   if (kind === statement) return selectedData ? 1 : 0;
   if (kind === 'none') return 2;
   if (kind === 'income' || kind === 'cashFlow' || kind === 'comprehensiveIncome') return 3;
@@ -153,13 +109,16 @@ function contextRank(kind: Section['kind'], statement: LineItemSynonyms['stateme
 }
 
 function pageCandidates(page: FilingPage, synonyms: Record<KeyFigureName, LineItemSynonyms>): Candidate[] {
-  const lines = readLines(page.text);
+  const { lines, sections } = readStatementSections(page.text);
   const selectedData = selectedDataPage.test(page.text);
+  const pageCurrency =
+    lines.flatMap((line) => (line.isData ? line.row.currencySymbols : []))[0] ?? (/\bU\.?S\.? dollars\b|\bUSD\b/i.test(page.text) ? '$' : undefined);
   const candidates: Candidate[] = [];
   let pageUnit: FigureUnit | undefined;
-  for (const section of readSections(lines)) {
+  for (const section of sections) {
     const years = headingYears(section.headerText);
-    let subheading = '';
+    // The last line without numbers above a row ("Earnings per share:"), which some rows need to be understood.
+    let subheading = { printed: '', normalized: '' };
     let unit = section.unit ?? pageUnit;
     for (let index = section.start; index < section.end; index += 1) {
       const line = lines[index]!;
@@ -167,7 +126,9 @@ function pageCandidates(page: FilingPage, synonyms: Record<KeyFigureName, LineIt
         const stated = detectUnit(line.text);
         if (stated && index > section.start) unit = stated;
         if (stated) pageUnit = stated;
-        if (!stated && line.row.label !== '' && line.row.values.length === 0) subheading = normalizeLabel(line.row.label);
+        if (!stated && line.row.label !== '' && line.row.values.length === 0) {
+          subheading = { printed: line.row.label, normalized: normalizeLabel(line.row.label) };
+        }
         continue;
       }
       const label = normalizeLabel(line.row.label);
@@ -176,21 +137,21 @@ function pageCandidates(page: FilingPage, synonyms: Record<KeyFigureName, LineIt
         const entry = synonyms[figure];
         const rank = contextRank(section.kind, entry.statement, selectedData);
         if (rank === undefined) continue;
-        const patternIndex = matchFigure(entry, label, subheading);
+        const patternIndex = matchFigure(entry, label, subheading.normalized);
         if (patternIndex === undefined) continue;
         const column = currentPeriodColumn(years, line.row.values.length);
         const value = line.row.values[column];
         if (value === null || value === undefined || line.row.percent[column]) continue;
         const period = describePeriod(section.headerText, column);
-        const printed = subheading && entry.perSharePatterns && patternIndex >= entry.patterns.length
-          ? `${lines.slice(section.start, index).reverse().find((candidate) => !candidate.isData && candidate.row.label !== '')?.row.label ?? ''}: ${line.row.label}`
-          : line.row.label;
+        // A bare "Diluted" row is printed with the heading that makes it a per-share amount.
+        const printed = patternIndex >= entry.patterns.length ? `${subheading.printed}: ${line.row.label}` : line.row.label;
         candidates.push({
           figure,
           rank: rank * 100 + patternIndex,
           page: page.number,
           line: index,
           currencySymbols: line.row.currencySymbols,
+          pageCurrency,
           result: {
             value,
             unit: figure === 'dilutedEps' ? 'units' : (unit ?? 'units'),
