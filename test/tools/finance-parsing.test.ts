@@ -60,6 +60,9 @@ describe('splitStatementRow', () => {
     expect(splitStatementRow('Diluted Net Income Per Share1   $   1.79 $   2.07').label).toBe('Diluted Net Income Per Share');
     expect(splitStatementRow('Level 2 securities   4,794').label).toBe('Level 2 securities');
   });
+  it('reads amounts with spaces inside their parentheses', () => {
+    expect(splitStatementRow('Net loss   ( 1,234 )   ( 567 )').values).toEqual([-1234, -567]);
+  });
   it('marks percentage columns and keeps n/m columns in place', () => {
     const row = splitStatementRow('Revenues \t$ 5,897.8 \t$ 5,665.6 \t4 % \t8 %');
     expect(row.values).toEqual([5897.8, 5665.6, 4, 8]);
@@ -225,6 +228,20 @@ describe('extractKeyFigures on small statements', () => {
     expect(() => extractKeyFigures([{ number: 1, text: 'x' }, { number: 0, text: 'y' }])).toThrow(ToolInputError);
     expect(() => extractKeyFigures([{ number: 1, text: 'x' }, { number: 0, text: 'y' }])).toThrow(/pages\[1\]/);
     expect(() => extractKeyFigures('text' as never)).toThrow(ToolInputError);
+  });
+
+  it('knows the common spellings of each line item', () => {
+    const statement = (rows: string[]): string =>
+      ['CONSOLIDATED STATEMENTS OF INCOME', '(in millions)', 'Year Ended \t2023 \t2022', ...rows].join('\n');
+    const cashFlow = (row: string): string => ['CONSOLIDATED STATEMENTS OF CASH FLOWS', '(in millions)', row].join('\n');
+    const figures = (text: string) => extractKeyFigures([{ number: 1, text }]).figures;
+    expect(figures(statement(['Net income per share, diluted \t1.10 \t1.00'])).dilutedEps?.value).toBe(1.1);
+    expect(figures(statement(['Diluted net earnings per common share \t2.10 \t2.00'])).dilutedEps?.value).toBe(2.1);
+    expect(figures(statement(['Net earnings attributable to Procter & Gamble \t14,653 \t14,742'])).netIncome?.value).toBe(14653);
+    expect(figures(statement(['Income (loss) from operations \t(12) \t30'])).operatingIncome?.value).toBe(-12);
+    expect(figures(cashFlow('Net cash flows from operating activities \t500 \t400')).operatingCashFlow?.value).toBe(500);
+    expect(figures(cashFlow('Cash provided by operations \t600 \t400')).operatingCashFlow?.value).toBe(600);
+    expect(figures(statement(['Net income attributable to noncontrolling interests \t3 \t2'])).netIncome).toBeUndefined();
   });
 
   it('accepts extra synonyms as data', () => {

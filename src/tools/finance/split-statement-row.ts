@@ -35,7 +35,9 @@ export function cleanLabel(label: string): string {
  * keep them. pdf-parse separates table cells with tabs; when it did, the first tab cell is always label, which keeps a
  * footnote marker such as "(3)" out of the values.
  */
-export function splitStatementRow(line: string): StatementRow {
+export function splitStatementRow(printed: string): StatementRow {
+  // "( 1,234 )" is one amount, whatever spacing the extractor kept inside the parentheses.
+  const line = printed.replace(/\(\s+(?=[\d$])/g, '(').replace(/(?<=\d)\s+\)/g, ')');
   const firstTab = line.indexOf('\t');
   const firstCell = firstTab >= 0 ? line.slice(0, firstTab) : '';
   // A first cell made only of amounts (a header row of years, a "$" cell) is data, not label.
