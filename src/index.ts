@@ -14,3 +14,14 @@ export { fileTools } from './tools/file-tools';
 export { documentTools } from './tools/documents/document-tools';
 export { chunkDocument, type ChunkDocumentOptions, type DocumentChunk, type DocumentPage } from './tools/documents/chunk-document';
 export { summarizeDocument, type SummarizeDocumentOptions, type DocumentSummary } from './tools/documents/summarize-document';
+// Finance: deterministic headline figures of filings (issue 6).
+export { financeTools, keyFiguresTool } from './tools/finance/key-figures-tool';
+export {
+  extractKeyFigures,
+  type ExtractKeyFiguresOptions,
+  type KeyFigure,
+  type KeyFigures,
+  type FilingPage,
+} from './tools/finance/extract-key-figures';
+export { defaultLineItemSynonyms, type KeyFigureName, type LineItemSynonyms } from './tools/finance/line-item-synonyms';
+export type { FigureUnit } from './tools/finance/statement-heading';

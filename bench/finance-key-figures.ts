@@ -1,0 +1,63 @@
+/**
+ * finance.keyFigures over all 12 filings of the shared corpus: what is found, correct, wrong or missing against the
+ * hand-checked expectations in test/fixtures/finance/expected-key-figures.json, and the time per filing.
+ * Run: npx tsx bench/finance-key-figures.ts
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { extractKeyFigures } from '../src/tools/finance/extract-key-figures';
+import type { KeyFigureName } from '../src/tools/finance/line-item-synonyms';
+import { readPdf } from '../src/tools/pdf/read-pdf';
+
+interface Expected {
+  figures: Partial<Record<KeyFigureName, { value: number; unit: string; page: number }>>;
+  absent: KeyFigureName[];
+}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const corpus = path.resolve(repoRoot, '../shared/corpus/financial');
+const expectations = JSON.parse(
+  readFileSync(path.join(repoRoot, 'test/fixtures/finance/expected-key-figures.json'), 'utf8'),
+) as Record<string, Expected>;
+const names: KeyFigureName[] = ['revenue', 'netIncome', 'operatingIncome', 'operatingCashFlow', 'dilutedEps'];
+const totals = { correct: 0, wrong: 0, missing: 0, absentOk: 0, spurious: 0 };
+
+console.log(`| filing | ${names.join(' | ')} | ms (read + extract) |`);
+console.log(`|---|${names.map(() => '---').join('|')}|---|`);
+for (const file of readdirSync(corpus).filter((name) => name.endsWith('.pdf')).sort()) {
+  const started = performance.now();
+  const document = await readPdf(new Uint8Array(readFileSync(path.join(corpus, file))), { fileName: file });
+  const result = extractKeyFigures(document.pages);
+  const elapsed = Math.round(performance.now() - started);
+  const expected = expectations[file];
+  const cells = names.map((name) => {
+    const found = result.figures[name];
+    const want = expected?.figures[name];
+    const shown = found ? `${found.value}${found.unit === 'units' ? '' : ` ${found.unit}`} p${found.page}` : '—';
+    if (!expected) return `${shown} (unchecked)`;
+    if (want && found && want.value === found.value && want.unit === found.unit && want.page === found.page) {
+      totals.correct += 1;
+      return `${shown} ✓`;
+    }
+    if (want && !found) {
+      totals.missing += 1;
+      return 'MISSING';
+    }
+    if (want) {
+      totals.wrong += 1;
+      return `${shown} WRONG (want ${want.value} ${want.unit} p${want.page})`;
+    }
+    if (found) {
+      totals.spurious += 1;
+      return `${shown} SPURIOUS (not printed)`;
+    }
+    totals.absentOk += 1;
+    return 'not printed';
+  });
+  console.log(`| ${file} | ${cells.join(' | ')} | ${elapsed} |`);
+}
+console.log(
+  `\ncorrect ${totals.correct}, wrong ${totals.wrong}, missing ${totals.missing}, spurious ${totals.spurious}, ` +
+    `correctly absent ${totals.absentOk} (figures the filing does not print)`,
+);

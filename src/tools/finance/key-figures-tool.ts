@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool';
+import type { Tool } from '../tool';
+import { readPdf } from '../pdf/read-pdf';
+import { extractKeyFigures } from './extract-key-figures';
+
+const pageSchema = z.object({
+  number: z.number().int().min(1).describe('1-based page number'),
+  text: z.string(),
+});
+
+const figureSchema = z.object({
+  value: z.number(),
+  unit: z.enum(['units', 'thousands', 'millions', 'billions']),
+  page: z.number().int().min(1),
+  label: z.string(),
+  period: z.string().optional(),
+});
+
+export const keyFiguresInputSchema = z.union([
+  z.object({ path: z.string().min(1).describe('Path of a PDF filing inside the allowed folders') }).strict(),
+  z.object({ pages: z.array(pageSchema).min(1).describe('Page texts, e.g. the `pages` of pdf.extract') }).strict(),
+  z
+    .object({ text: z.string().min(1).describe('The whole text; pages separated by form feeds (\\f), as pdftotext writes') })
+    .strict(),
+]);
+
+/** Pages of a plain text: form feeds separate pages, as pdftotext and many converters write them. */
+function pagesOfText(text: string): Array<{ number: number; text: string }> {
+  return text.split('\f').map((pageText, index) => ({ number: index + 1, text: pageText }));
+}
+
+export const keyFiguresOutputSchema = z.object({
+  currency: z.string().nullable(),
+  figures: z.object({
+    revenue: figureSchema.optional(),
+    netIncome: figureSchema.optional(),
+    operatingIncome: figureSchema.optional(),
+    operatingCashFlow: figureSchema.optional(),
+    dilutedEps: figureSchema.optional(),
+  }),
+  period: z.string().optional(),
+});
+
+/**
+ * `finance.keyFigures`: the headline figures of a filing or earnings release (revenue, net income, operating income,
+ * operating cash flow, diluted EPS), each with its page, unit and printed line item. Deterministic, no model.
+ */
+export const keyFiguresTool = defineTool({
+  name: 'finance.keyFigures',
+  description:
+    'Find the headline figures of a financial filing or earnings release: revenue (net sales), net income, operating ' +
+    'income, net cash from operating activities and diluted EPS for the current period, each with the page it is on, ' +
+    'its unit (thousands, millions ...) and the line item as printed. Give the PDF `path`, or `pages` already ' +
+    'extracted, or the whole `text`.',
+  input: keyFiguresInputSchema,
+  output: keyFiguresOutputSchema,
+  async execute(args, ctx) {
+    if ('pages' in args) return extractKeyFigures(args.pages);
+    if ('text' in args) return extractKeyFigures(pagesOfText(args.text));
+    const bytes = await ctx.files.readFile(args.path);
+    const document = await readPdf(bytes, { fileName: args.path, signal: ctx.signal });
+    return extractKeyFigures(document.pages);
+  },
+});
+
+/** The finance tools, ready to register. */
+export const financeTools: Tool[] = [keyFiguresTool];

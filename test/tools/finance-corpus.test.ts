@@ -1,0 +1,68 @@
+/**
+ * finance.keyFigures on the real filings of the shared corpus. Expected values were read by hand from
+ * `pdftotext -layout` (see test/fixtures/finance/expected-key-figures.json). Each PDF is parsed once.
+ * The three largest 10-Ks (Coca-Cola, 194 pages; Microsoft; Netflix 2016) take ~14 s more and run only with FINANCE_FULL_CORPUS=1;
+ * `npx tsx bench/finance-key-figures.ts` checks all 12 filings.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { extractKeyFigures, type KeyFigures } from '../../src/tools/finance/extract-key-figures';
+import type { KeyFigureName } from '../../src/tools/finance/line-item-synonyms';
+import { readPdf } from '../../src/tools/pdf/read-pdf';
+
+interface Expected {
+  slow?: boolean;
+  currency: string | null;
+  period?: string;
+  figures: Partial<Record<KeyFigureName, { value: number; unit: string; page: number; label: string }>>;
+  absent: KeyFigureName[];
+}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const corpus = path.resolve(repoRoot, '../shared/corpus/financial');
+const expectations = JSON.parse(
+  readFileSync(path.join(repoRoot, 'test/fixtures/finance/expected-key-figures.json'), 'utf8'),
+) as Record<string, Expected | string>;
+const full = process.env.FINANCE_FULL_CORPUS === '1';
+const filings = Object.entries(expectations).filter(
+  (entry): entry is [string, Expected] => typeof entry[1] === 'object' && (full || !entry[1].slow),
+);
+const corpusPresent = existsSync(corpus);
+if (!corpusPresent) console.warn(`finance corpus tests skipped: ${corpus} is absent (the shared filings are not on this machine).`);
+
+describe.skipIf(!corpusPresent)('finance.keyFigures on the shared corpus', () => {
+  const results = new Map<string, KeyFigures>();
+
+  beforeAll(async () => {
+    for (const [file] of filings) {
+      const bytes = new Uint8Array(readFileSync(path.join(corpus, file)));
+      const document = await readPdf(bytes, { fileName: file });
+      results.set(file, extractKeyFigures(document.pages));
+    }
+  });
+
+  it('pins at least 6 filings with revenue, net income and a third figure', () => {
+    const pinned = filings.filter(([, expected]) => {
+      const names = Object.keys(expected.figures);
+      return names.includes('revenue') && names.includes('netIncome') && names.length >= 3;
+    });
+    expect(pinned.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it.each(filings)('%s: value, unit, page and label of each figure', (file, expected) => {
+    const result = results.get(file)!;
+    for (const [name, figure] of Object.entries(expected.figures)) {
+      expect({ name, ...result.figures[name as KeyFigureName] }).toMatchObject({ name, ...figure });
+    }
+    for (const name of expected.absent) expect(result.figures[name], `${file} should have no ${name}`).toBeUndefined();
+    expect(result.currency).toBe(expected.currency);
+    expect(result.period).toBe(expected.period);
+  });
+
+  it("reads Amazon's total net sales of $386,064 million from the 2020 column, not the first", () => {
+    const amazon = results.get('AMAZON_2020_10K.pdf')!;
+    expect(amazon.figures.revenue).toMatchObject({ value: 386064, unit: 'millions', page: 39, period: 'Year Ended December 31, 2020' });
+  });
+});
