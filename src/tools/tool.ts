@@ -9,8 +9,21 @@ import type { LanguageModel } from '../models/language-model';
 export interface FileAccess {
   /** The real, absolute path of `path` if it lies inside a root; throws PathOutsideSandboxError otherwise. */
   resolve(path: string): Promise<string>;
-  readFile(path: string): Promise<Uint8Array>;
+  /** The file's bytes; with `maxBytes`, at most that many from the start. */
+  readFile(path: string, options?: ReadFileOptions): Promise<Uint8Array>;
   writeFile(path: string, data: string | Uint8Array): Promise<void>;
+  /** The entries of a directory, sorted by name. Optional: implementations without listing omit it. */
+  list?(path: string): Promise<FileEntry[]>;
+}
+
+export interface ReadFileOptions {
+  /** Read at most this many bytes from the start of the file. Defaults to the whole file. */
+  maxBytes?: number;
+}
+
+export interface FileEntry {
+  name: string;
+  type: 'file' | 'directory' | 'symlink' | 'other';
 }
 
 export interface ToolContext {

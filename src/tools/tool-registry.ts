@@ -1,0 +1,323 @@
+/**
+ * The registry that agents and workflows dispatch tool calls to. `call` never throws for a tool's failure: invalid
+ * arguments, unknown tools, timeouts, aborts and thrown errors all come back as `{ ok: false, error }` values whose
+ * messages a small model can act on.
+ */
+import { z } from 'zod';
+import {
+  AbortError,
+  AutoglmError,
+  PluginLoadError,
+  ToolExecutionError,
+  ToolInputError,
+  ToolNotFoundError,
+  ToolRegistryError,
+  ToolTimeoutError,
+} from '../errors';
+import type { JsonSchema, LanguageModel, ToolSpec } from '../models/language-model';
+import { silentLogger, type Logger } from '../observability/logger';
+import { FileSandbox } from './file-sandbox';
+import { loadPlugin, validatePlugin, type Plugin } from './plugin';
+import type { FileAccess, Tool, ToolCallOptions, ToolCaller, ToolContext, ToolError, ToolResult } from './tool';
+
+export interface ToolRegistryOptions {
+  /**
+   * Directories the tools' file access (`ctx.files`) may use; relative paths given to tools resolve against the
+   * first. Defaults to none: every file access is refused until roots are given.
+   */
+  roots?: string[];
+  /** Let tools write files inside the roots (`files.write`). Defaults to false. */
+  allowWrites?: boolean;
+  /** A custom file access for `ctx.files`, replacing the sandbox built from `roots`. Defaults to that sandbox. */
+  files?: FileAccess;
+  /** Timeout of a call when neither the call nor the tool sets one, in ms. Defaults to 60 000. */
+  defaultTimeoutMs?: number;
+  /** Parent of each call's logger (a child carrying the tool name). Defaults to a silent logger. */
+  logger?: Logger;
+  /** The model tools see as `ctx.model` unless a call passes its own. Defaults to none. */
+  model?: LanguageModel;
+}
+
+/** A dotted identifier: `pdf.extract`, `files.read`, `acme_finance.keyFigures`. */
+const toolNamePattern = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+/** setTimeout fires at once for delays past 2^31 - 1 ms; longer timeouts mean "none". */
+const maxTimerDelay = 2 ** 31 - 1;
+
+interface Entry {
+  tool: Tool;
+  source: string;
+  spec?: ToolSpec;
+}
+
+export class ToolRegistry implements ToolCaller {
+  readonly files: FileAccess;
+  #tools = new Map<string, Entry>();
+  #defaultTimeoutMs: number;
+  #logger: Logger;
+  #model: LanguageModel | undefined;
+
+  constructor(tools: Tool[] = [], options: ToolRegistryOptions = {}) {
+    if (!Array.isArray(tools)) {
+      throw new ToolRegistryError('ToolRegistry: the first argument must be an array of tools (use [] for none).');
+    }
+    const defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
+    checkTimeout(defaultTimeoutMs, 'ToolRegistry option defaultTimeoutMs');
+    this.#defaultTimeoutMs = defaultTimeoutMs;
+    this.#logger = options.logger ?? silentLogger();
+    this.#model = options.model;
+    this.files = options.files ?? new FileSandbox({ roots: options.roots ?? [], allowWrites: options.allowWrites });
+    for (const tool of tools) this.#add(tool, 'the ToolRegistry constructor');
+  }
+
+  /** Adds a tool; throws ToolRegistryError for a bad tool or a name already registered. */
+  register(tool: Tool): this {
+    this.#add(tool, 'register()');
+    return this;
+  }
+
+  get(name: string): Tool | undefined {
+    return this.#tools.get(name)?.tool;
+  }
+
+  has(name: string): boolean {
+    return this.#tools.has(name);
+  }
+
+  list(): Tool[] {
+    return [...this.#tools.values()].map((entry) => entry.tool);
+  }
+
+  /**
+   * Adds a plugin's tools, all or none: a name clash or a failing `setup` registers nothing. A string is imported
+   * as a package or a file path (see loadPlugin). Throws PluginLoadError or ToolRegistryError.
+   */
+  async use(plugin: Plugin | string): Promise<Plugin> {
+    const resolved = typeof plugin === 'string' ? await loadPlugin(plugin) : validatePlugin(plugin, describePlugin(plugin));
+    const source = `plugin "${resolved.name}@${resolved.version}"`;
+    const names = new Set<string>();
+    for (const tool of resolved.tools) {
+      this.#check(tool, source);
+      if (names.has(tool.name)) throw new ToolRegistryError(`${source} declares tool "${tool.name}" twice.`, { details: { tool: tool.name, source } });
+      names.add(tool.name);
+    }
+    if (resolved.setup) {
+      const logger = this.#logger.child({ plugin: resolved.name });
+      try {
+        await resolved.setup({ logger, registeredTools: [...this.#tools.keys()] });
+      } catch (cause) {
+        throw new PluginLoadError(`${source} failed in setup(): ${(cause as Error)?.message ?? String(cause)}.`, {
+          cause,
+          details: { specifier: typeof plugin === 'string' ? plugin : resolved.name },
+        });
+      }
+    }
+    for (const tool of resolved.tools) this.#tools.set(tool.name, { tool, source });
+    return resolved;
+  }
+
+  /** Name, description and input JSON Schema of every tool, for prompts and tool-call grammars. */
+  toolSpecs(): ToolSpec[] {
+    return [...this.#tools.values()].map((entry) => {
+      entry.spec ??= {
+        name: entry.tool.name,
+        description: entry.tool.description,
+        parameters: inputJsonSchema(entry.tool),
+      };
+      return entry.spec;
+    });
+  }
+
+  async call(name: string, rawArgs: unknown, options: ToolCallOptions = {}): Promise<ToolResult> {
+    const entry = this.#tools.get(name);
+    if (!entry) {
+      const known = [...this.#tools.keys()];
+      return failure(
+        new ToolNotFoundError(
+          `Unknown tool "${name}". ${known.length ? `Available tools: ${known.join(', ')}.` : 'No tools are registered.'}`,
+        ),
+      );
+    }
+    const { tool } = entry;
+    if (options.signal?.aborted) return failure(abortError(name, options.signal));
+
+    let args: unknown;
+    try {
+      const parsed = await tool.input.safeParseAsync(rawArgs === undefined ? {} : rawArgs);
+      if (!parsed.success) {
+        const issues = toIssues(parsed.error.issues);
+        return failure(
+          new ToolInputError(
+            `Invalid arguments for tool "${name}": ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}. ` +
+              'Fix these arguments and call the tool again.',
+          ),
+          issues,
+        );
+      }
+      args = parsed.data;
+    } catch (error) {
+      return failure(toAutoglmError(error, name));
+    }
+
+    const timeoutMs = options.timeoutMs ?? tool.timeoutMs ?? this.#defaultTimeoutMs;
+    checkTimeout(timeoutMs, `timeoutMs of the call to "${name}"`);
+    const controller = new AbortController();
+    const logger = (options.logger ?? this.#logger).child({
+      tool: name,
+      ...(options.runId === undefined ? {} : { runId: options.runId }),
+      ...(options.stepId === undefined ? {} : { stepId: options.stepId }),
+    });
+    const ctx: ToolContext = {
+      signal: controller.signal,
+      logger,
+      files: this.files,
+      model: options.model ?? this.#model,
+      idempotencyKey: options.idempotencyKey,
+      runId: options.runId,
+      stepId: options.stepId,
+    };
+
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onCallerAbort: (() => void) | undefined;
+    const interrupted = new Promise<ToolResult>((resolve) => {
+      if (timeoutMs <= maxTimerDelay) {
+        timer = setTimeout(() => {
+          const error = new ToolTimeoutError(
+            `Tool "${name}" did not finish within ${timeoutMs} ms and was cancelled. Try smaller input, or raise its timeoutMs.`,
+            { details: { tool: name, timeoutMs } },
+          );
+          controller.abort(error);
+          resolve(failure(error));
+        }, timeoutMs);
+      }
+      if (options.signal) {
+        const signal = options.signal;
+        onCallerAbort = () => {
+          const error = abortError(name, signal);
+          controller.abort(error);
+          resolve(failure(error));
+        };
+        signal.addEventListener('abort', onCallerAbort, { once: true });
+      }
+    });
+
+    const started = performance.now();
+    logger.debug({ event: 'tool-start' }, 'tool call started');
+    const run = (async (): Promise<ToolResult> => {
+      try {
+        const value = await tool.execute(args, ctx);
+        if (controller.signal.aborted) return failure(toAutoglmError(controller.signal.reason, name));
+        if (!tool.output) return { ok: true, value };
+        const checked = await tool.output.safeParseAsync(value);
+        if (checked.success) return { ok: true, value: checked.data };
+        const issues = toIssues(checked.error.issues);
+        return failure(
+          new ToolExecutionError(
+            `Tool "${name}" returned a value that does not match its output schema: ` +
+              `${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}. This is a defect of the tool, not of the arguments.`,
+          ),
+          issues,
+        );
+      } catch (error) {
+        // Once cancelled, the tool's own error is a consequence of the abort; report the abort.
+        return failure(toAutoglmError(controller.signal.aborted ? controller.signal.reason : error, name));
+      }
+    })();
+
+    try {
+      const result = await Promise.race([run, interrupted]);
+      logger.debug(
+        { event: 'tool-end', ok: result.ok, code: result.ok ? undefined : result.error.code, ms: performance.now() - started },
+        'tool call ended',
+      );
+      return result;
+    } finally {
+      clearTimeout(timer);
+      if (onCallerAbort) options.signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  #check(tool: Tool, source: string): void {
+    const problems: string[] = [];
+    if (typeof tool !== 'object' || tool === null) {
+      throw new ToolRegistryError(`A tool from ${source} is not an object (got ${String(tool)}).`, { details: { source } });
+    }
+    if (typeof tool.name !== 'string' || !toolNamePattern.test(tool.name)) {
+      problems.push(`name ${JSON.stringify(tool.name)} is not a dotted identifier such as "pdf.extract"`);
+    }
+    if (typeof tool.description !== 'string') problems.push('description must be a string');
+    if (typeof tool.input?.safeParseAsync !== 'function') problems.push('input must be a zod schema');
+    if (tool.output !== undefined && typeof tool.output?.safeParseAsync !== 'function') problems.push('output must be a zod schema');
+    if (typeof tool.execute !== 'function') problems.push('execute must be a function');
+    if (tool.timeoutMs !== undefined && !(typeof tool.timeoutMs === 'number' && tool.timeoutMs > 0)) {
+      problems.push('timeoutMs must be a positive number of milliseconds');
+    }
+    if (problems.length) {
+      throw new ToolRegistryError(`Tool ${JSON.stringify(tool.name)} from ${source} is invalid: ${problems.join('; ')}.`, {
+        details: { tool: tool.name, source, problems },
+      });
+    }
+    const existing = this.#tools.get(tool.name);
+    if (existing) {
+      throw new ToolRegistryError(
+        `Tool "${tool.name}" from ${source} clashes with the tool of the same name from ${existing.source}. ` +
+          'Rename one of them or register only one.',
+        { details: { tool: tool.name, source, existingSource: existing.source } },
+      );
+    }
+  }
+
+  #add(tool: Tool, source: string): void {
+    this.#check(tool, source);
+    this.#tools.set(tool.name, { tool, source });
+  }
+}
+
+function describePlugin(plugin: unknown): string {
+  const name = (plugin as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && name ? `"${name}"` : '(object passed to use())';
+}
+
+function inputJsonSchema(tool: Tool): JsonSchema {
+  try {
+    const { $schema: _ignored, ...schema } = z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+    return schema;
+  } catch (cause) {
+    throw new ToolRegistryError(`The input schema of tool "${tool.name}" cannot be expressed as JSON Schema: ${(cause as Error).message}.`, {
+      cause,
+      details: { tool: tool.name },
+    });
+  }
+}
+
+function checkTimeout(value: number, what: string): void {
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    throw new ToolRegistryError(`Expected ${what} to be a positive number of milliseconds (Infinity for none), got ${String(value)}.`);
+  }
+}
+
+/** Zod issue paths as `pages[0].number`; the whole input as `(arguments)`. */
+function toIssues(issues: readonly z.core.$ZodIssue[]): Array<{ path: string; message: string }> {
+  return issues.map((issue) => ({
+    path:
+      issue.path.reduce<string>(
+        (path, key) => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${String(key)}` : String(key)),
+        '',
+      ) || '(arguments)',
+    message: issue.message,
+  }));
+}
+
+function abortError(name: string, signal: AbortSignal): AbortError {
+  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
+  return new AbortError(`The call to tool "${name}" was cancelled by the caller${reason}.`, { details: { tool: name } });
+}
+
+function toAutoglmError(error: unknown, name: string): AutoglmError {
+  if (AutoglmError.isInstance(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ToolExecutionError(`Tool "${name}" failed: ${message}`, { cause: error, details: { tool: name } });
+}
+
+function failure(error: AutoglmError, issues?: ToolError['issues']): ToolResult {
+  return { ok: false, error: { code: error.code, message: error.message, ...(issues ? { issues } : {}) } };
+}
