@@ -24,7 +24,7 @@ export type {
   AgentUsage,
 } from './agent/agent-events';
 export { createPlanSchema, type AgentPlan, type AgentPlanStep } from './agent/agent-plan';
-export type { AgentTools } from './agent/agent-tool-set';
+export type { AgentTools } from './agent/agent-tools';
 export { parseToolCall, type ParsedModelOutput, type ToolCallParserOptions } from './agent/tool-call-parser';
 export { ContextWindow, type ContextWindowOptions, type ContextTurn, type ContextTurnKind } from './agent/context-window';
 export { FinancialFigure, FinancialSummary, summarizeFinancialReport } from './agent/presets/summarize-financial-report';

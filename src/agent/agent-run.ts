@@ -10,7 +10,7 @@ import type { ToolResult } from '../tools/tool';
 import type { AgentEvent, AgentFinishReason, AgentInput, AgentStep, AgentUsage } from './agent-events';
 import { createPlanSchema, type AgentPlan } from './agent-plan';
 import { inputMessage, notes, observationContent, toolError } from './agent-prompts';
-import type { AgentTools } from './agent-tool-set';
+import type { AgentTools } from './agent-tools';
 import type { ResolvedAutoAgentOptions } from './auto-agent-options';
 import type { ContextWindow } from './context-window';
 import { parseToolCall } from './tool-call-parser';

@@ -7,7 +7,8 @@ import type { LanguageModel } from '../models/language-model';
 import type { Logger } from '../observability/logger';
 import { silentLogger } from '../observability/logger';
 import type { Tool } from '../tools/tool';
-import { isAgentTools, type AgentTools } from './agent-tool-set';
+import type { ToolRegistry } from '../tools/tool-registry';
+import { isAgentTools, type AgentTools } from './agent-tools';
 import { findTaskPreset, taskPresets } from './presets/task-presets';
 import type { TaskPreset } from './presets/task-preset';
 
@@ -44,8 +45,11 @@ export interface AutoAgentOptions<Output = unknown> {
   modelPath?: string;
   /** Loads a model directory. Defaults to `GlmModel.load`. */
   loadModel?: (directory: string) => Promise<LanguageModel>;
-  /** The tools the agent may call. Defaults to the preset's tools, else none. An array is wrapped in a registry. */
-  tools?: AgentTools | Tool[];
+  /**
+   * The tools the agent may call: a ToolRegistry, or an array (wrapped in a new ToolRegistry whose file access is
+   * rooted at `fileRoots`). Defaults to the preset's tools, else none.
+   */
+  tools?: ToolRegistry | Tool[];
   /** Directories tools may read through `ctx.files` when the agent builds the registry. Defaults to the input file's directory. */
   fileRoots?: string[];
   /** Schema of the final answer: it is grammar-constrained to it and parsed into `result.output`. Defaults to the preset's, else a string answer. */

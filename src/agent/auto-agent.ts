@@ -6,10 +6,11 @@ import path from 'node:path';
 import { AgentError } from '../errors';
 import type { LanguageModel, ToolSpec } from '../models/language-model';
 import type { Tool } from '../tools/tool';
+import { ToolRegistry } from '../tools/tool-registry';
 import type { AgentEvent, AgentInput, AgentResult, AgentRunOptions } from './agent-events';
 import { systemMessage } from './agent-prompts';
 import { runAgent } from './agent-run';
-import { AgentToolSet, isAgentTools, type AgentTools } from './agent-tool-set';
+import { isAgentTools, type AgentTools } from './agent-tools';
 import { resolveAutoAgentOptions, type AutoAgentOptions, type ResolvedAutoAgentOptions } from './auto-agent-options';
 import { ContextWindow } from './context-window';
 import { loadGlmModel } from './optional-modules';
@@ -129,8 +130,8 @@ export class AutoAgent<Output = unknown> {
   }
 
   /**
-   * SEAM (lead): arrays and a preset's default tools are wrapped in the minimal AgentToolSet; once ToolRegistry
-   * lands, wrap them in a ToolRegistry instead (with the same file roots).
+   * The run's tools: a given registry as is; an array (or a preset's default tools) in a new ToolRegistry whose file
+   * access is rooted at `fileRoots`, else at the input file's directory.
    */
   async #resolveTools(input: AgentInput): Promise<AgentTools | undefined> {
     const given = this.#options.tools;
@@ -148,7 +149,7 @@ export class AutoAgent<Output = unknown> {
     if (tools === undefined) return undefined;
     const inputFile = typeof input === 'object' && typeof input.inputFile === 'string' ? input.inputFile : undefined;
     const roots = this.#options.fileRoots ?? (inputFile === undefined ? [] : [path.dirname(path.resolve(inputFile))]);
-    return new AgentToolSet(tools, { roots });
+    return new ToolRegistry(tools, { roots, logger: this.#options.logger });
   }
 }
 

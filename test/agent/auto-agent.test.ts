@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AutoAgent } from '../../src/agent/auto-agent';
 import type { AgentEvent } from '../../src/agent/agent-events';
 import { AgentOutputError } from '../../src/errors';
+import { ToolRegistry } from '../../src/tools/tool-registry';
 import { ScriptedModel } from '../support/scripted-model';
 import { Answer, plan, promptMessages, testTools } from './helpers';
 
@@ -62,7 +63,7 @@ describe('AutoAgent loop', () => {
     expect(final.type === 'final' && final.result.finishReason).toBe('answer');
     const result = final.type === 'final' ? final.result : undefined;
     expect(result!.steps.map((step) => step.kind)).toEqual(['plan', 'tool', 'plan', 'tool', 'tool', 'plan', 'answer']);
-    expect(result!.steps[1]!.result).toMatchObject({ ok: false, error: { code: 'TOOL_EXECUTION', message: 'service unavailable' } });
+    expect(result!.steps[1]!.result).toMatchObject({ ok: false, error: { code: 'TOOL_EXECUTION', message: expect.stringContaining('service unavailable') } });
     expect(events.filter((event) => event.type === 'plan').map((event) => event.type === 'plan' && event.replan)).toEqual([false, true, true]);
     // The replan steps are constrained to the plan schema, and the model is told why it replans.
     expect(model.calls[2]!.options.schema).toBe(model.calls[0]!.options.schema);
@@ -182,5 +183,16 @@ describe('AutoAgent loop', () => {
     await agent.run('go', { seed: 10 });
     expect(model.calls.map((call) => call.options.seed)).toEqual([11, 12, 13]);
     expect(model.calls.every((call) => call.options.maxNewTokens === 99 && call.options.temperature === 0.5)).toBe(true);
+  });
+
+  it('accepts a ToolRegistry as tools, and returns its validation failures to the model as observations', async () => {
+    const model = new ScriptedModel(['calc.add\n{"a":"one","b":2}', 'calc.add\n{"a":1,"b":2}', answer]);
+    const registry = new ToolRegistry(testTools());
+    const agent = new AutoAgent({ task: 'Add', model, tools: registry, output: Answer, plan: false });
+    const result = await agent.run('1 + 2?');
+    expect(result.steps[0]!.result).toMatchObject({ ok: false, error: { code: 'TOOL_INPUT', issues: [{ path: 'a' }] } });
+    expect(result.steps[1]!.result).toEqual({ ok: true, value: { sum: 3 } });
+    expect(model.calls[1]!.prompt).toMatch(/<\|observation\|>\n\{"error":\{"code":"TOOL_INPUT"/);
+    expect(model.calls[2]!.prompt).toContain('<|observation|>\n{"sum":3}<|assistant|>');
   });
 });
