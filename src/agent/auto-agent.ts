@@ -59,6 +59,9 @@ export class AutoAgent<Output = unknown> {
   async *stream(input: AgentInput, options: AgentRunOptions = {}): AsyncGenerator<AgentEvent<Output>, void, undefined> {
     if (this.#disposed) throw new AgentError('AutoAgent: the agent was disposed; create a new one to run again.');
     validateInput(input);
+    // The tools' sandbox resolves relative paths against its first root, not the caller's working directory: give
+    // the model the absolute path.
+    if (typeof input === 'object' && typeof input.inputFile === 'string') input = { ...input, inputFile: path.resolve(input.inputFile) };
     if (this.#running) {
       throw new AgentError('AutoAgent: a run is already in progress; an agent runs one input at a time (await it, or create another agent).');
     }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AutoAgent } from '../../src/agent/auto-agent';
@@ -107,11 +108,14 @@ describe('AutoAgent prompts', () => {
   });
 
   it('tells the model which file to use for { inputFile }', async () => {
-    const model = new ScriptedModel(['\ndone']);
+    const model = new ScriptedModel(['\ndone', '\ndone']);
     const agent = new AutoAgent({ task: 'Read it', model });
     await agent.run({ inputFile: '/data/report.pdf', year: 2024 });
     const user = promptMessages(model.calls[0]!.prompt).find((message) => message.role === 'user')!;
     expect(user.body).toBe('\nInput file: /data/report.pdf\nRead it with the tools, passing this path.\nOther input: {"year":2024}');
+    // A relative path is made absolute, since the tools' sandbox would resolve it against its root, not the cwd.
+    await agent.run({ inputFile: 'reports/q3.pdf' });
+    expect(model.calls[1]!.prompt).toContain(`Input file: ${path.resolve('reports/q3.pdf')}\n`);
   });
 });
 
