@@ -136,7 +136,11 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
         const reason = final.reason + cutOff;
         if (mode === 'answer' && step === options.maxSteps) {
           throw new AgentOutputError(
-            `The agent's final answer (step ${step}) does not match the output schema: ${reason} Run with constrained generation, or raise generation.maxNewTokens.`,
+            `The agent's final answer (step ${step}) does not match the output schema: ${reason} ${
+              options.generation.constrained && cutOff === ''
+                ? 'The answer was grammar-constrained to the JSON Schema, so the zod schema refuses something JSON Schema does not express (a refinement, or a number beyond the double range).'
+                : 'Run with constrained generation, or raise generation.maxNewTokens.'
+            }`,
             { details: { step, text } },
           );
         }
