@@ -195,4 +195,20 @@ describe('AutoAgent loop', () => {
     expect(model.calls[1]!.prompt).toMatch(/<\|observation\|>\n\{"error":\{"code":"TOOL_INPUT"/);
     expect(model.calls[2]!.prompt).toContain('<|observation|>\n{"sum":3}<|assistant|>');
   });
+
+  it('takes a tool call at the plan step as the first action, and goes on without a plan it cannot parse', async () => {
+    const model = new ScriptedModel(['doc.read\n{"name":"a"}', answer]);
+    const agent = new AutoAgent({ task: 'T', model, tools: testTools(), output: Answer });
+    const result = await agent.run('go');
+    expect(result.steps.map((step) => step.kind)).toEqual(['tool', 'answer']);
+    expect(result.steps[0]!.result).toMatchObject({ ok: true });
+
+    const lenient = new ScriptedModel(['\nI will read the doc first.', 'doc.read\n{"name":"a"}', answer]);
+    const agent2 = new AutoAgent({ task: 'T', model: lenient, tools: testTools(), output: Answer, generation: { constrained: false } });
+    const result2 = await agent2.run('go');
+    expect(result2.finishReason).toBe('answer');
+    expect(result2.steps[0]).toMatchObject({ kind: 'plan', result: { ok: false, error: { code: 'PLAN_INVALID' } } });
+    expect(result2.steps[0]!.plan).toBeUndefined();
+    expect(lenient.calls[1]!.options.schema).toBe(Answer);
+  });
 });
