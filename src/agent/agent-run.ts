@@ -13,6 +13,7 @@ import { inputMessage, notes, observationContent, toolError } from './agent-prom
 import type { AgentTools } from './agent-tools';
 import type { ResolvedAutoAgentOptions } from './auto-agent-options';
 import type { ContextWindow } from './context-window';
+import { parseModelJson } from './parse-json';
 import { parseToolCall } from './tool-call-parser';
 
 export interface AgentRunContext {
@@ -248,7 +249,7 @@ function parseAnswer(text: string, schema: z.ZodType | undefined): { ok: true; o
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
   try {
-    return { ok: true, value: JSON.parse(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, '')) };
+    return { ok: true, value: parseModelJson(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, '')) };
   } catch (error) {
     return { ok: false, reason: (error as Error).message };
   }

@@ -20,7 +20,7 @@ export interface AutoAgentContextOptions {
 }
 
 export interface AutoAgentGenerationOptions {
-  /** Token budget of each step. Defaults to 512. */
+  /** Token budget of each step. Defaults to the preset's budget, else 512. */
   maxNewTokens?: number;
   /** 0 is greedy. Defaults to the model's default. */
   temperature?: number;
@@ -195,7 +195,7 @@ export function resolveAutoAgentOptions(options: AutoAgentOptions<unknown>): Res
     maxTokens: value.context?.maxTokens,
     plan: value.plan ?? true,
     generation: {
-      maxNewTokens: value.generation?.maxNewTokens ?? 512,
+      maxNewTokens: value.generation?.maxNewTokens ?? preset?.maxNewTokens ?? 512,
       constrained: value.generation?.constrained ?? true,
       prefixCache: value.generation?.prefixCache ?? true,
       temperature: value.generation?.temperature,

@@ -3,6 +3,7 @@
  * (`{name}\n{JSON arguments}`) or an answer (`\n` then text). Malformed output is returned as a value, never thrown,
  * so the agent can show the model what was wrong as an observation.
  */
+import { parseModelJson } from './parse-json';
 
 export interface ToolCallParserOptions {
   /**
@@ -67,7 +68,7 @@ export function parseToolCall(text: string, options: ToolCallParserOptions = {})
     return { type: 'invalid', name: firstLine, reason: `Tool call "${firstLine}" has no JSON arguments after its name line.` };
   }
   try {
-    return { type: 'call', name: firstLine, args: JSON.parse(argumentsText), argumentsText: argumentsText.trim() };
+    return { type: 'call', name: firstLine, args: parseModelJson(argumentsText), argumentsText: argumentsText.trim() };
   } catch (error) {
     return {
       type: 'invalid',

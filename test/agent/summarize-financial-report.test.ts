@@ -88,6 +88,7 @@ describe('summarize_financial_report preset', () => {
     // The plan and the answer are constrained; the model is told which file to use, in user content.
     expect(model.calls[0]!.options.tools!.map((tool) => tool.name).sort()).toEqual(['pdf.extract', 'pdf.search']);
     expect(model.calls[4]!.options.schema).toBe(FinancialSummary);
+    expect(model.calls.every((call) => call.options.maxNewTokens === 1024)).toBe(true);
     const messages = promptMessages(model.calls[4]!.prompt);
     expect(messages.find((message) => message.role === 'user')!.body).toContain(`Input file: ${reportPath}`);
     const system = messages.filter((message) => message.role === 'system').map((message) => message.body).join('');

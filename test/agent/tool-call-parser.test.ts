@@ -58,3 +58,13 @@ describe('parseToolCall (lenient, unconstrained output)', () => {
     expect(parseToolCall('pdf.search\n{"query": ', { toolNames, lenient: true })).toMatchObject({ type: 'invalid', name: 'pdf.search' });
   });
 });
+
+describe('parseModelJson', () => {
+  it('accepts raw control characters inside strings and nothing else that JSON refuses', async () => {
+    const { parseModelJson } = await import('../../src/agent/parse-json');
+    expect(parseModelJson('{"a":"line\none\ttab","b":"q\\"\n"}')).toEqual({ a: 'line\none\ttab', b: 'q"\n' });
+    expect(parseModelJson('{\n  "a": 1\n}')).toEqual({ a: 1 });
+    expect(() => parseModelJson("{'a':1}")).toThrow();
+    expect(parseToolCall('pdf.search\n{"query":"net\tsales"}', { toolNames })).toMatchObject({ type: 'call', args: { query: 'net\tsales' } });
+  });
+});

@@ -15,15 +15,15 @@ export const FinancialFigure = z.object({
 export type FinancialFigure = z.output<typeof FinancialFigure>;
 
 export const FinancialSummary = z.object({
-  company: z.string().min(1).max(200).describe('Company name as in the filing'),
-  period: z.string().min(1).max(100).describe('Reporting period, e.g. "fiscal year ended 2024-09-28"'),
+  company: z.string().min(1).max(120).describe('Company name as in the filing'),
+  period: z.string().min(1).max(80).describe('Reporting period, e.g. "fiscal year ended 2024-09-28"'),
   currency: z.string().min(1).max(10).describe('Reporting currency code, e.g. "USD"'),
   revenue: FinancialFigure,
   netIncome: FinancialFigure,
   operatingCashFlow: FinancialFigure,
   eps: FinancialFigure.optional().describe('Diluted earnings per share, when the filing reports it'),
-  highlights: z.array(z.string().max(300)).max(8).describe('Key facts of the period'),
-  risks: z.array(z.string().max(300)).max(8).describe('Main risks the filing names'),
+  highlights: z.array(z.string().max(200)).max(5).describe('Key facts of the period'),
+  risks: z.array(z.string().max(200)).max(5).describe('Main risks the filing names'),
 });
 export type FinancialSummary = z.output<typeof FinancialSummary>;
 
@@ -37,5 +37,7 @@ export const summarizeFinancialReport: TaskPreset<FinancialSummary> = {
   ].join('\n'),
   toolNames: ['pdf.extract', 'pdf.search'],
   output: FinancialSummary,
+  // The summary's JSON can reach ~2,400 characters at its schema's limits: room for it even with small vocabularies.
+  maxNewTokens: 1024,
   loadDefaultTools: loadPdfTools,
 };

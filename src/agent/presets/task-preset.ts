@@ -13,6 +13,8 @@ export interface TaskPreset<Output = unknown> {
   toolNames: string[];
   /** Output schema used when the agent's options give none. */
   output?: z.ZodType<Output>;
+  /** Token budget per step when the agent's options set none (room for the whole output JSON). Defaults to 512. */
+  maxNewTokens?: number;
   /** The tools used when the agent's options give none. */
   loadDefaultTools?: () => Promise<Tool[]>;
 }
