@@ -70,3 +70,5 @@ export class CheckpointError extends AutoglmError { static override readonly cod
 export class AgentError extends AutoglmError { static override readonly code = 'AGENT'; }
 /** Work cancelled through an AbortSignal. */
 export class AbortError extends AutoglmError { static override readonly code = 'ABORT'; }
+/** An agent run whose final answer does not match the agent's output schema (only possible unconstrained or truncated). */
+export class AgentOutputError extends AutoglmError { static override readonly code = 'AGENT_OUTPUT'; }

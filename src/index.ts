@@ -25,3 +25,27 @@ export {
 } from './tools/finance/extract-key-figures';
 export { defaultLineItemSynonyms, type KeyFigureName, type LineItemSynonyms } from './tools/finance/line-item-synonyms';
 export type { FigureUnit } from './tools/finance/statement-heading';
+// agent: AutoAgent, its options, events and results, the GLM tool-call parser, the context window, task presets.
+export { AutoAgent } from './agent/auto-agent';
+export type {
+  AutoAgentOptions,
+  AutoAgentContextOptions,
+  AutoAgentGenerationOptions,
+} from './agent/auto-agent-options';
+export type {
+  AgentEvent,
+  AgentFinishReason,
+  AgentInput,
+  AgentResult,
+  AgentRunOptions,
+  AgentStep,
+  AgentToolCall,
+  AgentUsage,
+} from './agent/agent-events';
+export { createPlanSchema, type AgentPlan, type AgentPlanStep } from './agent/agent-plan';
+export type { AgentTools } from './agent/agent-tools';
+export { parseToolCall, type ParsedModelOutput, type ToolCallParserOptions } from './agent/tool-call-parser';
+export { ContextWindow, type ContextWindowOptions, type ContextTurn, type ContextTurnKind } from './agent/context-window';
+export { FinancialFigure, FinancialSummary, summarizeFinancialReport } from './agent/presets/summarize-financial-report';
+export { taskPresets } from './agent/presets/task-presets';
+export type { TaskPreset } from './agent/presets/task-preset';

@@ -1,0 +1,85 @@
+/**
+ * What an agent run produces: the steps it took, the events it streams, and its result.
+ */
+import type { GenerationUsage } from '../models/language-model';
+import type { ToolResult } from '../tools/tool';
+import type { AgentPlan } from './agent-plan';
+
+/**
+ * Why a run ended.
+ * - `answer`: the model answered on its own.
+ * - `max-steps`: the step budget ran out; the last step was constrained to the final answer.
+ * - `loop`: the model repeated the same call (same tool, same arguments) a third time; the final answer was forced
+ *   the same way as for `max-steps`.
+ * - `abort`: the caller's signal fired; there is no output.
+ */
+export type AgentFinishReason = 'answer' | 'max-steps' | 'loop' | 'abort';
+
+export interface AgentToolCall {
+  name: string;
+  args: unknown;
+}
+
+/** One model generation of a run and what came of it. */
+export interface AgentStep {
+  /** 1-based position in the run. */
+  index: number;
+  /**
+   * `plan`: the model wrote a (re)plan. `tool`: it called a tool, or wrote a malformed call (then `toolCall` is
+   * absent or names an unknown tool, and `result` holds the format error the model was shown). `answer`: it answered;
+   * an answer that failed the output schema carries an error `result` and the run went on.
+   */
+  kind: 'plan' | 'tool' | 'answer';
+  toolCall?: AgentToolCall;
+  result?: ToolResult;
+  /** The plan written at a `plan` step (absent when the model's plan could not be parsed). */
+  plan?: AgentPlan;
+  /** The raw model output of this step. */
+  text?: string;
+  /** True for an answer step constrained to the final answer by `maxSteps` or loop detection. */
+  forced?: boolean;
+  usage?: GenerationUsage;
+}
+
+/** Token counts summed over the steps of a run. */
+export interface AgentUsage extends GenerationUsage {
+  /** Model generations in the run. */
+  generations: number;
+}
+
+interface AgentResultBase {
+  steps: AgentStep[];
+  usage: AgentUsage;
+}
+
+/** The result of `agent.run`. `output` is the parsed answer (typed by `output`), or the answer text without one. */
+export type AgentResult<Output = unknown> =
+  | (AgentResultBase & { finishReason: 'answer' | 'max-steps' | 'loop'; output: Output })
+  | (AgentResultBase & { finishReason: 'abort'; output: undefined });
+
+/** The events of `agent.stream`, in the order they occur within a step. */
+export type AgentEvent<Output = unknown> =
+  /** A step begins; `mode` says what the model is asked for (`answer` = constrained to the final answer). */
+  | { type: 'step-start'; step: number; mode: 'plan' | 'act' | 'answer' }
+  /** Generated text, as it streams. */
+  | { type: 'text-delta'; step: number; text: string }
+  /** The model wrote a plan (`replan` after a tool failure or an exhausted plan). */
+  | { type: 'plan'; step: number; plan: AgentPlan; replan: boolean }
+  | { type: 'tool-call'; step: number; toolCall: AgentToolCall }
+  | { type: 'tool-result'; step: number; toolCall: AgentToolCall; result: ToolResult }
+  | { type: 'step-end'; step: number; record: AgentStep }
+  /** The last event of a run. */
+  | { type: 'final'; result: AgentResult<Output> };
+
+export interface AgentRunOptions {
+  /** Cancels the current generation and any running tool; the run then ends with finishReason `abort`. */
+  signal?: AbortSignal;
+  /** Seed for sampled generation; step k uses `seed + k`, so a run is reproducible. Defaults to random. */
+  seed?: number;
+}
+
+/**
+ * A run's input: a string (the user's request), `{ inputFile }` (a path the tools read; other fields travel with it
+ * as JSON), or any other object (sent to the model as JSON user content).
+ */
+export type AgentInput = string | { inputFile: string; [key: string]: unknown } | Record<string, unknown>;

@@ -1,0 +1,270 @@
+/**
+ * One agent run: plan, act, observe, replan, answer (docs/agent-loop.md has it as pseudo-code). A generator of
+ * AgentEvents; the last event is `final`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { AgentError, AgentOutputError } from '../errors';
+import type { ChatMessage, GenerateOptions, GenerateResult, LanguageModel } from '../models/language-model';
+import type { ToolResult } from '../tools/tool';
+import type { AgentEvent, AgentFinishReason, AgentInput, AgentStep, AgentUsage } from './agent-events';
+import { createPlanSchema, type AgentPlan } from './agent-plan';
+import { inputMessage, notes, observationContent, toolError } from './agent-prompts';
+import type { AgentTools } from './agent-tools';
+import type { ResolvedAutoAgentOptions } from './auto-agent-options';
+import type { ContextWindow } from './context-window';
+import { parseModelJson } from './parse-json';
+import { parseToolCall } from './tool-call-parser';
+
+export interface AgentRunContext {
+  model: LanguageModel;
+  tools: AgentTools | undefined;
+  window: ContextWindow;
+  options: ResolvedAutoAgentOptions;
+  input: AgentInput;
+  signal: AbortSignal;
+  seed: number | undefined;
+}
+
+type StepMode = 'plan' | 'act' | 'answer';
+
+export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentEvent, void, undefined> {
+  const { model, tools, window, options, signal } = context;
+  const runId = randomUUID();
+  const logger = options.logger.child({ runId });
+  const specs = tools?.toolSpecs() ?? [];
+  const toolNames = specs.map((spec) => spec.name);
+  const planSchema = createPlanSchema(toolNames, options.maxSteps);
+  const planning = options.plan && specs.length > 0;
+  const steps: AgentStep[] = [];
+  const usage: AgentUsage = { promptTokens: 0, completionTokens: 0, prefillTokens: 0, cachedTokens: 0, generations: 0 };
+  const repeats = new Map<string, number>();
+  let plan: AgentPlan | undefined;
+  let callsSincePlan = 0;
+  let nextMode: StepMode = planning && options.maxSteps >= 3 ? 'plan' : 'act';
+  let replanning = false;
+  let forcedReason: 'max-steps' | 'loop' | undefined;
+  let forcedNoteAdded = false;
+
+  const result = (finishReason: AgentFinishReason, output?: unknown): AgentEvent => ({
+    type: 'final',
+    result:
+      finishReason === 'abort'
+        ? { finishReason, output: undefined, steps, usage }
+        : { finishReason, output, steps, usage },
+  });
+
+  window.beginRun(inputMessage(context.input));
+  logger.debug({ tools: toolNames, maxSteps: options.maxSteps }, 'agent run started');
+
+  for (let step = 1; step <= options.maxSteps; step += 1) {
+    if (signal.aborted) break;
+    if (step === options.maxSteps && specs.length > 0) forcedReason ??= 'max-steps';
+    const mode: StepMode = forcedReason !== undefined || specs.length === 0 ? 'answer' : nextMode;
+    if (forcedReason !== undefined && !forcedNoteAdded) {
+      window.addTurn('note', [notes.answerNow(forcedReason)]);
+      forcedNoteAdded = true;
+    }
+    yield { type: 'step-start', step, mode };
+
+    const generateOptions: GenerateOptions = {
+      maxNewTokens: options.generation.maxNewTokens,
+      temperature: options.generation.temperature,
+      topK: options.generation.topK,
+      topP: options.generation.topP,
+      repetitionPenalty: options.generation.repetitionPenalty,
+      constrained: options.generation.constrained,
+      prefixCache: options.generation.prefixCache,
+      seed: context.seed === undefined ? undefined : context.seed + step,
+      signal,
+      // The final answer drops the tools, so the grammar admits the answer only.
+      tools: mode === 'answer' ? undefined : specs,
+      schema: mode === 'plan' ? planSchema : options.output,
+    };
+    for (const key of Object.keys(generateOptions) as Array<keyof GenerateOptions>) {
+      if (generateOptions[key] === undefined) delete generateOptions[key];
+    }
+
+    let generated: GenerateResult | undefined;
+    try {
+      for await (const event of model.stream(window.messages(), generateOptions)) {
+        if (event.type === 'token') yield { type: 'text-delta', step, text: event.text };
+        else generated = event;
+      }
+    } catch (error) {
+      if (signal.aborted) break;
+      throw error;
+    }
+    if (generated === undefined) throw new AgentError(`The model's stream ended without an end event at step ${step}.`);
+    addUsage(usage, generated);
+    if (generated.finishReason === 'abort' || signal.aborted) break;
+    const text = generated.text;
+    const cutOff = generated.finishReason === 'length' ? ` (the output was cut off at ${options.generation.maxNewTokens} tokens)` : '';
+
+    const parsed =
+      mode === 'answer'
+        ? ({ type: 'answer', text: text.replace(/^\n/, '') } as const)
+        : parseToolCall(text, { toolNames, lenient: !options.generation.constrained || cutOff !== '' });
+
+    if (parsed.type === 'answer' && mode === 'plan') {
+      const planned = parsePlan(parsed.text, planSchema);
+      const record: AgentStep = { index: step, kind: 'plan', text, usage: generated.usage };
+      const planMessage: ChatMessage = { role: 'assistant', content: parsed.text };
+      if (replanning) window.appendToNewestTurn(planMessage);
+      else window.addTurn('plan', [planMessage]);
+      if (planned.ok) {
+        plan = planned.plan;
+        callsSincePlan = 0;
+        record.plan = plan;
+        yield { type: 'plan', step, plan, replan: replanning };
+      } else {
+        plan = undefined;
+        record.result = toolError('PLAN_INVALID', planned.reason + cutOff);
+        logger.warn({ step, reason: planned.reason }, 'the model wrote an invalid plan; acting without one');
+      }
+      steps.push(record);
+      yield { type: 'step-end', step, record };
+      nextMode = 'act';
+      replanning = false;
+      continue;
+    }
+
+    if (parsed.type === 'answer') {
+      const final = parseAnswer(parsed.text, options.output);
+      const record: AgentStep = { index: step, kind: 'answer', text, usage: generated.usage };
+      if (forcedReason !== undefined) record.forced = true;
+      if (!final.ok) {
+        const reason = final.reason + cutOff;
+        if (mode === 'answer' && step === options.maxSteps) {
+          throw new AgentOutputError(
+            `The agent's final answer (step ${step}) does not match the output schema: ${reason} ${
+              options.generation.constrained && cutOff === ''
+                ? 'The answer was grammar-constrained to the JSON Schema, so the zod schema refuses something JSON Schema does not express (a refinement, or a number beyond the double range).'
+                : 'Run with constrained generation, or raise generation.maxNewTokens.'
+            }`,
+            { details: { step, text } },
+          );
+        }
+        record.result = toolError('OUTPUT_INVALID', reason);
+        steps.push(record);
+        window.addTurn('note', [{ role: 'assistant', content: parsed.text }, notes.invalidAnswer(reason)]);
+        yield { type: 'step-end', step, record };
+        nextMode = 'act';
+        continue;
+      }
+      steps.push(record);
+      yield { type: 'step-end', step, record };
+      window.endRun({ role: 'assistant', content: parsed.text });
+      logger.debug({ step, finishReason: forcedReason ?? 'answer' }, 'agent run finished');
+      yield result(forcedReason ?? 'answer', final.output);
+      return;
+    }
+
+    if (parsed.type === 'invalid') {
+      const observation = toolError('TOOL_CALL_FORMAT', parsed.reason + cutOff);
+      if (options.generation.constrained && cutOff === '') {
+        logger.warn({ step, text }, 'constrained output is neither a call nor an answer; the engine broke its grammar');
+      }
+      const record: AgentStep = { index: step, kind: 'tool', text, result: observation, usage: generated.usage };
+      if (parsed.name !== undefined) record.toolCall = { name: parsed.name, args: undefined };
+      const newline = text.indexOf('\n');
+      window.addTurn('tool', [
+        { role: 'assistant', metadata: (newline === -1 ? text : text.slice(0, newline)).trim().slice(0, 100), content: newline === -1 ? '' : text.slice(newline + 1) },
+        { role: 'observation', content: observationContent(observation) },
+      ]);
+      steps.push(record);
+      yield { type: 'step-end', step, record };
+      nextMode = 'act';
+      continue;
+    }
+
+    // A tool call (also accepted at a plan step, where the grammar allows it: the model chose to act at once).
+    const toolCall = { name: parsed.name, args: parsed.args };
+    yield { type: 'tool-call', step, toolCall };
+    const key = `${parsed.name}\u0000${canonicalJson(parsed.args)}`;
+    const seen = (repeats.get(key) ?? 0) + 1;
+    repeats.set(key, seen);
+    let toolResult: ToolResult;
+    if (seen === 1) {
+      toolResult = await tools!.call(parsed.name, parsed.args, { signal, logger, model, runId, stepId: String(step) });
+    } else if (seen === 2) {
+      toolResult = toolError('REPEATED_CALL', notes.repeatedCall(parsed.name));
+    } else {
+      toolResult = toolError('LOOP', `${notes.repeatedCall(parsed.name)} This call was repeated ${seen} times; the run stops calling tools.`);
+      forcedReason = 'loop';
+    }
+    window.addTurn('tool', [
+      { role: 'assistant', metadata: parsed.name, content: parsed.argumentsText },
+      { role: 'observation', content: observationContent(toolResult) },
+    ]);
+    yield { type: 'tool-result', step, toolCall, result: toolResult };
+    const record: AgentStep = { index: step, kind: 'tool', toolCall, result: toolResult, text, usage: generated.usage };
+    steps.push(record);
+    yield { type: 'step-end', step, record };
+    if (signal.aborted) break;
+
+    nextMode = 'act';
+    replanning = false;
+    if (seen === 1 && planning && step <= options.maxSteps - 2) {
+      callsSincePlan += 1;
+      const exhausted = plan !== undefined && callsSincePlan > plan.steps.length;
+      if (!toolResult.ok || exhausted) {
+        window.addTurn('plan', [toolResult.ok ? notes.replanExhausted() : notes.replanAfterFailure(parsed.name)]);
+        nextMode = 'plan';
+        replanning = true;
+      }
+    }
+  }
+
+  if (!signal.aborted) throw new AgentError('AutoAgent: the run ended without an answer; this is a bug in the agent loop.');
+  window.endRun(undefined);
+  logger.debug({ steps: steps.length }, 'agent run aborted');
+  yield result('abort');
+}
+
+function addUsage(usage: AgentUsage, generated: GenerateResult): void {
+  usage.promptTokens += generated.usage.promptTokens;
+  usage.completionTokens += generated.usage.completionTokens;
+  usage.prefillTokens += generated.usage.prefillTokens;
+  usage.cachedTokens += generated.usage.cachedTokens;
+  usage.generations += 1;
+}
+
+function parsePlan(text: string, schema: z.ZodType<AgentPlan>): { ok: true; plan: AgentPlan } | { ok: false; reason: string } {
+  const json = parseJson(text);
+  if (!json.ok) return { ok: false, reason: `The plan is not JSON (${json.reason}).` };
+  const parsed = schema.safeParse(json.value);
+  if (!parsed.success) return { ok: false, reason: `The plan does not match its schema: ${issuesText(parsed.error)}` };
+  return { ok: true, plan: parsed.data };
+}
+
+function parseAnswer(text: string, schema: z.ZodType | undefined): { ok: true; output: unknown } | { ok: false; reason: string } {
+  if (schema === undefined) return { ok: true, output: text.trim() };
+  const json = parseJson(text);
+  if (!json.ok) return { ok: false, reason: `The answer is not JSON (${json.reason}).` };
+  const parsed = schema.safeParse(json.value);
+  if (!parsed.success) return { ok: false, reason: `The answer does not match the output schema: ${issuesText(parsed.error)}` };
+  return { ok: true, output: parsed.data };
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  try {
+    return { ok: true, value: parseModelJson(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, '')) };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
+}
+
+function issuesText(error: z.ZodError): string {
+  return `${error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}.`;
+}
+
+/** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same call. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
+}
+
