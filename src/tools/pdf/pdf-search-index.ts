@@ -34,6 +34,9 @@ export interface RankingWeights {
   numeric: number;
   year: number;
   period: number;
+  /** BM25 scores (relative to the best) are raised to this power before the boosts multiply them: below 1 it
+   * narrows BM25's gaps so the structural signals can reorder close candidates. */
+  bm25Exponent: number;
   /** BM25 candidates re-ranked per search. */
   candidates: number;
 }
@@ -41,10 +44,11 @@ export interface RankingWeights {
 export const defaultRankingWeights: RankingWeights = {
   conceptPhrase: 0.6,
   namedStatement: 0.9,
-  impliedStatement: 0.35,
+  impliedStatement: 0.7,
   numeric: 0.5,
   year: 0.2,
   period: 0.25,
+  bm25Exponent: 0.5,
   candidates: 300,
 };
 
@@ -103,7 +107,7 @@ export class PdfSearchIndex {
     const best = results[0].score;
     const ranked = results.slice(0, this.#weights.candidates).map((result) => {
       const chunk = this.#chunks[result.id as number];
-      return { chunk, score: (result.score / best) * (1 + this.#boost(chunk, analyzed)) };
+      return { chunk, score: (result.score / best) ** this.#weights.bm25Exponent * (1 + this.#boost(chunk, analyzed)) };
     });
     ranked.sort((a, b) => b.score - a.score);
     const hits: PdfSearchHit[] = [];
