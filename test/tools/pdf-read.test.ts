@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AbortError, DocumentError } from '../../src/errors';
+import { pdfjsLocalAssets } from '../../src/tools/pdf/pdfjs-local-assets';
 import { readPdf } from '../../src/tools/pdf/read-pdf';
 import { repoRoot } from '../support/pdf-corpus';
 
@@ -30,6 +31,22 @@ describe('readPdf', () => {
     expect(document.info.title).toMatch(/Form 8-K for Johnson/);
     expect(document.info.creationDate).toMatch(/^2023-08-25T/);
     expect(document.tables).toBeUndefined();
+  });
+
+  it('never uses the network while reading (pdf.js data files come from local folders)', async () => {
+    const fetchSpy = vi.spyOn(globalThis, 'fetch').mockRejectedValue(new Error('network is off in this test'));
+    try {
+      const document = await readPdf(sample);
+      expect(document.pages[1].text).toMatch(/Kenvue/);
+      expect(fetchSpy).not.toHaveBeenCalled();
+      const assets = pdfjsLocalAssets();
+      for (const folder of [assets.cMapUrl, assets.standardFontDataUrl, assets.wasmUrl]) {
+        expect(folder).toMatch(/pdfjs-dist\/\w+\/$/);
+        expect(existsSync(folder!)).toBe(true);
+      }
+    } finally {
+      fetchSpy.mockRestore();
+    }
   });
 
   it('leaves the caller bytes usable', async () => {
