@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { AbortError, DocumentError } from '../../src/errors';
 import { pdfjsLocalAssets } from '../../src/tools/pdf/pdfjs-local-assets';
 import { readPdf } from '../../src/tools/pdf/read-pdf';
-import { repoRoot } from '../support/pdf-corpus';
+import { corpusDir, corpusPresent, repoRoot } from '../support/pdf-corpus';
 
 const fixtures = resolve(repoRoot, 'test/fixtures');
 // Two pages of a public SEC 8-K (Johnson & Johnson, Kenvue split-off), extracted with qpdf --pages.
@@ -119,5 +119,21 @@ describe('readPdf', () => {
     await expect(readPdf(sample, { signal: controller.signal })).rejects.toBeInstanceOf(AbortError);
     await expect(readPdf(sample, { maxPages: 0 })).rejects.toThrow(/`maxPages` to be an integer >= 1, got 0/);
     await expect(readPdf(sample, { pages: [1.5] })).rejects.toThrow(/`pages` to be an integer >= 1, got 1\.5/);
+  });
+});
+
+describe.skipIf(!corpusPresent)('readPdf deadlines on a long filing', () => {
+  const longFiling = corpusPresent ? new Uint8Array(readFileSync(resolve(corpusDir, 'COCACOLA_2020_10K.pdf'))) : new Uint8Array();
+
+  it('stops a 194-page read at its deadline with a DocumentError', async () => {
+    const error = await documentError(readPdf(longFiling, { fileName: 'ko.pdf', timeoutMs: 100 }));
+    expect(error.message).toMatch(/Reading "ko\.pdf" took longer than 100 ms and was stopped/);
+    expect(error.details.cause).toBe('timeout');
+  });
+
+  it('stops a 194-page read when its signal aborts midway', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    await expect(readPdf(longFiling, { fileName: 'ko.pdf', signal: controller.signal })).rejects.toBeInstanceOf(AbortError);
   });
 });
