@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DocumentError } from '../../src/errors';
+import { AbortError, DocumentError } from '../../src/errors';
 import { silentLogger } from '../../src/observability/logger';
 import type { FileAccess, ToolContext } from '../../src/tools/tool';
 import { PdfIndexCache } from '../../src/tools/pdf/pdf-index-cache';
@@ -72,6 +72,19 @@ describe('pdfTools', () => {
     const bytes = new Uint8Array(await readFile(resolve(fixtures, 'jnj-8k-2-pages.pdf')));
     const again = await search.execute({ ...args, path: 'copy.pdf' }, context({ 'copy.pdf': bytes }));
     expect(again).toEqual(first);
+  });
+
+  it('pdf.search: a cancelled call does not fail a concurrent one on the same file', async () => {
+    const [, search] = createPdfTools();
+    const cancelled = new AbortController();
+    cancelled.abort();
+    const args = { path: 'jnj-8k-2-pages.pdf', query: 'Kenvue exchange offer', topK: 1 };
+    const [first, second] = await Promise.allSettled([
+      search.execute(args, { ...context(), signal: cancelled.signal }),
+      search.execute(args, context()),
+    ]);
+    expect(first.status === 'rejected' && first.reason).toBeInstanceOf(AbortError);
+    expect(second.status === 'fulfilled' && second.value.hits[0].page).toBe(2);
   });
 
   it('both tools fail with a DocumentError naming the file for broken and encrypted input', async () => {

@@ -5,9 +5,11 @@
  */
 import { basename } from 'node:path';
 import { z } from 'zod';
+import { AbortError } from '../../errors';
 import { defineTool } from '../define-tool';
 import type { Tool } from '../tool';
 import { PdfIndexCache } from './pdf-index-cache';
+import type { PdfSearchIndex } from './pdf-search-index';
 import { readPdf } from './read-pdf';
 
 export interface PdfToolsOptions {
@@ -89,7 +91,15 @@ export function createPdfTools(options: PdfToolsOptions = {}): Tool[] {
     output: pdfSearchOutput,
     async execute(args, ctx) {
       const bytes = await ctx.files.readFile(args.path);
-      const index = await cache.get(bytes, { ...limits, fileName: basename(args.path), signal: ctx.signal });
+      const readOptions = { ...limits, fileName: basename(args.path), signal: ctx.signal };
+      let index: PdfSearchIndex;
+      try {
+        index = await cache.get(bytes, readOptions);
+      } catch (error) {
+        // A concurrent call that started the shared build was cancelled; that build is dropped, so build again.
+        if (!(error instanceof AbortError) || ctx.signal.aborted) throw error;
+        index = await cache.get(bytes, readOptions);
+      }
       return { hits: index.search(args.query, { topK: args.topK }) };
     },
   });
