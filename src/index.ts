@@ -49,3 +49,22 @@ export { ContextWindow, type ContextWindowOptions, type ContextTurn, type Contex
 export { FinancialFigure, FinancialSummary, summarizeFinancialReport } from './agent/presets/summarize-financial-report';
 export { taskPresets } from './agent/presets/task-presets';
 export type { TaskPreset } from './agent/presets/task-preset';
+// tools/pdf: PDF reading, pdf.extract and pdf.search (issue 3)
+export {
+  readPdf,
+  PdfSearchIndex,
+  PdfIndexCache,
+  createPdfTools,
+  pdfTools,
+  defaultRankingWeights,
+  type ReadPdfOptions,
+  type PdfDocument,
+  type PdfPage,
+  type PdfInfo,
+  type PdfTable,
+  type PdfSearchHit,
+  type PdfSearchOptions,
+  type RankingWeights,
+  type PdfIndexCacheOptions,
+  type PdfToolsOptions,
+} from './tools/pdf';

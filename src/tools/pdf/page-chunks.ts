@@ -1,0 +1,91 @@
+/**
+ * Splits page texts into page-bounded chunks and records what the ranker needs to know about each: the page's
+ * heading, which primary statement the page is (if any), how numeric the chunk is, and which periods it covers.
+ */
+import { statements, type StatementKind } from './financial-vocabulary';
+import type { PdfPage } from './read-pdf';
+import { numericDensity, phraseHaystack, phraseKey } from './search-text';
+
+export interface PageChunk {
+  /** Index of the chunk in the document's chunk list. */
+  id: number;
+  /** 1-based page number. */
+  page: number;
+  text: string;
+  /** The first lines of the page: where statements and sections put their titles. */
+  heading: string;
+  /** The primary statement this page is, judged from its heading and its numbers. */
+  statement?: StatementKind;
+  numericDensity: number;
+  /** phraseHaystack of the chunk's text, for phrase look-ups. */
+  haystack: string;
+  /** Four-digit years that appear in the chunk or in its page heading. */
+  years: Set<string>;
+}
+
+export interface ChunkOptions {
+  /** Largest chunk, in characters. Defaults to 1500. */
+  maxChars?: number;
+  /** Lines repeated at the start of the next chunk of the same page, so a table row keeps its header. Defaults to 3. */
+  overlapLines?: number;
+  /** Non-empty lines of a page treated as its heading. Defaults to 6. */
+  headingLines?: number;
+}
+
+const statementTitleKeys = statements.map((statement) => ({ kind: statement.kind, keys: statement.titles.map(phraseKey) }));
+
+/** Statement pages are mostly numbers under a title naming the statement, near the top of the page. */
+function detectStatement(heading: string, density: number): StatementKind | undefined {
+  if (density < 0.2) return undefined;
+  const haystack = phraseHaystack(heading);
+  // "Notes to consolidated financial statements" pages quote statement names in running text, not as a title.
+  if (haystack.includes(' note ')) return undefined;
+  for (const { kind, keys } of statementTitleKeys) if (keys.some((key) => haystack.includes(key))) return kind;
+  return undefined;
+}
+
+function yearsIn(text: string): Set<string> {
+  return new Set(text.match(/\b(19|20)\d\d\b/g) ?? []);
+}
+
+/** Page-bounded chunks of about `maxChars` characters, cut at line ends. */
+export function chunkPages(pages: PdfPage[], options: ChunkOptions = {}): PageChunk[] {
+  const maxChars = options.maxChars ?? 1500;
+  const overlapLines = options.overlapLines ?? 3;
+  const headingLines = options.headingLines ?? 6;
+  const chunks: PageChunk[] = [];
+  for (const page of pages) {
+    const lines = page.text
+      .split('\n')
+      .map((line) => line.replace(/\s+/g, ' ').trim())
+      .filter((line) => line.length > 0);
+    if (lines.length === 0) continue;
+    const heading = lines.slice(0, headingLines).join('\n');
+    const pageDensity = numericDensity(page.text);
+    const statement = detectStatement(heading, pageDensity);
+    const headingYears = yearsIn(heading);
+    let start = 0;
+    while (start < lines.length) {
+      let end = start;
+      let size = 0;
+      while (end < lines.length && (end === start || size + lines[end].length + 1 <= maxChars)) {
+        size += lines[end].length + 1;
+        end++;
+      }
+      const text = lines.slice(start, end).join('\n');
+      chunks.push({
+        id: chunks.length,
+        page: page.number,
+        text,
+        heading,
+        statement,
+        numericDensity: numericDensity(text),
+        haystack: phraseHaystack(text),
+        years: new Set([...yearsIn(text), ...headingYears]),
+      });
+      if (end >= lines.length) break;
+      start = Math.max(end - overlapLines, start + 1);
+    }
+  }
+  return chunks;
+}

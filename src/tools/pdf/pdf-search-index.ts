@@ -1,0 +1,139 @@
+/**
+ * Full-text search over a PDF's page chunks, tuned for analyst questions on financial filings. MiniSearch does
+ * BM25 over stemmed chunk text (the question's words plus financial synonyms, synonyms weighted lower); the best
+ * candidates are then re-ranked with general signals: the concept's exact phrases present, the page being the
+ * statement the question names or implies, how numeric the chunk is, and the years and period asked for.
+ */
+import MiniSearch from 'minisearch';
+import { analyzeQuestion, type AnalyzedQuestion, type PeriodKind } from './analyze-question';
+import { chunkPages, type ChunkOptions, type PageChunk } from './page-chunks';
+import type { PdfPage } from './read-pdf';
+import { stem, words } from './search-text';
+
+export interface PdfSearchHit {
+  /** 1-based page number. */
+  page: number;
+  /** The best-matching chunk of that page. */
+  text: string;
+  /** Relevance, higher is better; comparable within one search only. */
+  score: number;
+}
+
+export interface PdfSearchOptions {
+  /** Number of hits to return. Defaults to 5. */
+  topK?: number;
+  /** Return at most one hit (its best chunk) per page. Defaults to true. */
+  onePerPage?: boolean;
+}
+
+/** Weights of the re-ranking signals; exported for the benchmark and for callers who want to tune. */
+export interface RankingWeights {
+  conceptPhrase: number;
+  namedStatement: number;
+  impliedStatement: number;
+  numeric: number;
+  year: number;
+  period: number;
+  /** BM25 scores (relative to the best) are raised to this power before the boosts multiply them: below 1 it
+   * narrows BM25's gaps so the structural signals can reorder close candidates. */
+  bm25Exponent: number;
+  /** BM25 candidates re-ranked per search. */
+  candidates: number;
+}
+
+export const defaultRankingWeights: RankingWeights = {
+  conceptPhrase: 0.6,
+  namedStatement: 0.9,
+  impliedStatement: 0.7,
+  numeric: 0.5,
+  year: 0.2,
+  period: 0.25,
+  bm25Exponent: 0.5,
+  candidates: 300,
+};
+
+const PERIOD_PATTERNS: Record<PeriodKind, RegExp> = {
+  quarter: /\b(three months|quarter|13 weeks|12 weeks|16 weeks)\b/i,
+  half: /\b(six months|first half|26 weeks|24 weeks)\b/i,
+  nineMonths: /\b(nine months|39 weeks|36 weeks)\b/i,
+  year: /\b(year ended|years ended|twelve months|fiscal year|full[\s-]year|year end)\b/i,
+};
+
+function tokenize(text: string): string[] {
+  return words(text.replace(/&/g, ' '));
+}
+
+export class PdfSearchIndex {
+  readonly #chunks: PageChunk[];
+  readonly #search: MiniSearch<PageChunk>;
+  readonly #weights: RankingWeights;
+
+  private constructor(chunks: PageChunk[], weights: RankingWeights) {
+    this.#chunks = chunks;
+    this.#weights = weights;
+    this.#search = new MiniSearch<PageChunk>({
+      idField: 'id',
+      fields: ['text', 'heading'],
+      tokenize,
+      processTerm: (term) => (term.length < 2 && !/^[0-9]$/.test(term) ? null : stem(term)),
+    });
+    this.#search.addAll(chunks);
+  }
+
+  /** Index the pages of a document. */
+  static fromPages(pages: PdfPage[], options: ChunkOptions & { weights?: Partial<RankingWeights> } = {}): PdfSearchIndex {
+    return new PdfSearchIndex(chunkPages(pages, options), { ...defaultRankingWeights, ...options.weights });
+  }
+
+  get chunkCount(): number {
+    return this.#chunks.length;
+  }
+
+  /** The best page chunks for `question`, best first. */
+  search(question: string, options: PdfSearchOptions = {}): PdfSearchHit[] {
+    const topK = options.topK ?? 5;
+    const onePerPage = options.onePerPage ?? true;
+    const analyzed = analyzeQuestion(question);
+    if (analyzed.terms.length === 0) return [];
+    const termWeights = new Map(analyzed.terms.map(({ term, weight }) => [term, weight]));
+    const results = this.#search.search(analyzed.terms.map(({ term }) => term).join(' '), {
+      tokenize: (text) => text.split(' '),
+      processTerm: (term) => term,
+      boost: { heading: 1.5 },
+      boostTerm: (term) => termWeights.get(term) ?? 1,
+      combineWith: 'OR',
+    });
+    if (results.length === 0) return [];
+    const best = results[0].score;
+    const ranked = results.slice(0, this.#weights.candidates).map((result) => {
+      const chunk = this.#chunks[result.id as number];
+      return { chunk, score: (result.score / best) ** this.#weights.bm25Exponent * (1 + this.#boost(chunk, analyzed)) };
+    });
+    ranked.sort((a, b) => b.score - a.score);
+    const hits: PdfSearchHit[] = [];
+    const seen = new Set<number>();
+    for (const { chunk, score } of ranked) {
+      if (onePerPage && seen.has(chunk.page)) continue;
+      seen.add(chunk.page);
+      hits.push({ page: chunk.page, text: chunk.text, score: Math.round(score * 1e4) / 1e4 });
+      if (hits.length >= topK) break;
+    }
+    return hits;
+  }
+
+  #boost(chunk: PageChunk, question: AnalyzedQuestion): number {
+    const weights = this.#weights;
+    let boost = 0;
+    for (const { phraseKeys } of question.concepts) {
+      if (phraseKeys.some((key) => chunk.haystack.includes(key))) boost += weights.conceptPhrase;
+    }
+    if (chunk.statement !== undefined) {
+      if (question.statement === chunk.statement) boost += weights.namedStatement;
+      else if (question.statement === undefined && question.impliedStatements.has(chunk.statement)) boost += weights.impliedStatement;
+    }
+    if (question.quantitative) boost += weights.numeric * Math.min(1, chunk.numericDensity / 0.35);
+    if (question.years.some((year) => chunk.years.has(year))) boost += weights.year;
+    if (question.period !== undefined && PERIOD_PATTERNS[question.period].test(chunk.text)) boost += weights.period;
+    return boost;
+  }
+}
