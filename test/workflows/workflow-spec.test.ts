@@ -191,7 +191,7 @@ steps:
 
   it('agent steps without an agents runner, and tool steps without tools', async () => {
     const wf = Workflow.define({ name: 'w', steps: [{ id: 'a', uses: 'pdf.extract' }, { id: 'b', agent: { task: 't' } }] });
-    const error = await wf.run({}).catch((e: unknown) => e as WorkflowSpecError);
+    const error = (await wf.run({}).catch((e: unknown) => e)) as WorkflowSpecError;
     expect(error.message).toContain('step "a", field "uses"');
     expect(error.message).toContain('step "b", field "agent"');
   });
@@ -263,10 +263,10 @@ steps:
     writeFileSync(join(dir, 'inner.yaml'), 'name: inner\nsteps:\n  - id: x\n    uses: pdf.extract\n    timeoutMs: soon\n');
     writeFileSync(join(dir, 'loop.yaml'), 'name: loop\nsteps:\n  - id: again\n    workflow: loop.yaml\n');
     writeFileSync(join(dir, 'outer.yaml'), 'name: outer\nsteps:\n  - id: sub\n    workflow: inner.yaml\n');
-    const nested = await Workflow.load(join(dir, 'outer.yaml')).catch((e: unknown) => e as Error);
+    const nested = (await Workflow.load(join(dir, 'outer.yaml')).catch((e: unknown) => e)) as Error;
     expect(nested.message).toContain('step "sub", field "workflow" (line 4): nested workflow "inner.yaml" is invalid');
     expect(nested.message).toContain('step "x", field "timeoutMs" (line 5)');
-    const loop = await Workflow.load(join(dir, 'loop.yaml')).catch((e: unknown) => e as Error);
+    const loop = (await Workflow.load(join(dir, 'loop.yaml')).catch((e: unknown) => e)) as Error;
     expect(loop.message).toContain('nests itself');
     expect((await Workflow.load(join(dir, 'missing.yaml')).catch((e: unknown) => e)) as Error).toBeInstanceOf(WorkflowSpecError);
   });
