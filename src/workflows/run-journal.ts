@@ -133,7 +133,7 @@ export function readJournal(checkpointDir: string, runId: string): JournalConten
 export class RunJournal {
   readonly #handle: FileHandle;
   #pending: Array<{ line: string; resolve: () => void; reject: (error: unknown) => void }> = [];
-  #flushing = false;
+  #flushing: Promise<void> | undefined;
   #failure: unknown;
 
   private constructor(handle: FileHandle, readonly path: string) {
@@ -174,12 +174,11 @@ export class RunJournal {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ line: `${JSON.stringify(record)}\n`, resolve, reject });
-      if (!this.#flushing) void this.#flush();
+      this.#flushing ??= this.#flush();
     });
   }
 
   async #flush(): Promise<void> {
-    this.#flushing = true;
     while (this.#pending.length > 0) {
       const batch = this.#pending;
       this.#pending = [];
@@ -193,11 +192,12 @@ export class RunJournal {
         this.#pending = [];
       }
     }
-    this.#flushing = false;
+    this.#flushing = undefined;
   }
 
+  /** Waits for pending records, then closes the file. */
   async close(): Promise<void> {
-    while (this.#flushing || this.#pending.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    await this.#flushing;
     await this.#handle.close();
   }
 }

@@ -175,7 +175,11 @@ function findCycle(spec: WorkflowSpec, indexById: Map<string, number>): string[]
   for (const step of spec.steps) {
     const needs = step.needs.filter((need) => indexById.has(need));
     pending.set(step.id, needs.length);
-    for (const need of needs) dependents.set(need, [...(dependents.get(need) ?? []), step.id]);
+    for (const need of needs) {
+      const list = dependents.get(need);
+      if (list === undefined) dependents.set(need, [step.id]);
+      else list.push(step.id);
+    }
   }
   const ready = [...pending].filter(([, count]) => count === 0).map(([id]) => id);
   while (ready.length > 0) {

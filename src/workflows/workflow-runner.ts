@@ -96,6 +96,8 @@ export class WorkflowRunner {
   readonly #controller = new AbortController();
   readonly #logger: Logger;
   readonly #startedAt = Date.now();
+  /** Rejecters of the attempts in flight without a timeout, called when the run is cancelled. */
+  readonly #abortWaiters = new Set<(error: AttemptError) => void>();
   #active = 0;
   #stopping = false;
   #fatal: unknown;
@@ -106,6 +108,9 @@ export class WorkflowRunner {
     this.#spec = spec;
     this.#options = options;
     this.#queue = new PQueue({ concurrency: options.concurrency });
+    this.#controller.signal.addEventListener('abort', () => {
+      for (const reject of this.#abortWaiters) reject(new AttemptError({ code: 'ABORT', message: 'cancelled' }));
+    }, { once: true });
     this.#logger = options.logger.child({ runId: options.runId, workflow: spec.name });
     for (const step of spec.steps) {
       this.#steps.set(step.id, step);
@@ -240,34 +245,59 @@ export class WorkflowRunner {
   async #attempt(step: StepSpec, attempt: number): Promise<unknown> {
     const runSignal = this.#controller.signal;
     if (runSignal.aborted) throw new AttemptError({ code: 'ABORT', message: 'cancelled' });
-    const controller = new AbortController();
-    const onRunAbort = () => controller.abort(runSignal.reason);
-    runSignal.addEventListener('abort', onRunAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new AttemptError({ code: 'STEP_TIMEOUT', message: `Step "${step.id}" timed out after ${step.timeoutMs} ms (timeoutMs) on attempt ${attempt}.` });
-    if (step.timeoutMs !== undefined) timer = setTimeout(() => controller.abort(timeout), step.timeoutMs);
-    const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason === timeout ? timeout : new AttemptError({ code: 'ABORT', message: 'cancelled' })), { once: true });
-    });
-    aborted.catch(() => undefined);
+    // Without a timeout the run's own signal serves the attempt (no per-step AbortController).
+    let signal = runSignal;
+    let aborted: Promise<never> | undefined;
+    let cleanup: (() => void) | undefined;
+    if (step.timeoutMs !== undefined) {
+      const controller = new AbortController();
+      const onRunAbort = () => controller.abort(runSignal.reason);
+      runSignal.addEventListener('abort', onRunAbort, { once: true });
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, step.timeoutMs);
+      signal = controller.signal;
+      aborted = new Promise<never>((_, reject) => {
+        signal.addEventListener('abort', () => reject(
+          timedOut
+            ? new AttemptError({ code: 'STEP_TIMEOUT', message: `Step "${step.id}" timed out after ${step.timeoutMs} ms (timeoutMs) on attempt ${attempt}.` })
+            : new AttemptError({ code: 'ABORT', message: 'cancelled' }),
+        ), { once: true });
+      });
+      aborted.catch(() => undefined);
+      cleanup = () => {
+        clearTimeout(timer);
+        runSignal.removeEventListener('abort', onRunAbort);
+      };
+    }
     const { runId } = this.#options;
+    const stepLogger = this.#logger;
+    let logger: Logger | undefined;
     const ctx: StepContext = {
       runId,
       stepId: step.id,
       attempt,
       idempotencyKey: `${runId}:${step.id}:${attempt}`,
-      signal: controller.signal,
-      logger: this.#logger.child({ stepId: step.id, attempt }),
+      signal,
+      // A pino child per attempt is costly on 10 000-step runs; made only when a step logs.
+      get logger() {
+        return (logger ??= stepLogger.child({ stepId: step.id, attempt }));
+      },
       model: this.#options.model,
     };
     try {
       const work = step.usesModel === true || (step.usesModel !== false && step.agent !== undefined)
-        ? modelQueueFor(this.#options.model ?? this.#options.modelQueueKey).add(() => this.#invoke(step, ctx), { signal: controller.signal })
+        ? modelQueueFor(this.#options.model ?? this.#options.modelQueueKey).add(() => this.#invoke(step, ctx), { signal })
         : this.#invoke(step, ctx);
-      return await Promise.race([work, aborted]);
+      if (aborted !== undefined) return await Promise.race([work, aborted]);
+      return await new Promise((resolve, reject) => {
+        this.#abortWaiters.add(reject);
+        work.then(resolve, reject).finally(() => this.#abortWaiters.delete(reject));
+      });
     } finally {
-      clearTimeout(timer);
-      runSignal.removeEventListener('abort', onRunAbort);
+      cleanup?.();
     }
   }
 

@@ -447,3 +447,17 @@ steps:
     expect(run.steps.sub.error!.message).toContain('Nested workflow "inner" failed at step "boom": planned failure');
   });
 });
+
+describe('logs', () => {
+  it('writes pino lines carrying runId and stepId when given a logger', async () => {
+    const { pino } = await import('pino');
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const { tools } = makeTools();
+    await Workflow.define({ name: 'logged', steps: [{ id: 'a', uses: 'work', with: { failTimes: 1 }, retry: { max: 1, initialMs: 1 } }] }).run({ tools, logger, runId: 'log1' });
+    expect(lines.find((l) => l.msg === 'run-start')).toMatchObject({ runId: 'log1', workflow: 'logged' });
+    expect(lines.find((l) => l.msg === 'step-retry')).toMatchObject({ runId: 'log1', stepId: 'a', attempt: 1 });
+    expect(lines.find((l) => l.msg === 'step-end')).toMatchObject({ runId: 'log1', stepId: 'a', status: 'succeeded', attempts: 2 });
+    expect(lines.find((l) => l.msg === 'run-end')).toMatchObject({ runId: 'log1', status: 'succeeded' });
+  });
+});
