@@ -29,8 +29,11 @@ export interface WorkflowLoadOptions {
 export interface WorkflowResumeOptions extends Omit<WorkflowRunOptions, 'runId' | 'checkpointDir' | 'inputs'> {
   /** The directory the run's journal was written to. */
   checkpointDir: string;
-  /** The spec the run must have been started with (refused with CheckpointError if it differs); defaults to the journal's copy. */
-  spec?: Workflow | WorkflowSpecInput;
+  /**
+   * The spec the run must have been started with (a Workflow, a TS spec or YAML text); a different one is refused
+   * with CheckpointError. Defaults to the copy in the journal.
+   */
+  spec?: Workflow | WorkflowSpecInput | string;
 }
 
 const defaultConcurrency = 4;
@@ -109,7 +112,12 @@ export class Workflow {
     const { header } = contents;
     let workflow: Workflow;
     if (options.spec !== undefined) {
-      workflow = options.spec instanceof Workflow ? options.spec : Workflow.define(options.spec);
+      workflow =
+        options.spec instanceof Workflow
+          ? options.spec
+          : typeof options.spec === 'string'
+            ? Workflow.fromYaml(options.spec)
+            : Workflow.define(options.spec);
       if (workflow.hash !== header.specHash) {
         throw new CheckpointError(
           `Run "${runId}" was started with another version of workflow "${header.workflow}" (journal spec ${header.specHash.slice(0, 12)}` +

@@ -2,6 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { z } from 'zod';
 import { CheckpointError } from '../../src/errors';
 import { defineTool } from '../../src/tools/define-tool';
@@ -131,7 +132,9 @@ describe('checkpoint journal', () => {
     expect(error).toBeInstanceOf(CheckpointError);
     expect((error as CheckpointError).code).toBe('CHECKPOINT');
     expect((error as Error).message).toMatch(/started with another version of workflow "sums" \(journal spec [0-9a-f]{12}, version 1; given spec [0-9a-f]{12}, version 2\)/);
-    const resumed = await Workflow.resume('v', { checkpointDir: dir, tools, spec: wf });
+    const asYaml = stringify(wf.spec);
+    await expect(Workflow.resume('v', { checkpointDir: dir, tools, spec: asYaml.replace('version: 1', 'version: 1.5') })).rejects.toBeInstanceOf(CheckpointError);
+    const resumed = await Workflow.resume('v', { checkpointDir: dir, tools, spec: asYaml });
     expect(resumed.status).toBe('succeeded');
   });
 
