@@ -1,8 +1,10 @@
 /**
- * The durable per-run journal: one JSON object per line, appended and fsync'd. Records written in the same moment
- * share one write and one fsync (group commit), and `append` resolves only once its record is on disk, so a step's
- * end is durable before any dependent starts. A crash can leave a torn last line; reading drops it (and cuts it off
- * before appending again), because a record that never reached disk whole never happened.
+ * The durable per-run journal: one JSON object per line, appended and fsync'd (fdatasync). Records written in the
+ * same moment share one write and one sync (group commit), and `append` resolves only once its record is on disk,
+ * so a step's end is durable before any dependent starts. Step starts are written at once but ride on the next
+ * sync (`sync: false`): a start lost to a power cut only hides that the step was in flight, and it runs again
+ * anyway. A crash can leave a torn last line; reading drops it (and cuts it off before appending again), because a
+ * record that never reached disk whole never happened.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync } from 'node:fs';
@@ -132,7 +134,7 @@ export function readJournal(checkpointDir: string, runId: string): JournalConten
 
 export class RunJournal {
   readonly #handle: FileHandle;
-  #pending: Array<{ line: string; resolve: () => void; reject: (error: unknown) => void }> = [];
+  #pending: Array<{ line: string; sync: boolean; resolve: () => void; reject: (error: unknown) => void }> = [];
   #flushing: Promise<void> | undefined;
   #failure: unknown;
 
@@ -169,11 +171,14 @@ export class RunJournal {
     return new RunJournal(await open(path, 'a'), path);
   }
 
-  /** Appends a record; resolves once it is fsync'd. */
-  append(record: JournalRecord): Promise<void> {
+  /**
+   * Appends a record; resolves once it is written and (unless `sync` is false) fsync'd. Records reach the file in
+   * the order they were appended, so a synced record makes every earlier one durable too.
+   */
+  append(record: JournalRecord, options: { sync?: boolean } = {}): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ line: `${JSON.stringify(record)}\n`, resolve, reject });
+      this.#pending.push({ line: `${JSON.stringify(record)}\n`, sync: options.sync ?? true, resolve, reject });
       this.#flushing ??= this.#flush();
     });
   }
@@ -183,8 +188,9 @@ export class RunJournal {
       const batch = this.#pending;
       this.#pending = [];
       try {
-        await this.#handle.write(batch.map((entry) => entry.line).join(''));
-        await this.#handle.sync();
+        await this.#handle.write(batch.length === 1 ? batch[0].line : batch.map((entry) => entry.line).join(''));
+        // fdatasync: an append changes the size, which datasync does flush; mtime alone is not worth a full fsync.
+        if (batch.some((entry) => entry.sync)) await this.#handle.datasync();
         for (const entry of batch) entry.resolve();
       } catch (cause) {
         this.#failure = new CheckpointError(`Cannot write the journal ${this.path}: ${(cause as Error).message}`, { cause, details: { path: this.path } });

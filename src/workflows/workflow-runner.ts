@@ -138,7 +138,10 @@ export class WorkflowRunner {
     this.#emit({ type: 'run-start', runId: this.#options.runId, workflow: this.#spec.name, resumed: this.#options.resumed ?? false, at: Date.now() });
     this.#logger.info({ resumed: this.#options.resumed ?? false }, 'run-start');
     for (const [id, step] of recovered ?? []) {
-      if (this.#steps.has(id)) Object.assign(this.#results[id], step.result);
+      if (!this.#steps.has(id)) continue;
+      Object.assign(this.#results[id], step.result);
+      // A `fail` step that failed before the crash already decided the run: start nothing new.
+      if (step.result.status === 'failed' && this.#steps.get(id)!.onFailure === 'fail') this.#stopping = true;
     }
     const ready: StepSpec[] = [];
     for (const step of this.#spec.steps) {
@@ -214,7 +217,7 @@ export class WorkflowRunner {
       if (this.#controller.signal.aborted) break;
       result.attempts = attempt;
       result.startedAt ??= Date.now();
-      this.#journal({ type: 'step-start', stepId: step.id, attempt, at: Date.now() });
+      this.#journal({ type: 'step-start', stepId: step.id, attempt, at: Date.now() }, false);
       this.#emit({ type: 'step-start', runId: this.#options.runId, stepId: step.id, attempt, at: Date.now() });
       try {
         const output = await this.#queue.add(() => this.#attempt(step, attempt));
@@ -343,8 +346,8 @@ export class WorkflowRunner {
   }
 
   /** Appends without waiting: ordering is kept by the journal, and `#endStep` waits for everything before it. */
-  #journal(record: JournalRecord): void {
-    this.#options.journal?.append(record).catch((error) => {
+  #journal(record: JournalRecord, sync = true): void {
+    this.#options.journal?.append(record, { sync }).catch((error) => {
       this.#fatal ??= error;
       this.#stopping = true;
     });

@@ -138,6 +138,24 @@ describe('checkpoint journal', () => {
     expect(resumed.status).toBe('succeeded');
   });
 
+  it('a run whose fail-policy step failed before the crash resumes as failed without starting dependents', async () => {
+    const { dir, tools, executions } = setup();
+    const wf = Workflow.define({
+      name: 'failing',
+      steps: [
+        { id: 'bad', uses: 'add', with: { values: 'not a list' } as never },
+        { id: 'after', uses: 'add', needs: ['bad'], with: { values: [1] } },
+      ],
+    });
+    expect((await wf.run({ tools, checkpointDir: dir, runId: 'ff' })).status).toBe('failed');
+    crashAt(dir, 'ff', (r) => r.type === 'run-end');
+    executions.length = 0;
+    const resumed = await Workflow.resume('ff', { checkpointDir: dir, tools });
+    expect(resumed.status).toBe('failed');
+    expect(resumed.steps.after.status).toBe('skipped');
+    expect(executions).toEqual([]);
+  });
+
   it('resuming a finished run returns its result without running anything', async () => {
     const { dir, tools, wf, executions } = setup();
     const first = await wf.run({ tools, inputs: { base: 5 }, checkpointDir: dir, runId: 'done' });
