@@ -10,6 +10,7 @@ import type { LanguageModel } from '../models/language-model';
 import type { ToolCaller } from '../tools/tool';
 import { truthy, evaluateExpression, parseExpression } from './expression';
 import { resolveInputs } from './resolve-inputs';
+import { AttemptError, permanentCodes, toErrorValue } from './attempt-error';
 import { retryDelay } from './retry-delay';
 import type { RecoveredStep } from './recover-run';
 import type { JournalRecord, RunJournal } from './run-journal';
@@ -54,22 +55,6 @@ function modelQueueFor(key: object): PQueue {
     modelQueues.set(key, queue);
   }
   return queue;
-}
-
-/** Failures that another attempt cannot fix. */
-const permanentCodes = new Set(['TOOL_INPUT', 'TOOL_NOT_FOUND', 'WORKFLOW_SPEC', 'ABORT']);
-
-class AttemptError extends Error {
-  constructor(readonly value: StepErrorValue) {
-    super(value.message);
-  }
-}
-
-function toErrorValue(error: unknown): StepErrorValue {
-  if (error instanceof AttemptError) return error.value;
-  if (AutoglmError.isInstance(error)) return { code: error.code, message: error.message };
-  if (error instanceof Error) return { code: 'STEP_ERROR', message: error.message };
-  return { code: 'STEP_ERROR', message: String(error) };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
