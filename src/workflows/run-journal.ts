@@ -1,14 +1,13 @@
 /**
- * The durable per-run journal: one JSON object per line, appended and fsync'd (fdatasync). Records written in the
- * same moment share one write and one sync (group commit), and `append` resolves only once its record is on disk,
- * so a step's end is durable before any dependent starts. Step starts are written at once but ride on the next
+ * The durable per-run journal: one JSON object per line, appended and fsync'd (fdatasync). Records written while a
+ * sync is in flight share the next one (group commit), and `append` resolves only once its record is on disk, so a
+ * step's end is durable before any dependent starts. Step starts are written at once but ride on the next
  * sync (`sync: false`): a start lost to a power cut only hides that the step was in flight, and it runs again
  * anyway. A crash can leave a torn last line; reading drops it (and cuts it off before appending again), because a
  * record that never reached disk whole never happened.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors';
 import type { StepErrorValue, StepStatus } from './workflow-types';
@@ -133,22 +132,23 @@ export function readJournal(checkpointDir: string, runId: string): JournalConten
 }
 
 export class RunJournal {
-  readonly #handle: FileHandle;
-  #pending: Array<{ line: string; sync: boolean; resolve: () => void; reject: (error: unknown) => void }> = [];
-  #flushing: Promise<void> | undefined;
+  readonly #fd: number;
+  /** Records already written whose appenders wait for a sync that started after them. */
+  #waiting: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  #syncing: Promise<void> | undefined;
   #failure: unknown;
 
-  private constructor(handle: FileHandle, readonly path: string) {
-    this.#handle = handle;
+  private constructor(fd: number, readonly path: string) {
+    this.#fd = fd;
   }
 
   /** Creates the journal of a new run and writes its header durably; refuses an existing runId. */
   static async create(checkpointDir: string, header: RunHeader): Promise<RunJournal> {
     const path = journalPath(checkpointDir, header.runId);
-    let handle: FileHandle;
+    let fd: number;
     try {
       mkdirSync(checkpointDir, { recursive: true });
-      handle = await open(path, 'wx');
+      fd = openSync(path, 'wx');
     } catch (cause) {
       const exists = (cause as NodeJS.ErrnoException).code === 'EEXIST';
       throw new CheckpointError(
@@ -159,7 +159,7 @@ export class RunJournal {
       );
     }
     syncDirectory(checkpointDir);
-    const journal = new RunJournal(handle, path);
+    const journal = new RunJournal(fd, path);
     await journal.append(header);
     return journal;
   }
@@ -168,43 +168,55 @@ export class RunJournal {
   static async reopen(checkpointDir: string, runId: string, contents: JournalContents): Promise<RunJournal> {
     const path = journalPath(checkpointDir, runId);
     if (contents.tornTail) truncateSync(path, contents.validLength);
-    return new RunJournal(await open(path, 'a'), path);
+    return new RunJournal(openSync(path, 'a'), path);
   }
 
   /**
-   * Appends a record; resolves once it is written and (unless `sync` is false) fsync'd. Records reach the file in
-   * the order they were appended, so a synced record makes every earlier one durable too.
+   * Appends a record: written at once (synchronously, so file order is append order), then, unless `sync` is
+   * false, resolves after an fdatasync that started after the write. One sync serves every record written while
+   * the previous one was in flight (group commit).
    */
   append(record: JournalRecord, options: { sync?: boolean } = {}): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    try {
+      const bytes = Buffer.from(`${JSON.stringify(record)}\n`);
+      for (let written = 0; written < bytes.length; ) written += writeSync(this.#fd, bytes, written);
+    } catch (cause) {
+      return Promise.reject(this.#fail(cause));
+    }
+    if (options.sync === false) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ line: `${JSON.stringify(record)}\n`, sync: options.sync ?? true, resolve, reject });
-      this.#flushing ??= this.#flush();
+      this.#waiting.push({ resolve, reject });
+      this.#syncing ??= this.#syncLoop();
     });
   }
 
-  async #flush(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const batch = this.#pending;
-      this.#pending = [];
+  async #syncLoop(): Promise<void> {
+    while (this.#waiting.length > 0) {
+      const batch = this.#waiting;
+      this.#waiting = [];
       try {
-        await this.#handle.write(batch.length === 1 ? batch[0].line : batch.map((entry) => entry.line).join(''));
         // fdatasync: an append changes the size, which datasync does flush; mtime alone is not worth a full fsync.
-        if (batch.some((entry) => entry.sync)) await this.#handle.datasync();
+        await new Promise<void>((resolve, reject) => fdatasync(this.#fd, (error) => (error ? reject(error) : resolve())));
         for (const entry of batch) entry.resolve();
       } catch (cause) {
-        this.#failure = new CheckpointError(`Cannot write the journal ${this.path}: ${(cause as Error).message}`, { cause, details: { path: this.path } });
-        for (const entry of [...batch, ...this.#pending]) entry.reject(this.#failure);
-        this.#pending = [];
+        const failure = this.#fail(cause);
+        for (const entry of [...batch, ...this.#waiting]) entry.reject(failure);
+        this.#waiting = [];
       }
     }
-    this.#flushing = undefined;
+    this.#syncing = undefined;
   }
 
-  /** Waits for pending records, then closes the file. */
+  #fail(cause: unknown): unknown {
+    this.#failure ??= new CheckpointError(`Cannot write the journal ${this.path}: ${(cause as Error).message}`, { cause, details: { path: this.path } });
+    return this.#failure;
+  }
+
+  /** Waits for pending syncs, then closes the file. */
   async close(): Promise<void> {
-    await this.#flushing;
-    await this.#handle.close();
+    await this.#syncing;
+    closeSync(this.#fd);
   }
 }
 
