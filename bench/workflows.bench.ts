@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     `Command: \`npx tsx bench/workflows.bench.ts --steps ${stepCount} --rounds ${rounds} --concurrency ${concurrency}\` (Node ${process.version}, ${os.cpus().length} cores).`,
     `\`uptime\` at the end: \`${uptime}\`; 1-min load at the start and after each round: ${loads.join(', ')}. Other jobs shared the cores, so absolute figures are noisy; ratios come from the same run.`,
     '',
-    `Workload: ${stepCount} no-op tool steps (a ToolCaller whose \`call\` awaits an empty async function) as one wide layer (no needs) or one deep chain (each step needs the previous), concurrency ${concurrency}; the floor is bare p-queue running the same function (wide: all added at once; deep: each added after the previous resolved). Checkpoints: JSON-lines journal in ${os.tmpdir()} on the local disk, one write + fdatasync per group commit (step starts ride on the next sync). Medians of ${rounds} alternated rounds.`,
+    `Workload: ${stepCount} no-op tool steps (a ToolCaller whose \`call\` awaits an empty async function) as one wide layer (no needs) or one deep chain (each step needs the previous), concurrency ${concurrency}; the floor is bare p-queue running the same function (wide: all added at once; deep: each added after the previous resolved). Checkpoints: JSON-lines journal in ${os.tmpdir()} on the local disk, each record written at once (writeSync), one fdatasync per group commit (step starts ride on the next sync). Medians of ${rounds} alternated rounds.`,
     '',
     '| shape | contender | total ms | µs per step | overhead µs per step vs p-queue | ratio vs p-queue |',
     '|---|---|---|---|---|---|',
