@@ -68,3 +68,28 @@ export {
   type PdfIndexCacheOptions,
   type PdfToolsOptions,
 } from './tools/pdf';
+// workflows: spec, DAG runner, durable checkpoints (issue 4)
+export { Workflow, type WorkflowLoadOptions, type WorkflowResumeOptions } from './workflows/workflow';
+export type {
+  WorkflowSpec,
+  WorkflowSpecInput,
+  StepSpec,
+  StepSpecInput,
+  RetrySpec,
+  FailurePolicy,
+  InputSpec,
+  AgentStepSpec,
+} from './workflows/workflow-spec';
+export type {
+  AgentRunner,
+  RunStatus,
+  StepContext,
+  StepErrorValue,
+  StepResult,
+  StepStatus,
+  WorkflowEvent,
+  WorkflowRunOptions,
+  WorkflowRunResult,
+} from './workflows/workflow-types';
+export { seededRandom } from './workflows/retry-delay';
+export { readJournal, type JournalRecord } from './workflows/run-journal';

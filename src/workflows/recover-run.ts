@@ -1,0 +1,64 @@
+import type { JournalRecord } from './run-journal';
+import type { RunStatus, StepResult } from './workflow-types';
+
+export interface RecoveredStep {
+  /** `pending` (with attempts and startedAt) for a step that had not ended; else its journaled end. */
+  result: StepResult;
+  /** The attempt a resumed run starts with: an interrupted attempt keeps its number (and idempotency key). */
+  nextAttempt: number;
+}
+
+export interface RecoveredRun {
+  steps: Map<string, RecoveredStep>;
+  startedAt: number;
+  end?: { status: RunStatus; outputs: Record<string, unknown>; at: number };
+}
+
+/** Rebuilds a run's state from its journal records. */
+export function recoverRun(records: readonly JournalRecord[]): RecoveredRun {
+  const steps = new Map<string, RecoveredStep>();
+  const startedAt = records[0]?.type === 'run-header' ? records[0].at : Date.now();
+  let end: RecoveredRun['end'];
+  const entry = (id: string) => {
+    let step = steps.get(id);
+    if (step === undefined) steps.set(id, (step = { result: { status: 'pending', attempts: 0 }, nextAttempt: 1 }));
+    return step;
+  };
+  for (const record of records) {
+    switch (record.type) {
+      case 'step-start': {
+        const step = entry(record.stepId);
+        step.result.startedAt ??= record.at;
+        step.result.attempts = Math.max(step.result.attempts, record.attempt);
+        step.nextAttempt = Math.max(step.nextAttempt, record.attempt);
+        break;
+      }
+      case 'step-retry': {
+        const step = entry(record.stepId);
+        step.nextAttempt = Math.max(step.nextAttempt, record.attempt + 1);
+        break;
+      }
+      case 'step-end': {
+        const step = entry(record.stepId);
+        step.result = {
+          status: record.status,
+          attempts: record.attempts,
+          output: record.output,
+          error: record.error,
+          startedAt: record.startedAt,
+          endedAt: record.endedAt,
+        };
+        break;
+      }
+      case 'run-end':
+        end = { status: record.status, outputs: record.outputs, at: record.at };
+        break;
+      case 'run-resume':
+        end = undefined; // a cancelled run that was resumed is running again
+        break;
+      default:
+        break;
+    }
+  }
+  return { steps, startedAt, end };
+}

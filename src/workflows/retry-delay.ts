@@ -1,0 +1,23 @@
+import type { RetrySpec } from './workflow-spec';
+
+/**
+ * The wait before retry number `retry` (1 for the first retry): `initialMs` (fixed) or `initialMs * 2^(retry-1)`
+ * (exponential), capped at `maxMs`, then reduced by up to `jitter` of itself using `random` (0..1).
+ */
+export function retryDelay(policy: RetrySpec, retry: number, random: () => number = Math.random): number {
+  const base = policy.backoff === 'fixed' ? policy.initialMs : policy.initialMs * 2 ** (retry - 1);
+  const capped = Math.min(base, policy.maxMs);
+  return Math.round(capped * (1 - policy.jitter * random()));
+}
+
+/** A small seeded RNG (mulberry32) for reproducible jitter in tests: `run({ random: seededRandom(42) })`. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

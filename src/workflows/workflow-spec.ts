@@ -1,0 +1,129 @@
+/**
+ * The shape of a workflow file, as zod schemas. Unknown fields are refused (a typo such as `retyr` must not be
+ * silently ignored); graph checks (needs, cycles, references, tools) happen afterwards in `validateWorkflowSpec`.
+ */
+import { z } from 'zod';
+
+const stepIdPattern = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+export const inputSpecSchema = z.strictObject({
+  /** The JSON type of the input. */
+  type: z.enum(['string', 'number', 'integer', 'boolean', 'object', 'array']),
+  description: z.string().optional(),
+  /** Inputs without a default are required unless `required: false`. */
+  required: z.boolean().optional(),
+  default: z.unknown().optional(),
+});
+
+export const retrySpecSchema = z.strictObject({
+  /** Retries after the first attempt (so `max + 1` attempts in all). Defaults to 0. */
+  max: z.number().int().min(0).max(100).default(0),
+  /** `fixed` waits `initialMs` each time; `exponential` doubles it per retry. Defaults to `exponential`. */
+  backoff: z.enum(['fixed', 'exponential']).default('exponential'),
+  /** The first delay. Defaults to 100 ms. */
+  initialMs: z.number().min(0).default(100),
+  /** The upper bound of any delay. Defaults to 30 000 ms. */
+  maxMs: z.number().min(0).default(30_000),
+  /** Random reduction of each delay, 0..1 (`true` = 1, full jitter). Defaults to 0. */
+  jitter: z.union([z.boolean(), z.number().min(0).max(1)]).default(0).transform((j) => (j === true ? 1 : j === false ? 0 : j)),
+});
+
+/** An agent step: passed as is (references resolved) to the `agents` runner given to `run()`. */
+export const agentStepSpecSchema = z.looseObject({
+  task: z.string().optional(),
+});
+
+export const failurePolicySchema = z.enum(['fail', 'continue', 'skip-dependents']);
+
+export interface StepSpecInput {
+  id: string;
+  name?: string;
+  uses?: string;
+  agent?: Record<string, unknown>;
+  workflow?: string | WorkflowSpecInput;
+  with?: Record<string, unknown>;
+  needs?: string | string[];
+  if?: string | boolean;
+  retry?: Partial<z.input<typeof retrySpecSchema>>;
+  timeoutMs?: number;
+  onFailure?: z.infer<typeof failurePolicySchema>;
+  usesModel?: boolean;
+}
+
+export interface WorkflowSpecInput {
+  name: string;
+  version?: string | number;
+  description?: string;
+  inputs?: Record<string, z.input<typeof inputSpecSchema>>;
+  concurrency?: number;
+  outputs?: Record<string, unknown>;
+  steps: StepSpecInput[];
+}
+
+export const stepSpecSchema = z.strictObject({
+  id: z.string().regex(stepIdPattern, 'expected an id of letters, digits, "_" or "-", starting with a letter or "_"'),
+  name: z.string().optional(),
+  /** A registered tool name. */
+  uses: z.string().min(1).optional(),
+  agent: agentStepSpecSchema.optional(),
+  /** A nested workflow: an inline spec, or a path to a YAML file (relative to the parent file). */
+  get workflow() {
+    return z.union([z.string().min(1), workflowSpecSchema]).optional();
+  },
+  with: z.record(z.string(), z.unknown()).optional(),
+  needs: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((n) => (n === undefined ? [] : typeof n === 'string' ? [n] : n)),
+  if: z.union([z.string().min(1), z.boolean()]).optional(),
+  retry: retrySpecSchema.optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  onFailure: failurePolicySchema.default('fail'),
+  /** Route this step through the model queue (one generation at a time per model). Agent steps always are. */
+  usesModel: z.boolean().optional(),
+});
+
+export const workflowSpecSchema = z.strictObject({
+  name: z.string().min(1),
+  /** Part of the spec hash that checkpoints record; bump it when a step's meaning changes. */
+  version: z.union([z.string(), z.number()]).optional(),
+  description: z.string().optional(),
+  inputs: z.record(z.string().regex(stepIdPattern, 'expected an input name of letters, digits, "_" or "-"'), inputSpecSchema).default({}),
+  concurrency: z.number().int().positive().optional(),
+  outputs: z.record(z.string(), z.unknown()).optional(),
+  get steps() {
+    return z.array(stepSpecSchema).min(1, 'a workflow needs at least one step');
+  },
+});
+
+export type RetrySpec = z.output<typeof retrySpecSchema>;
+export type FailurePolicy = z.output<typeof failurePolicySchema>;
+export type InputSpec = z.output<typeof inputSpecSchema>;
+export type AgentStepSpec = z.output<typeof agentStepSpecSchema>;
+
+/** A validated step. `workflow` is always an inline spec once loaded (files are read at load time). */
+export interface StepSpec {
+  id: string;
+  name?: string;
+  uses?: string;
+  agent?: AgentStepSpec;
+  workflow?: WorkflowSpec;
+  with?: Record<string, unknown>;
+  needs: string[];
+  if?: string | boolean;
+  retry?: RetrySpec;
+  timeoutMs?: number;
+  onFailure: FailurePolicy;
+  usesModel?: boolean;
+}
+
+/** A validated workflow spec. */
+export interface WorkflowSpec {
+  name: string;
+  version?: string | number;
+  description?: string;
+  inputs: Record<string, InputSpec>;
+  concurrency?: number;
+  outputs?: Record<string, unknown>;
+  steps: StepSpec[];
+}

@@ -1,0 +1,98 @@
+import type { Logger } from '../observability/logger';
+import type { LanguageModel } from '../models/language-model';
+import type { ToolCaller } from '../tools/tool';
+import type { AgentStepSpec, StepSpec } from './workflow-spec';
+
+/**
+ * `pending` never started; `running` in flight; `succeeded`/`failed` after its last attempt; `skipped` when its
+ * `if` was false, a need was skipped or failed with `skip-dependents`, or the run stopped before it; `cancelled`
+ * when the run's signal stopped it.
+ */
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
+
+/** A step failure as a value: the tool's error code (TOOL_INPUT, TOOL_EXECUTION, ...), STEP_TIMEOUT, or STEP_ERROR. */
+export interface StepErrorValue {
+  code: string;
+  message: string;
+}
+
+export interface StepResult {
+  status: StepStatus;
+  /** Attempts made (the number of the last one); 0 if it never ran. */
+  attempts: number;
+  output?: unknown;
+  error?: StepErrorValue;
+  /** Epoch ms of the first attempt's start. */
+  startedAt?: number;
+  /** Epoch ms of the step's end. */
+  endedAt?: number;
+  /** Why a step was skipped (`condition`, `needs`, `stopped`). */
+  reason?: string;
+}
+
+export interface WorkflowRunResult {
+  runId: string;
+  workflow: string;
+  status: RunStatus;
+  steps: Record<string, StepResult>;
+  /** The spec's `outputs` resolved; without `outputs`, every succeeded step's output by id. */
+  outputs: Record<string, unknown>;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** What a step's tool, agent or nested workflow receives besides its arguments. */
+export interface StepContext {
+  runId: string;
+  stepId: string;
+  /** 1 for the first attempt. A step re-run after a crash keeps the attempt number it had. */
+  attempt: number;
+  /** `runId:stepId:attempt`: the same when a crashed attempt is run again, so tools can deduplicate side effects. */
+  idempotencyKey: string;
+  /** Aborted on the step's timeout or the run's cancellation. */
+  signal: AbortSignal;
+  logger: Logger;
+  model?: LanguageModel;
+}
+
+/**
+ * Runs an agent step: `agent` is the step's `agent:` object and `input` its `with:` arguments, both with references
+ * resolved. Resolve to the step's output; throw (or reject) to fail the attempt.
+ */
+export type AgentRunner = (agent: AgentStepSpec, input: Record<string, unknown>, ctx: StepContext) => Promise<unknown>;
+
+export type WorkflowEvent =
+  | { type: 'run-start'; runId: string; workflow: string; resumed: boolean; at: number }
+  | { type: 'step-start'; runId: string; stepId: string; attempt: number; at: number }
+  | { type: 'step-retry'; runId: string; stepId: string; attempt: number; error: StepErrorValue; delayMs: number; at: number }
+  | { type: 'step-end'; runId: string; stepId: string; status: StepStatus; attempts: number; output?: unknown; error?: StepErrorValue; at: number }
+  | { type: 'run-end'; runId: string; status: RunStatus; at: number };
+
+export interface WorkflowRunOptions {
+  /** The ToolRegistry (anything with `has` and `call`) that `uses:` steps call. Required when a step uses a tool. */
+  tools?: ToolCaller;
+  /** Values of the spec's `inputs`; declared defaults fill the gaps. Defaults to `{}`. */
+  inputs?: Record<string, unknown>;
+  /** Steps running at once. Defaults to the spec's `concurrency`, else 4. */
+  concurrency?: number;
+  /** Directory of the per-run journals; without it nothing is persisted and the run cannot be resumed. */
+  checkpointDir?: string;
+  /** A caller-chosen id (letters, digits, `.`, `_`, `-`); generated when absent. */
+  runId?: string;
+  /** Cancels the run: running steps are aborted and the run ends `cancelled` (a checkpointed run can be resumed). */
+  signal?: AbortSignal;
+  /** pino logger; lines carry `runId` and `stepId`. Defaults to a silent logger. */
+  logger?: Logger;
+  /** The model handed to tools and agents; model-bound steps on it run one at a time. */
+  model?: LanguageModel;
+  /** Runs `agent:` steps. Required when the spec has agent steps. */
+  agents?: AgentRunner;
+  /** Called synchronously for every event, in order. */
+  onEvent?: (event: WorkflowEvent) => void;
+  /** Source of retry jitter in [0, 1). Defaults to Math.random; pass `seededRandom(n)` for reproducible runs. */
+  random?: () => number;
+}
+
+export type { StepSpec };

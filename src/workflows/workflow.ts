@@ -1,0 +1,200 @@
+/**
+ * A validated workflow: load it from YAML, a file or a TS object, then `run` it (or `Workflow.resume` a
+ * checkpointed run after a crash).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { CheckpointError, WorkflowSpecError } from '../errors';
+import { silentLogger } from '../observability/logger';
+import type { ToolCaller } from '../tools/tool';
+import { recoverRun } from './recover-run';
+import { resolveInputs } from './resolve-inputs';
+import { readJournal, RunJournal, specHash, journalFormat } from './run-journal';
+import { checkTools, specError, validateWorkflowSpec, type SpecIssue, type SpecOrigin } from './validate-workflow-spec';
+import { WorkflowRunner } from './workflow-runner';
+import type { WorkflowSpec, WorkflowSpecInput } from './workflow-spec';
+import type { StepResult, WorkflowRunOptions, WorkflowRunResult } from './workflow-types';
+import { YamlSource } from './yaml-source';
+
+export interface WorkflowLoadOptions {
+  /** When given, unknown `uses:` tools are reported at load time rather than at run time. */
+  tools?: ToolCaller;
+  /** Directory that nested `workflow: file.yaml` paths are relative to. Defaults to the file's directory or the cwd. */
+  baseDir?: string;
+  /** The file name used in error messages. */
+  file?: string;
+}
+
+export interface WorkflowResumeOptions extends Omit<WorkflowRunOptions, 'runId' | 'checkpointDir' | 'inputs'> {
+  /** The directory the run's journal was written to. */
+  checkpointDir: string;
+  /**
+   * The spec the run must have been started with (a Workflow, a TS spec or YAML text); a different one is refused
+   * with CheckpointError. Defaults to the copy in the journal.
+   */
+  spec?: Workflow | WorkflowSpecInput | string;
+}
+
+const defaultConcurrency = 4;
+
+function newRunId(): string {
+  return `run-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+export class Workflow {
+  readonly spec: WorkflowSpec;
+  /** SHA-256 of the spec; checkpoints record it and `resume` refuses a journal with another one. */
+  readonly hash: string;
+  readonly #origin: SpecOrigin;
+
+  private constructor(spec: WorkflowSpec, origin: SpecOrigin, tools?: ToolCaller) {
+    this.spec = spec;
+    this.hash = specHash(spec);
+    this.#origin = origin;
+    if (tools !== undefined) checkTools(spec, tools, origin);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Parses and validates a YAML workflow; errors name the step, the field and the line. */
+  static fromYaml(text: string, options: WorkflowLoadOptions = {}): Workflow {
+    const source = new YamlSource(text, options.file);
+    const origin: SpecOrigin = { source, file: options.file, baseDir: options.baseDir ?? (options.file ? dirname(resolve(options.file)) : undefined) };
+    return new Workflow(validateWorkflowSpec(source.toJS(), origin), origin, options.tools);
+  }
+
+  /** Validates a workflow given as a TS object. */
+  static define(spec: WorkflowSpecInput, options: WorkflowLoadOptions = {}): Workflow {
+    const origin: SpecOrigin = { baseDir: options.baseDir, file: options.file };
+    return new Workflow(validateWorkflowSpec(spec, origin), origin, options.tools);
+  }
+
+  /** Reads and validates a YAML workflow file. */
+  static async load(path: string, options: Omit<WorkflowLoadOptions, 'file'> = {}): Promise<Workflow> {
+    const text = await readFile(path, 'utf8').catch((cause: Error) => {
+      throw new WorkflowSpecError(`Cannot read workflow file ${path}: ${cause.message}`, { cause, details: { file: path } });
+    });
+    return Workflow.fromYaml(text, { ...options, file: path, baseDir: options.baseDir ?? dirname(resolve(path)) });
+  }
+
+  /** Runs the workflow. Step failures are in the result; misuse (bad inputs, unknown tools) throws. */
+  async run(options: WorkflowRunOptions = {}): Promise<WorkflowRunResult> {
+    this.#checkRunnable(options);
+    const inputs = resolveInputs(this.spec, options.inputs);
+    const runId = options.runId ?? newRunId();
+    const journal =
+      options.checkpointDir === undefined
+        ? undefined
+        : await RunJournal.create(options.checkpointDir, {
+            type: 'run-header',
+            format: journalFormat,
+            runId,
+            workflow: this.spec.name,
+            specVersion: this.spec.version,
+            specHash: this.hash,
+            spec: this.spec,
+            inputs,
+            at: Date.now(),
+          });
+    return this.#runner(runId, inputs, options, journal).execute();
+  }
+
+  /**
+   * Continues a checkpointed run: steps whose end is in the journal are not run again, a step that was running at
+   * the crash runs again with the same attempt number (at-least-once). A run that already succeeded or failed
+   * returns its journaled result; a cancelled run continues.
+   */
+  static async resume(runId: string, options: WorkflowResumeOptions): Promise<WorkflowRunResult> {
+    const contents = readJournal(options.checkpointDir, runId);
+    const { header } = contents;
+    let workflow: Workflow;
+    if (options.spec !== undefined) {
+      workflow =
+        options.spec instanceof Workflow
+          ? options.spec
+          : typeof options.spec === 'string'
+            ? Workflow.fromYaml(options.spec)
+            : Workflow.define(options.spec);
+      if (workflow.hash !== header.specHash) {
+        throw new CheckpointError(
+          `Run "${runId}" was started with another version of workflow "${header.workflow}" (journal spec ${header.specHash.slice(0, 12)}` +
+            `${header.specVersion === undefined ? '' : `, version ${header.specVersion}`}; given spec ${workflow.hash.slice(0, 12)}` +
+            `${workflow.spec.version === undefined ? '' : `, version ${workflow.spec.version}`}). Resume it with the spec it started with, or start a new run.`,
+          { details: { runId, journalHash: header.specHash, specHash: workflow.hash } },
+        );
+      }
+    } else {
+      workflow = new Workflow(validateWorkflowSpec(header.spec), {});
+      if (workflow.hash !== header.specHash) {
+        throw new CheckpointError(`The spec stored in run "${runId}"'s journal does not match its recorded hash; the journal was edited or written by an incompatible version.`, {
+          details: { runId },
+        });
+      }
+    }
+    const recovered = recoverRun(contents.records);
+    if (recovered.end !== undefined && recovered.end.status !== 'cancelled') {
+      const steps: Record<string, StepResult> = {};
+      for (const step of workflow.spec.steps) {
+        steps[step.id] = recovered.steps.get(step.id)?.result ?? { status: 'skipped', attempts: 0, reason: 'the run stopped before this step' };
+        if (steps[step.id].status === 'pending') steps[step.id] = { ...steps[step.id], status: 'skipped' };
+      }
+      return { runId, workflow: header.workflow, status: recovered.end.status, steps, outputs: recovered.end.outputs, startedAt: recovered.startedAt, endedAt: recovered.end.at };
+    }
+    workflow.#checkRunnable(options);
+    const journal = await RunJournal.reopen(options.checkpointDir, runId, contents);
+    await journal.append({ type: 'run-resume', at: Date.now() });
+    return workflow.#runner(runId, header.inputs, options, journal, recovered.steps).execute();
+  }
+
+  #runner(
+    runId: string,
+    inputs: Record<string, unknown>,
+    options: WorkflowRunOptions,
+    journal: RunJournal | undefined,
+    recovered?: ReturnType<typeof recoverRun>['steps'],
+  ): WorkflowRunner {
+    const concurrency = options.concurrency ?? this.spec.concurrency ?? defaultConcurrency;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new WorkflowSpecError(`Expected \`concurrency\` to be an integer >= 1, got ${concurrency}.`, { details: { field: 'concurrency' } });
+    }
+    return new WorkflowRunner(this.spec, {
+      runId,
+      inputs,
+      concurrency,
+      tools: options.tools,
+      agents: options.agents,
+      model: options.model,
+      modelQueueKey: {},
+      logger: options.logger ?? silentLogger(),
+      signal: options.signal,
+      journal,
+      onEvent: options.onEvent,
+      random: options.random ?? Math.random,
+      recovered,
+      resumed: recovered !== undefined,
+    });
+  }
+
+  /** Tools and agent runner must be there for the steps that need them, nested workflows included. */
+  #checkRunnable(options: Pick<WorkflowRunOptions, 'tools' | 'agents'>): void {
+    const issues: SpecIssue[] = [];
+    const visit = (spec: WorkflowSpec, label: string, path: Array<string | number>) => {
+      spec.steps.forEach((step, index) => {
+        const line = (field: string) => this.#origin.source?.lineOf([...path, 'steps', index, field]);
+        if (step.uses !== undefined && options.tools === undefined) {
+          issues.push({ step: label + step.id, field: 'uses', line: line('uses'), message: `uses tool "${step.uses}" but run() got no \`tools\`; pass your ToolRegistry` });
+        }
+        if (step.agent !== undefined && options.agents === undefined) {
+          issues.push({ step: label + step.id, field: 'agent', line: line('agent'), message: 'is an agent step but run() got no `agents` runner; pass `agents: (agent, input, ctx) => ...`' });
+        }
+        if (step.workflow !== undefined) visit(step.workflow, `${label}${step.id} > `, [...path, 'steps', index, 'workflow']);
+      });
+    };
+    visit(this.spec, '', []);
+    if (issues.length > 0) throw specError(this.spec.name, this.#origin.file, issues);
+    if (options.tools !== undefined) checkTools(this.spec, options.tools, this.#origin);
+  }
+}
