@@ -10,3 +10,11 @@ export { defineTool, type DefineToolOptions } from './tools/define-tool';
 export { createTinyGlm, type TinyGlmInfo } from './models/tiny/create-tiny-glm';
 export type { TinyGlmOptions, ResolvedTinyGlmOptions } from './models/tiny/tiny-glm-options';
 export { GLM_SPECIAL_TOKENS, type GlmSpecialToken } from './models/tiny/tiny-tokenizer';
+
+// Grammar-constrained decoding (src/models/constraints): XGrammar over a model's tokenizer.json.
+export {
+  GrammarCompiler,
+  type GrammarCompilerOptions,
+  type ConstraintRequest,
+  type GrammarCompilerStatistics,
+} from './models/constraints/grammar-compiler';

@@ -76,8 +76,9 @@ export function loadXGrammar(): Promise<XGrammarModule> {
 }
 
 function evaluateBundle(): XGrammarModule {
-  // __filename exists in the CommonJS build and under vitest; import.meta.url in the ESM build.
-  const base = typeof __filename === 'string' ? __filename : import.meta.url;
+  // import.meta.url in ESM (and under vitest); the CommonJS build has no import.meta but has __filename.
+  const metaUrl: string | undefined = import.meta.url;
+  const base = metaUrl ?? __filename;
   const requireFromHere = createRequire(base);
   let file: string;
   let source: string;
