@@ -89,6 +89,12 @@ describe('GrammarCompiler with a small byte-level GLM tokenizer', () => {
     expect(await accepts(z.number().nullable(), 'null')).toBe(true);
     expect(await accepts({ type: ['number', 'null'], minimum: 2 }, 'null')).toBe(true);
     expect(await accepts({ type: ['number', 'null'], minimum: 2 }, '1')).toBe(false);
+    // Unbounded numbers stay finite: no exponent, at most 20 integer digits.
+    expect(await accepts(z.number(), '1e5')).toBe(false);
+    expect(await accepts(z.number(), '-12345678901234567890.25')).toBe(true);
+    expect(await accepts(z.number(), '123456789012345678901')).toBe(false);
+    expect(await accepts(z.object({ any: z.any() }), '{"any": [1.5, -2, {"x": 3}]}')).toBe(true);
+    expect(await accepts(z.object({ any: z.any() }), '{"any": 1e400}')).toBe(false);
     const schema = { type: 'number', minimum: -2.5, maximum: 3.25 };
     for (const text of ['-2.6', '-3', '3.3', '4', '-2.5', '3.25', '-2', '3', '2.75', '-1.5', '0']) {
       const value = Number(text);
@@ -123,6 +129,23 @@ describe('GrammarCompiler with a small byte-level GLM tokenizer', () => {
       expect(parsed.success, `${text}\n${parsed.error?.message}`).toBe(true);
     }
     expect(finished).toBeGreaterThanOrEqual(90);
+  });
+
+  it('tool parameters without a type are an object; rollback can undo the stop token', async () => {
+    const constraint = await compiler.createConstraint({ tools: [{ name: 'f', description: '', parameters: {} }] });
+    const call = bytes('f\n{"x": [1, "y"]}');
+    expect(call.every((id) => constraint.acceptToken(id))).toBe(true);
+    expect(constraint.isTerminated()).toBe(true);
+    expect(constraint.acceptToken(stopTokenIds[1]!)).toBe(true);
+    constraint.rollback(1);
+    expect(constraint.isTerminated()).toBe(true);
+    // Back inside the string "y: a raw newline is not JSON, the closing quote is.
+    constraint.rollback(3);
+    expect(constraint.isTerminated()).toBe(false);
+    expect(constraint.acceptToken(bytes('\n')[0]!)).toBe(false);
+    expect(constraint.acceptToken(bytes('"')[0]!)).toBe(true);
+    constraint.dispose();
+    expect(acceptsAll(await compiler.createConstraint({ tools: [{ name: 'f', description: '', parameters: {} }] }), bytes('f\n5'))).toBe(false);
   });
 
   it('writes JSON in one compact layout (", " and ": ")', async () => {

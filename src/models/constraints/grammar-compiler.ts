@@ -252,10 +252,17 @@ function normalizeRequest(request: ConstraintRequest): NormalizedRequest {
         });
       }
       seen.add(tool.name);
-      return { name: tool.name, parameters: toGrammarJsonSchema(tool.parameters, `tool "${tool.name}" parameters`) };
+      const parameters = toGrammarJsonSchema(tool.parameters, `tool "${tool.name}" parameters`);
+      return { name: tool.name, parameters: withObjectType(parameters) };
     });
   }
   return normalized;
+}
+
+/** GLM tool arguments are a JSON object: a schema that does not say what it is (e.g. `{}`) is made an object. */
+function withObjectType(schema: JsonSchema): JsonSchema {
+  const typed = ['type', 'anyOf', 'oneOf', 'allOf', '$ref', 'const', 'enum'].some((keyword) => keyword in schema);
+  return typed ? schema : { type: 'object', ...schema };
 }
 
 function resolveOptions(options: GrammarCompilerOptions): Required<GrammarCompilerOptions> {
