@@ -223,7 +223,12 @@ describe('GrammarCompiler with a small byte-level GLM tokenizer', () => {
     await expect(compiler.createConstraint({ schema: z.date() })).rejects.toThrow(/JSON Schema/);
     const error = await compiler.createConstraint({ schema: z.object({ at: z.date() }) }).catch((caught) => caught);
     expect(AutoglmError.isInstance(error)).toBe(true);
+    // XGrammar's own reason reaches the message, and the compiler keeps working after XGrammar aborted.
+    await expect(compiler.createConstraint({ schema: { type: 'foo' } })).rejects.toThrow(/Unsupported type "foo"/);
+    await expect(compiler.createConstraint({ schema: { type: 'string', pattern: '([a-' } })).rejects.toThrow(/Regex/);
+    await expect(compiler.createConstraint({ schema: { $ref: '#/$defs/missing' } })).rejects.toThrow(GenerationError);
     const constraint = await compiler.createConstraint({ schema: z.string() });
+    expect(acceptsAll(await compiler.createConstraint({ schema: z.string() }), bytes('"ok"'))).toBe(true);
     expect(() => constraint.rollback(1)).toThrow(/rollback/);
     expect(constraint.acceptToken(-1)).toBe(false);
     expect(constraint.acceptToken(1.5)).toBe(false);

@@ -199,10 +199,22 @@ export class GrammarCompiler {
       });
     } catch (error) {
       if (error instanceof GenerationError) throw error;
-      throw new GenerationError(`GrammarCompiler: XGrammar could not compile the grammar: ${describeError(error)}`, {
+      throw new GenerationError(`GrammarCompiler: XGrammar could not compile the grammar: ${this.#describe(error)}`, {
         cause: error,
       });
     }
+  }
+
+  /** XGrammar's own reason (its stderr before an abort, without the source path), else the error's message. */
+  #describe(error: unknown): string {
+    const output = this.#xgrammar.takeErrorOutput();
+    const reason = output
+      .split('\n')
+      .filter((line) => line.startsWith('[FATAL]'))
+      .map((line) => line.replace(/^\[FATAL\] \S+:\d+: /, ''))
+      .join('; ');
+    if (reason) return reason;
+    return error instanceof Error ? error.message : String(error);
   }
 
   /** The EBNF of JSON valid for `schema`, in the compact one-line layout. */
@@ -212,7 +224,7 @@ export class GrammarCompiler {
     try {
       grammar = await this.#xgrammar.Grammar.fromJSONSchema(JSON.stringify(prepared.schema), false, -1, jsonSeparators);
     } catch (error) {
-      throw new GenerationError(`GrammarCompiler: XGrammar rejected the JSON Schema of ${where}: ${describeError(error)}`, {
+      throw new GenerationError(`GrammarCompiler: XGrammar rejected the JSON Schema of ${where}: ${this.#describe(error)}`, {
         cause: error,
         details: { where },
       });
@@ -288,7 +300,3 @@ function resolveOptions(options: GrammarCompilerOptions): Required<GrammarCompil
   return { vocabSize, stopTokenIds: [...stopTokenIds], maxCachedGrammars };
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
