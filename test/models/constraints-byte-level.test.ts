@@ -146,6 +146,17 @@ describe('GrammarCompiler with a small byte-level GLM tokenizer', () => {
     expect(constraint.acceptToken(bytes('"')[0]!)).toBe(true);
     constraint.dispose();
     expect(acceptsAll(await compiler.createConstraint({ tools: [{ name: 'f', description: '', parameters: {} }] }), bytes('f\n5'))).toBe(false);
+    // Names with dots and quotes are literal text; one name being a prefix of another is fine.
+    const named = [
+      { name: 'pdf.extract', description: '', parameters: z.toJSONSchema(z.object({ path: z.string() })) },
+      { name: 'pdf.extract_tables', description: '', parameters: {} },
+      { name: 'say"hi"', description: '', parameters: {} },
+    ];
+    const call1 = 'pdf.extract\n{"path": "a.pdf"}';
+    expect(acceptsAll(await compiler.createConstraint({ tools: named }), bytes(call1))).toBe(true);
+    expect(acceptsAll(await compiler.createConstraint({ tools: named }), bytes('pdf.extract_tables\n{}'))).toBe(true);
+    expect(acceptsAll(await compiler.createConstraint({ tools: named }), bytes('say"hi"\n{}'))).toBe(true);
+    expect(acceptsAll(await compiler.createConstraint({ tools: named }), bytes('pdf.extract\n{}'))).toBe(false);
   });
 
   it('writes JSON in one compact layout (", " and ": ")', async () => {
