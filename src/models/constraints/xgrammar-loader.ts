@@ -66,7 +66,7 @@ export interface XGrammarModule {
 }
 
 const packageName = '@mlc-ai/web-xgrammar';
-// The one statement of the bundle we hook; present in 0.1.27 (the pinned version).
+// The statements of the bundle we edit; present in 0.1.27 (the pinned version).
 const bindingMarker = 'let binding = null;';
 const bindingAccessor = 'exports.__autoglmBinding = () => binding;';
 const dynamicImport = "await import('module')";
@@ -76,7 +76,12 @@ let loading: Promise<XGrammarModule> | undefined;
 
 /** The XGrammar module, loaded on first use and shared by every compiler. */
 export function loadXGrammar(): Promise<XGrammarModule> {
-  loading ??= Promise.resolve().then(evaluateBundle);
+  loading ??= Promise.resolve()
+    .then(evaluateBundle)
+    .catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
   return loading;
 }
 
