@@ -246,5 +246,6 @@ describe('GrammarCompiler with a small byte-level GLM tokenizer', () => {
     constraint.dispose();
     constraint.dispose();
     expect(() => constraint.isTerminated()).toThrow(GenerationError);
+    expect(() => constraint.maskLogits(new Float32Array(vocabSize))).toThrow(/dispose/);
   });
 });

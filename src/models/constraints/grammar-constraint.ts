@@ -37,6 +37,7 @@ export class GrammarConstraint implements TokenConstraint {
   }
 
   maskLogits(logits: Float32Array): void {
+    this.#live();
     const bitmask = this.#currentBitmask();
     const length = logits.length;
     const limit = Math.min(length, this.#vocabSize);
