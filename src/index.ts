@@ -93,3 +93,15 @@ export type {
 } from './workflows/workflow-types';
 export { seededRandom } from './workflows/retry-delay';
 export { readJournal, type JournalRecord } from './workflows/run-journal';
+// Tiny GLM models (src/models/tiny): random-weight model directories for tests and benchmarks.
+export { createTinyGlm, type TinyGlmInfo } from './models/tiny/create-tiny-glm';
+export type { TinyGlmOptions, ResolvedTinyGlmOptions } from './models/tiny/tiny-glm-options';
+export { GLM_SPECIAL_TOKENS, type GlmSpecialToken } from './models/tiny/tiny-tokenizer';
+
+// Grammar-constrained decoding (src/models/constraints): XGrammar over a model's tokenizer.json.
+export {
+  GrammarCompiler,
+  type GrammarCompilerOptions,
+  type ConstraintRequest,
+  type GrammarCompilerStatistics,
+} from './models/constraints/grammar-compiler';
