@@ -5,3 +5,8 @@ export type * from './tools/tool';
 export { createLogger, type Logger } from './observability/logger';
 export type { TokenConstraint } from './models/generation/token-constraint';
 export { defineTool, type DefineToolOptions } from './tools/define-tool';
+
+// Tiny GLM models (src/models/tiny): random-weight model directories for tests and benchmarks.
+export { createTinyGlm, type TinyGlmInfo } from './models/tiny/create-tiny-glm';
+export type { TinyGlmOptions, ResolvedTinyGlmOptions } from './models/tiny/tiny-glm-options';
+export { GLM_SPECIAL_TOKENS, type GlmSpecialToken } from './models/tiny/tiny-tokenizer';

@@ -1,0 +1,185 @@
+/**
+ * createTinyGlm: writes a complete GLM model directory with random weights in the Optimum / transformers.js layout
+ * (GLM.md section 3), so the engine, its tests and benchmarks need no download.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { TokenizerError } from '../../errors';
+import { glmChatTemplate } from './glm-chat-template';
+import { buildGlmOnnxGraph, glmParameters } from './glm-onnx-graph';
+import { writeOnnxModel } from './onnx-model-writer';
+import { resolveTinyGlmOptions, type ResolvedTinyGlmOptions, type TinyGlmOptions } from './tiny-glm-options';
+import { GLM_SPECIAL_TOKENS, buildTinyTokenizer, extendTokenizer, type BuiltTokenizer, type GlmSpecialToken, type TokenizerJson } from './tiny-tokenizer';
+
+/** What createTinyGlm wrote. */
+export interface TinyGlmInfo {
+  /** The model directory (absolute). */
+  directory: string;
+  /** `onnx/model.onnx` (absolute). */
+  modelPath: string;
+  /** `onnx/model.onnx_data` (absolute) when the weights are external, else undefined. */
+  externalDataPath: string | undefined;
+  /** The options with every default applied. */
+  options: ResolvedTinyGlmOptions;
+  /** The config.json written. */
+  config: Record<string, unknown>;
+  /** Ids of the GLM special tokens in this tokenizer. */
+  specialTokens: Record<GlmSpecialToken, number>;
+  /** `<|endoftext|>`, `<|user|>`, `<|observation|>`, as in GLM-4's generation_config. */
+  eosTokenIds: number[];
+  padTokenId: number;
+  /** Ids the tokenizer can produce (highest id + 1); at most `options.vocab`. */
+  tokenizerSize: number;
+  /** Parameters (weights) in the model. */
+  parameterCount: number;
+  /** Bytes of the ONNX file plus its external data. */
+  onnxBytes: number;
+  /** Every file written, relative to `directory`. */
+  files: string[];
+}
+
+/** protobuf cannot hold a message of 2 GB or more; keep a margin for the graph itself. */
+const INLINE_LIMIT_BYTES = 2 ** 31 - 64 * 2 ** 20;
+
+/** Writes a tiny GLM model directory at `dir` (created if missing; existing files are overwritten). */
+export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): Promise<TinyGlmInfo> {
+  const tokenizer = await loadTokenizer(options, options.family ?? 'glm');
+  const resolved = resolveTinyGlmOptions(options, tokenizer.size);
+  const directory = path.resolve(dir);
+  await mkdir(path.join(directory, 'onnx'), { recursive: true });
+
+  const parameters = glmParameters(resolved);
+  const parameterCount = parameters.reduce((sum, p) => sum + p.dims.reduce((product, dim) => product * dim, 1), 0);
+  const external = resolved.externalData === 'auto' ? parameterCount * 4 > INLINE_LIMIT_BYTES : resolved.externalData;
+
+  const specialTokens = tokenizer.specialTokens;
+  const eosTokenIds = [specialTokens['<|endoftext|>'], specialTokens['<|user|>'], specialTokens['<|observation|>']];
+  const padTokenId = specialTokens['<|endoftext|>'];
+  const config = glmConfigJson(resolved, eosTokenIds, padTokenId, external);
+  const generationConfig = {
+    _from_model_config: false,
+    eos_token_id: eosTokenIds,
+    pad_token_id: padTokenId,
+    do_sample: false,
+    ...resolved.generationConfig,
+  };
+  const tokenizerConfig = tokenizerConfigJson(resolved, tokenizer);
+
+  const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+  await writeFile(path.join(directory, 'config.json'), json(config));
+  await writeFile(path.join(directory, 'generation_config.json'), json(generationConfig));
+  await writeFile(path.join(directory, 'tokenizer.json'), JSON.stringify(tokenizer.json));
+  await writeFile(path.join(directory, 'tokenizer_config.json'), json(tokenizerConfig));
+
+  const modelPath = path.join(directory, 'onnx', 'model.onnx');
+  const externalDataPath = external ? `${modelPath}_data` : undefined;
+  const graph = buildGlmOnnxGraph(resolved);
+  const { bytes } = await writeOnnxModel(graph, {
+    modelPath,
+    externalData: externalDataPath ? { path: externalDataPath, location: path.basename(externalDataPath) } : undefined,
+  });
+
+  const files = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'];
+  if (external) files.push('onnx/model.onnx_data');
+  return {
+    directory,
+    modelPath,
+    externalDataPath,
+    options: resolved,
+    config,
+    specialTokens,
+    eosTokenIds,
+    padTokenId,
+    tokenizerSize: tokenizer.size,
+    parameterCount,
+    onnxBytes: bytes,
+    files,
+  };
+}
+
+async function loadTokenizer(options: TinyGlmOptions, family: 'glm' | 'glm4'): Promise<BuiltTokenizer> {
+  if (options.tokenizer === undefined) return buildTinyTokenizer({ glmPrefix: family === 'glm4' });
+  let text: string;
+  try {
+    text = await readFile(options.tokenizer, 'utf8');
+  } catch (cause) {
+    throw new TokenizerError(`createTinyGlm: cannot read the tokenizer file ${options.tokenizer}; pass the path of an existing tokenizer.json.`, {
+      cause,
+      details: { file: options.tokenizer },
+    });
+  }
+  let parsed: TokenizerJson;
+  try {
+    parsed = JSON.parse(text) as TokenizerJson;
+  } catch (cause) {
+    throw new TokenizerError(`createTinyGlm: ${options.tokenizer} is not valid JSON; pass a Hugging Face tokenizer.json.`, {
+      cause,
+      details: { file: options.tokenizer },
+    });
+  }
+  if (typeof parsed !== 'object' || parsed === null || typeof parsed.model !== 'object') {
+    throw new TokenizerError(`createTinyGlm: ${options.tokenizer} has no "model" section; pass a Hugging Face tokenizer.json.`, {
+      details: { file: options.tokenizer },
+    });
+  }
+  return extendTokenizer(parsed);
+}
+
+function glmConfigJson(
+  options: ResolvedTinyGlmOptions,
+  eosTokenIds: number[],
+  padTokenId: number,
+  external: boolean,
+): Record<string, unknown> {
+  const config: Record<string, unknown> = {
+    architectures: [options.family === 'glm4' ? 'Glm4ForCausalLM' : 'GlmForCausalLM'],
+    model_type: options.family,
+    vocab_size: options.vocab,
+    hidden_size: options.hiddenSize,
+    intermediate_size: options.intermediateSize,
+    num_hidden_layers: options.layers,
+    num_attention_heads: options.heads,
+    num_key_value_heads: options.kvHeads,
+    head_dim: options.headDim,
+    partial_rotary_factor: options.partialRotaryFactor,
+    rope_theta: options.ropeTheta,
+    rms_norm_eps: options.rmsNormEps,
+    max_position_embeddings: options.maxPositionEmbeddings,
+    attention_bias: options.attentionBias,
+    attention_dropout: 0,
+    hidden_act: 'silu',
+    initializer_range: 0.02,
+    tie_word_embeddings: options.tieWordEmbeddings,
+    use_cache: true,
+    pad_token_id: padTokenId,
+    eos_token_id: eosTokenIds,
+    bos_token_id: null,
+    torch_dtype: 'float32',
+    transformers_version: '4.51.3',
+  };
+  if (external) config['transformers.js_config'] = { use_external_data_format: true };
+  return config;
+}
+
+function tokenizerConfigJson(options: ResolvedTinyGlmOptions, tokenizer: BuiltTokenizer): Record<string, unknown> {
+  const addedTokensDecoder: Record<string, unknown> = {};
+  for (const token of tokenizer.json.added_tokens) {
+    const { id, ...rest } = token;
+    addedTokensDecoder[String(id)] = rest;
+  }
+  return {
+    added_tokens_decoder: addedTokensDecoder,
+    additional_special_tokens: GLM_SPECIAL_TOKENS.filter((token) => token !== '<|endoftext|>'),
+    bos_token: null,
+    eos_token: '<|endoftext|>',
+    pad_token: '<|endoftext|>',
+    chat_template: glmChatTemplate(options.family),
+    clean_up_tokenization_spaces: false,
+    do_lower_case: false,
+    model_input_names: ['input_ids', 'attention_mask'],
+    model_max_length: options.maxPositionEmbeddings,
+    padding_side: 'left',
+    remove_space: false,
+    tokenizer_class: 'PreTrainedTokenizerFast',
+  };
+}

