@@ -1,0 +1,286 @@
+/**
+ * Grammar-constrained decoding for one model: XGrammar's tokenizer info and compiler, built once from the model's
+ * tokenizer.json, and a cache of compiled grammars. Each generation gets a fresh TokenConstraint.
+ */
+import { createHash } from 'node:crypto';
+import type {
+  CompiledGrammar,
+  StructuralTagFormat,
+  GrammarCompiler as XGrammarCompiler,
+  TokenizerInfo,
+} from '@mlc-ai/web-xgrammar';
+import type { z } from 'zod';
+import { GenerationError, TokenizerError } from '../../errors';
+import type { TokenConstraint } from '../generation/token-constraint';
+import type { JsonSchema, ToolSpec } from '../language-model';
+import { GrammarConstraint } from './grammar-constraint';
+import { toGrammarJsonSchema } from './grammar-json-schema';
+import { readTokenizerVocabulary } from './tokenizer-vocabulary';
+import { loadXGrammar, type XGrammarModule } from './xgrammar-loader';
+
+export interface GrammarCompilerOptions {
+  /** Size of the model's logits; ids from the tokenizer's size up to it (padding) are always masked. Required. */
+  vocabSize: number;
+  /** Token ids that end generation (eos, `<|user|>`, `<|observation|>` for GLM). Required, at least one. */
+  stopTokenIds: number[];
+  /** Compiled grammars kept (least recently used ones are released first). Defaults to 64. */
+  maxCachedGrammars?: number;
+}
+
+/** What a generation's output must be. At least one of `schema` and `tools`. */
+export interface ConstraintRequest {
+  /**
+   * JSON Schema or zod schema. Alone: the output is JSON valid for it. With `tools`: the schema of the answer branch
+   * (`\n` then JSON valid for it) instead of free text.
+   */
+  schema?: JsonSchema | z.ZodType;
+  /** Tools the output may call, GLM style: one tool name, `\n`, then JSON valid for its `parameters`. */
+  tools?: ToolSpec[];
+}
+
+export interface GrammarCompilerStatistics {
+  /** Grammars compiled (cache misses). */
+  compilations: number;
+  /** Requests served from the cache. */
+  cacheHits: number;
+  /** Compiled grammars held now. */
+  cachedGrammars: number;
+}
+
+/** Compact JSON, one line, separators as Python's json.dumps (what GLM's chat template shows the model). */
+const jsonSeparators: [string, string] = [', ', ': '];
+/** The answer branch of a tool request without an output schema: a newline, then any text. */
+const freeTextAnswer: StructuralTagFormat = { type: 'regex', pattern: '\\n[^\\x00]*' };
+
+export class GrammarCompiler {
+  readonly #xgrammar: XGrammarModule;
+  readonly #tokenizerInfo: TokenizerInfo;
+  readonly #compiler: XGrammarCompiler;
+  readonly #vocabSize: number;
+  readonly #stopTokenIds: readonly number[];
+  readonly #maxCachedGrammars: number;
+  readonly #cache = new Map<string, Promise<CompiledGrammar>>();
+  #compilations = 0;
+  #cacheHits = 0;
+  #disposed = false;
+
+  private constructor(
+    xgrammar: XGrammarModule,
+    tokenizerInfo: TokenizerInfo,
+    compiler: XGrammarCompiler,
+    options: Required<GrammarCompilerOptions>,
+  ) {
+    this.#xgrammar = xgrammar;
+    this.#tokenizerInfo = tokenizerInfo;
+    this.#compiler = compiler;
+    this.#vocabSize = options.vocabSize;
+    this.#stopTokenIds = [...options.stopTokenIds];
+    this.#maxCachedGrammars = options.maxCachedGrammars;
+  }
+
+  /**
+   * Builds XGrammar's tokenizer info (a few hundred ms for a 151k vocabulary) from a tokenizer.json (its text or the
+   * parsed object). Do it once per model.
+   */
+  static async fromTokenizerJson(
+    tokenizerJson: string | object,
+    options: GrammarCompilerOptions,
+  ): Promise<GrammarCompiler> {
+    const resolved = resolveOptions(options);
+    const vocabulary = readTokenizerVocabulary(tokenizerJson, resolved.stopTokenIds);
+    const size = vocabulary.encodedVocabulary.length;
+    if (size > resolved.vocabSize) {
+      throw new TokenizerError(
+        `GrammarCompiler: the tokenizer has ${size} ids but vocabSize is ${resolved.vocabSize}; ` +
+          'vocabSize must be the size of the logits (config.json vocab_size), at least the tokenizer size.',
+        { details: { tokenizerSize: size, vocabSize: resolved.vocabSize } },
+      );
+    }
+    const outside = resolved.stopTokenIds.filter((id) => id >= size || vocabulary.encodedVocabulary[id] === '');
+    if (outside.length > 0) {
+      throw new TokenizerError(
+        `GrammarCompiler: stop token ids ${outside.join(', ')} are not tokens of this tokenizer.json ` +
+          `(it has ${size} ids); pass the model's eos ids.`,
+        { details: { stopTokenIds: outside } },
+      );
+    }
+    const xgrammar = await loadXGrammar();
+    const tokenizerInfo = await xgrammar.TokenizerInfo.createTokenizerInfo(
+      vocabulary.encodedVocabulary,
+      vocabulary.vocabularyType,
+      vocabulary.prependSpace,
+      resolved.vocabSize,
+      [...resolved.stopTokenIds],
+    );
+    // Our own cache bounds memory; XGrammar's would keep every grammar forever.
+    const compiler = await xgrammar.GrammarCompiler.createGrammarCompiler(tokenizerInfo, false);
+    return new GrammarCompiler(xgrammar, tokenizerInfo, compiler, resolved);
+  }
+
+  /** A fresh constraint for one generation; the grammar is compiled on first use of a request and then cached. */
+  async createConstraint(request: ConstraintRequest): Promise<TokenConstraint> {
+    this.#assertLive();
+    const compiled = await this.#compiled(request);
+    this.#assertLive();
+    const binding = this.#xgrammar.binding();
+    const matcher = new binding.GrammarMatcher(compiled.handle, undefined, false, -1);
+    return new GrammarConstraint({ matcher, binding, vocabSize: this.#vocabSize, stopTokenIds: this.#stopTokenIds });
+  }
+
+  get statistics(): GrammarCompilerStatistics {
+    return { compilations: this.#compilations, cacheHits: this.#cacheHits, cachedGrammars: this.#cache.size };
+  }
+
+  /** Releases the compiled grammars and XGrammar's tokenizer info. Constraints already created keep working. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const entry of this.#cache.values()) void entry.then((grammar) => grammar.dispose(), () => undefined);
+    this.#cache.clear();
+    this.#compiler.dispose();
+    this.#tokenizerInfo.dispose();
+  }
+
+  #assertLive(): void {
+    if (this.#disposed) throw new GenerationError('GrammarCompiler used after dispose().');
+  }
+
+  #compiled(request: ConstraintRequest): Promise<CompiledGrammar> {
+    const normalized = normalizeRequest(request);
+    const key = createHash('sha256').update(JSON.stringify(normalized)).digest('hex');
+    const cached = this.#cache.get(key);
+    if (cached) {
+      this.#cacheHits++;
+      this.#cache.delete(key);
+      this.#cache.set(key, cached);
+      return cached;
+    }
+    this.#compilations++;
+    const compiling = this.#compile(normalized);
+    this.#cache.set(key, compiling);
+    compiling.catch(() => this.#cache.delete(key));
+    while (this.#cache.size > this.#maxCachedGrammars) {
+      const [oldestKey, oldest] = this.#cache.entries().next().value as [string, Promise<CompiledGrammar>];
+      this.#cache.delete(oldestKey);
+      // A matcher holds its own reference to the compiled grammar: releasing ours is safe.
+      void oldest.then((grammar) => grammar.dispose(), () => undefined);
+    }
+    return compiling;
+  }
+
+  async #compile(request: NormalizedRequest): Promise<CompiledGrammar> {
+    const schemaGrammar = request.schema ? await this.#jsonGrammar(request.schema, 'schema') : undefined;
+    try {
+      if (!request.tools) {
+        const grammar = await this.#xgrammar.Grammar.fromEBNF(schemaGrammar!);
+        try {
+          return await this.#compiler.compileGrammar(grammar);
+        } finally {
+          grammar.dispose();
+        }
+      }
+      const calls: StructuralTagFormat[] = [];
+      for (const tool of request.tools) {
+        calls.push({
+          type: 'sequence',
+          elements: [
+            { type: 'const_string', value: `${tool.name}\n` },
+            { type: 'grammar', grammar: await this.#jsonGrammar(tool.parameters, `tool "${tool.name}" parameters`) },
+          ],
+        });
+      }
+      // XGrammar 0.1.27 throws a WebAssembly exception for `any_text` inside `or`: the free answer is a regex.
+      const answer: StructuralTagFormat = schemaGrammar
+        ? { type: 'sequence', elements: [{ type: 'const_string', value: '\n' }, { type: 'grammar', grammar: schemaGrammar }] }
+        : freeTextAnswer;
+      return await this.#compiler.compileStructuralTag({
+        type: 'structural_tag',
+        format: { type: 'or', elements: [...calls, answer] },
+      });
+    } catch (error) {
+      if (error instanceof GenerationError) throw error;
+      throw new GenerationError(`GrammarCompiler: XGrammar could not compile the grammar: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** The EBNF of JSON valid for `schema`, in the compact one-line layout. */
+  async #jsonGrammar(schema: JsonSchema, where: string): Promise<string> {
+    let grammar;
+    try {
+      grammar = await this.#xgrammar.Grammar.fromJSONSchema(JSON.stringify(schema), false, -1, jsonSeparators);
+    } catch (error) {
+      throw new GenerationError(`GrammarCompiler: XGrammar rejected the JSON Schema of ${where}: ${describeError(error)}`, {
+        cause: error,
+        details: { where },
+      });
+    }
+    try {
+      return grammar.toString();
+    } finally {
+      grammar.dispose();
+    }
+  }
+}
+
+interface NormalizedRequest {
+  schema?: JsonSchema;
+  tools?: Array<{ name: string; parameters: JsonSchema }>;
+}
+
+function normalizeRequest(request: ConstraintRequest): NormalizedRequest {
+  const tools = request.tools;
+  if (request.schema === undefined && (tools === undefined || tools.length === 0)) {
+    throw new GenerationError('createConstraint: give `schema`, `tools` (at least one), or both.');
+  }
+  const normalized: NormalizedRequest = {};
+  if (request.schema !== undefined) normalized.schema = toGrammarJsonSchema(request.schema, 'schema');
+  if (tools !== undefined && tools.length > 0) {
+    const seen = new Set<string>();
+    normalized.tools = tools.map((tool, index) => {
+      if (typeof tool.name !== 'string' || tool.name.length === 0 || /[\n\r]/.test(tool.name)) {
+        throw new GenerationError(
+          `createConstraint: tools[${index}].name must be a non-empty single-line string, got ${JSON.stringify(tool.name)}.`,
+          { details: { index } },
+        );
+      }
+      if (seen.has(tool.name)) {
+        throw new GenerationError(`createConstraint: tool name "${tool.name}" appears twice; tool names must be unique.`, {
+          details: { name: tool.name },
+        });
+      }
+      seen.add(tool.name);
+      return { name: tool.name, parameters: toGrammarJsonSchema(tool.parameters, `tool "${tool.name}" parameters`) };
+    });
+  }
+  return normalized;
+}
+
+function resolveOptions(options: GrammarCompilerOptions): Required<GrammarCompilerOptions> {
+  const { vocabSize, stopTokenIds, maxCachedGrammars = 64 } = options ?? ({} as GrammarCompilerOptions);
+  if (!Number.isInteger(vocabSize) || vocabSize <= 0) {
+    throw new GenerationError(`GrammarCompiler: expected \`vocabSize\` to be a positive integer, got ${vocabSize}.`);
+  }
+  if (!Array.isArray(stopTokenIds) || stopTokenIds.length === 0) {
+    throw new GenerationError('GrammarCompiler: expected `stopTokenIds` to list at least one stop token id.');
+  }
+  for (const id of stopTokenIds) {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+      throw new GenerationError(
+        `GrammarCompiler: stop token id ${id} is not an integer in [0, ${vocabSize}) (vocabSize).`,
+      );
+    }
+  }
+  if (!Number.isInteger(maxCachedGrammars) || maxCachedGrammars < 1) {
+    throw new GenerationError(
+      `GrammarCompiler: expected \`maxCachedGrammars\` to be an integer >= 1, got ${maxCachedGrammars}.`,
+    );
+  }
+  return { vocabSize, stopTokenIds: [...stopTokenIds], maxCachedGrammars };
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

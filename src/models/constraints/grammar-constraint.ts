@@ -1,0 +1,135 @@
+/**
+ * A TokenConstraint over one XGrammar GrammarMatcher: a fresh one per generation, made by GrammarCompiler.
+ */
+import { GenerationError } from '../../errors';
+import type { TokenConstraint } from '../generation/token-constraint';
+import type { XGrammarBinding, XGrammarMatcherHandle } from './xgrammar-loader';
+
+export interface GrammarConstraintOptions {
+  matcher: XGrammarMatcherHandle;
+  binding: XGrammarBinding;
+  /** Size of the logits (the model's vocabulary, padding included). */
+  vocabSize: number;
+  /** Stop token ids of the model. */
+  stopTokenIds: readonly number[];
+}
+
+export class GrammarConstraint implements TokenConstraint {
+  #matcher: XGrammarMatcherHandle | undefined;
+  readonly #binding: XGrammarBinding;
+  readonly #vocabSize: number;
+  /** The allowed-token bitmask of the current state (bit set = allowed), reused for every step. */
+  readonly #bitmask: Int32Array;
+  /** Bits of the stop tokens. */
+  readonly #stopBits: Int32Array;
+  #bitmaskCurrent = false;
+  #onlyStopAllowed = false;
+  #acceptedCount = 0;
+
+  constructor(options: GrammarConstraintOptions) {
+    this.#matcher = options.matcher;
+    this.#binding = options.binding;
+    this.#vocabSize = options.vocabSize;
+    const words = Math.ceil(options.vocabSize / 32);
+    this.#bitmask = new Int32Array(words);
+    this.#stopBits = new Int32Array(words);
+    for (const id of options.stopTokenIds) this.#stopBits[id >>> 5] |= 1 << (id & 31);
+  }
+
+  maskLogits(logits: Float32Array): void {
+    const bitmask = this.#currentBitmask();
+    const length = logits.length;
+    const words = Math.min(bitmask.length, Math.ceil(length / 32));
+    let word = 0;
+    while (word < words) {
+      const bits = bitmask[word]!;
+      if (bits === -1) {
+        word++;
+      } else if (bits === 0) {
+        // Constrained states allow few tokens: most words are empty, so mask whole runs of them with one fill.
+        const start = word;
+        while (word < words && bitmask[word] === 0) word++;
+        logits.fill(-Infinity, start << 5, Math.min(word << 5, length));
+      } else {
+        const base = word << 5;
+        const end = Math.min(32, length - base);
+        for (let bit = 0; bit < end; bit++) {
+          if (((bits >>> bit) & 1) === 0) logits[base + bit] = -Infinity;
+        }
+        word++;
+      }
+    }
+    // Logits longer than the vocabulary the grammar knows: those ids can never be valid.
+    if (length > words << 5) logits.fill(-Infinity, words << 5);
+  }
+
+  acceptToken(tokenId: number): boolean {
+    const matcher = this.#live();
+    if (!Number.isInteger(tokenId) || tokenId < 0 || tokenId >= this.#vocabSize) return false;
+    const accepted = matcher.AcceptToken(tokenId, false);
+    if (accepted) {
+      this.#acceptedCount++;
+      this.#bitmaskCurrent = false;
+    }
+    return accepted;
+  }
+
+  isTerminated(): boolean {
+    if (this.#live().IsTerminated()) return true;
+    this.#currentBitmask();
+    return this.#onlyStopAllowed;
+  }
+
+  rollback(count: number): void {
+    const matcher = this.#live();
+    if (!Number.isInteger(count) || count < 0 || count > this.#acceptedCount) {
+      throw new GenerationError(
+        `TokenConstraint.rollback(${count}): expected an integer from 0 to ${this.#acceptedCount} ` +
+          '(the number of tokens accepted so far).',
+        { details: { count, accepted: this.#acceptedCount } },
+      );
+    }
+    if (count === 0) return;
+    matcher.Rollback(count);
+    this.#acceptedCount -= count;
+    this.#bitmaskCurrent = false;
+  }
+
+  dispose(): void {
+    this.#matcher?.delete();
+    this.#matcher = undefined;
+  }
+
+  #live(): XGrammarMatcherHandle {
+    if (this.#matcher === undefined) {
+      throw new GenerationError('TokenConstraint used after dispose(); create a new one per generation.');
+    }
+    return this.#matcher;
+  }
+
+  /** The mask of the current state, fetched from WebAssembly once per state. */
+  #currentBitmask(): Int32Array {
+    if (this.#bitmaskCurrent) return this.#bitmask;
+    const matcher = this.#live();
+    if (matcher.IsTerminated()) {
+      this.#bitmask.set(this.#stopBits);
+    } else {
+      const vector = matcher.GetNextTokenBitmask(this.#vocabSize);
+      try {
+        this.#bitmask.set(this.#binding.vecIntToView(vector));
+      } finally {
+        vector.delete();
+      }
+    }
+    let onlyStop = true;
+    for (let word = 0; word < this.#bitmask.length; word++) {
+      if ((this.#bitmask[word]! & ~this.#stopBits[word]!) !== 0) {
+        onlyStop = false;
+        break;
+      }
+    }
+    this.#onlyStopAllowed = onlyStop;
+    this.#bitmaskCurrent = true;
+    return this.#bitmask;
+  }
+}
