@@ -62,6 +62,8 @@ export class GlmModel implements LanguageModel {
   readonly #cache: KvCache;
   readonly #logger: Logger;
   #constraintFactory: Promise<ConstraintFactory> | undefined;
+  /** The default grammar compiler, when this model made it (released on dispose). */
+  #ownedCompiler: { dispose(): void } | undefined;
   /** Tail of the queue that serialises generations: one at a time per model. */
   #queue: Promise<void> = Promise.resolve();
   #disposed = false;
@@ -110,8 +112,8 @@ export class GlmModel implements LanguageModel {
   }
 
   /**
-   * Sets where grammar constraints (`schema`, `tools`) come from. Until one is set, a constrained request fails
-   * with a GenerationError; pass `constrained: false` to generate without a grammar.
+   * Replaces where grammar constraints (`schema`, `tools`) come from. By default an XGrammar GrammarCompiler over
+   * this model's tokenizer.json, built on the first constrained request.
    */
   setConstraintFactory(factory: ConstraintFactory | Promise<ConstraintFactory>): void {
     this.#constraintFactory = Promise.resolve(factory);
@@ -175,6 +177,7 @@ export class GlmModel implements LanguageModel {
     const release = await this.#acquire();
     try {
       this.#cache.clear();
+      this.#ownedCompiler?.dispose();
       await this.#graph.backend.dispose();
     } finally {
       release();
@@ -209,17 +212,26 @@ export class GlmModel implements LanguageModel {
   async #constraintFor(options: GenerateOptions): Promise<TokenConstraint | undefined> {
     const wanted = options.schema !== undefined || (options.tools !== undefined && options.tools.length > 0);
     if (!wanted || options.constrained === false) return undefined;
-    if (this.#constraintFactory === undefined) {
-      throw new GenerationError(
-        'Grammar-constrained generation (schema / tools) is not available for this model: no constraint factory is set. ' +
-          'Pass `constrained: false` to generate without a grammar.',
-      );
-    }
+    this.#constraintFactory ??= this.#createGrammarCompiler().catch((error: unknown) => {
+      this.#constraintFactory = undefined;
+      throw error;
+    });
     const factory = await this.#constraintFactory;
     return factory.createConstraint({
       ...(options.schema === undefined ? {} : { schema: options.schema }),
       ...(options.tools === undefined ? {} : { tools: options.tools }),
     });
+  }
+
+  /** XGrammar (WebAssembly) is loaded only when a model first needs a grammar. */
+  async #createGrammarCompiler(): Promise<ConstraintFactory> {
+    const { GrammarCompiler } = await import('./constraints/grammar-compiler');
+    const compiler = await GrammarCompiler.fromTokenizerJson(this.#glmTokenizer.tokenizerJson, {
+      vocabSize: this.info.vocabSize,
+      stopTokenIds: [...this.info.eosTokenIds],
+    });
+    this.#ownedCompiler = compiler;
+    return compiler;
   }
 
   async #acquire(): Promise<() => void> {
