@@ -66,27 +66,33 @@ export function createRandom(seed: number): () => number {
  * (so that runs finish in a few dozen tokens), sampled greedily after the constraint's mask.
  */
 export class RandomModel {
-  readonly #bias: Float32Array;
-  readonly #noise: Float32Array;
+  /** Precomputed logits (preference + noise): each step copies one of them, so a step costs two passes, not a PRNG per id. */
+  readonly #tables: Float32Array[] = [];
   readonly #logits: Float32Array;
 
-  constructor(tokenizer: TestTokenizer, vocabSize: number, stopTokenIds: number[]) {
-    this.#bias = new Float32Array(vocabSize);
+  constructor(tokenizer: TestTokenizer, vocabSize: number, stopTokenIds: number[], tableCount = 16) {
+    const bias = new Float32Array(vocabSize);
     tokenizer.pieces.forEach((piece, id) => {
-      if (/["}\]\n]/.test(piece)) this.#bias[id] = 2.5;
-      else if (piece.length <= 2) this.#bias[id] = 1;
+      if (/["}\]]/.test(piece)) bias[id] = 3;
+      else if (piece.length <= 2) bias[id] = 1;
     });
-    for (const id of stopTokenIds) this.#bias[id] = 6;
+    for (const id of stopTokenIds) bias[id] = 6;
     const random = createRandom(12345);
-    this.#noise = new Float32Array(vocabSize * 4);
-    for (let index = 0; index < this.#noise.length; index++) this.#noise[index] = random() * 4;
+    for (let table = 0; table < tableCount; table++) {
+      const logits = new Float32Array(vocabSize);
+      for (let id = 0; id < vocabSize; id++) logits[id] = random() * 4 + bias[id]!;
+      this.#tables.push(logits);
+    }
     this.#logits = new Float32Array(vocabSize);
   }
 
-  /** Generates until a stop token or `maxTokens`; every sampled token must be accepted by the constraint. */
+  /**
+   * Generates until a stop token or `maxTokens`; `boostFirst` raises some ids at the first step (e.g. the first
+   * token of a tool name, to steer which branch a run takes). Counts sampled tokens the constraint rejected (must stay 0).
+   */
   run(
     constraint: TokenConstraint,
-    options: { seed: number; maxTokens: number; stopTokenIds: number[] },
+    options: { seed: number; maxTokens: number; stopTokenIds: number[]; boostFirst?: number[] },
   ): { ids: number[]; finished: boolean; rejected: number } {
     const random = createRandom(options.seed);
     const logits = this.#logits;
@@ -94,8 +100,8 @@ export class RandomModel {
     const ids: number[] = [];
     let rejected = 0;
     for (let step = 0; step < options.maxTokens; step++) {
-      const offset = Math.floor(random() * (this.#noise.length - size));
-      for (let id = 0; id < size; id++) logits[id] = this.#noise[offset + id]! + this.#bias[id]!;
+      logits.set(this.#tables[Math.floor(random() * this.#tables.length)]!);
+      if (step === 0) for (const id of options.boostFirst ?? []) logits[id] = logits[id]! + 20;
       constraint.maskLogits(logits);
       let best = 0;
       for (let id = 1; id < size; id++) if (logits[id]! > logits[best]!) best = id;

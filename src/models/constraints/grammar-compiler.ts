@@ -14,7 +14,7 @@ import { GenerationError, TokenizerError } from '../../errors';
 import type { TokenConstraint } from '../generation/token-constraint';
 import type { JsonSchema, ToolSpec } from '../language-model';
 import { GrammarConstraint } from './grammar-constraint';
-import { toGrammarJsonSchema } from './grammar-json-schema';
+import { extractNumberRanges, insertNumberRanges, toGrammarJsonSchema } from './grammar-json-schema';
 import { readTokenizerVocabulary } from './tokenizer-vocabulary';
 import { loadXGrammar, type XGrammarModule } from './xgrammar-loader';
 
@@ -207,9 +207,10 @@ export class GrammarCompiler {
 
   /** The EBNF of JSON valid for `schema`, in the compact one-line layout. */
   async #jsonGrammar(schema: JsonSchema, where: string): Promise<string> {
+    const prepared = extractNumberRanges(schema, where);
     let grammar;
     try {
-      grammar = await this.#xgrammar.Grammar.fromJSONSchema(JSON.stringify(schema), false, -1, jsonSeparators);
+      grammar = await this.#xgrammar.Grammar.fromJSONSchema(JSON.stringify(prepared.schema), false, -1, jsonSeparators);
     } catch (error) {
       throw new GenerationError(`GrammarCompiler: XGrammar rejected the JSON Schema of ${where}: ${describeError(error)}`, {
         cause: error,
@@ -217,7 +218,7 @@ export class GrammarCompiler {
       });
     }
     try {
-      return grammar.toString();
+      return insertNumberRanges(grammar.toString(), prepared.numberRanges, where);
     } finally {
       grammar.dispose();
     }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { GenerationError } from '../../errors';
 import type { JsonSchema } from '../language-model';
+import { numberRangeGrammar } from './number-range-grammar';
 
 /** A zod schema as produced by zod 4 (classic or mini): it carries `_zod`. */
 function isZodSchema(value: unknown): value is z.ZodType {
@@ -42,4 +43,78 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value;
+}
+
+/** A JSON Schema whose bounded numbers were replaced by placeholders, and the EBNF each placeholder stands for. */
+export interface PreparedJsonSchema {
+  schema: JsonSchema;
+  /** Placeholder string (a `const` in `schema`) -> EBNF expression of the bounded number. */
+  numberRanges: Map<string, string>;
+}
+
+const boundKeywords = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const;
+/** Keywords whose values are data, not subschemas. */
+const dataKeywords = new Set(['const', 'enum', 'default', 'examples', 'required', 'pattern', 'format', 'type']);
+/** Keywords whose values map names to subschemas (a property may be called "type" or "const"). */
+const schemaMaps = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
+
+/**
+ * Swaps every bounded `number` / `integer` subschema for a `const` placeholder (see number-range-grammar.ts for why);
+ * the caller replaces the placeholder's literal in XGrammar's EBNF by our range grammar.
+ */
+export function extractNumberRanges(schema: JsonSchema, where: string): PreparedJsonSchema {
+  const numberRanges = new Map<string, string>();
+  const visitMap = (node: unknown, path: string): unknown => {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return node;
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, visit(value, `${path}/${key}`)]));
+  };
+  const visit = (node: unknown, path: string): unknown => {
+    if (Array.isArray(node)) return node.map((item, index) => visit(item, `${path}/${index}`));
+    if (typeof node !== 'object' || node === null) return node;
+    const object = node as Record<string, unknown>;
+    const copy: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(object)) {
+      if (schemaMaps.has(key)) copy[key] = visitMap(value, `${path}/${key}`);
+      else copy[key] = dataKeywords.has(key) ? value : visit(value, `${path}/${key}`);
+    }
+    const types = Array.isArray(copy.type) ? (copy.type as unknown[]) : [copy.type];
+    const numeric = types.find((type) => type === 'number' || type === 'integer') as string | undefined;
+    const bounded = boundKeywords.some((keyword) => typeof copy[keyword] === 'number' || copy[keyword] === true);
+    if (!numeric || !bounded || 'const' in copy || 'enum' in copy) return copy;
+    const grammar = numberRangeGrammar({
+      minimum: copy.minimum as number | undefined,
+      maximum: copy.maximum as number | undefined,
+      exclusiveMinimum: copy.exclusiveMinimum as number | boolean | undefined,
+      exclusiveMaximum: copy.exclusiveMaximum as number | boolean | undefined,
+      integer: !types.includes('number'),
+    });
+    if (grammar === undefined) {
+      throw new GenerationError(`${where}: the bounds at ${path || '/'} admit no ${numeric}; fix the schema.`, {
+        details: { where, path },
+      });
+    }
+    const placeholder = `__autoglm_number_range_${numberRanges.size}__`;
+    numberRanges.set(placeholder, grammar);
+    const others = types.filter((type) => type !== 'number' && type !== 'integer');
+    if (others.length === 0) return { const: placeholder };
+    const rest: Record<string, unknown> = { ...copy, type: others.length === 1 ? others[0] : others };
+    for (const keyword of [...boundKeywords, 'multipleOf']) delete rest[keyword];
+    return { anyOf: [{ const: placeholder }, rest] };
+  };
+  return { schema: visit(schema, '') as JsonSchema, numberRanges };
+}
+
+/** Puts the number range grammars in place of their placeholders' literals in XGrammar's EBNF. */
+export function insertNumberRanges(ebnf: string, numberRanges: Map<string, string>, where: string): string {
+  let result = ebnf;
+  for (const [placeholder, grammar] of numberRanges) {
+    const literal = `"\\"${placeholder}\\""`;
+    if (!result.includes(literal)) {
+      throw new GenerationError(`${where}: internal error, XGrammar's EBNF lost the number range ${placeholder}.`, {
+        details: { where },
+      });
+    }
+    result = result.split(literal).join(grammar);
+  }
+  return result;
 }
