@@ -12,7 +12,7 @@ export type { TinyGlmOptions, ResolvedTinyGlmOptions } from './models/tiny/tiny-
 export { GLM_SPECIAL_TOKENS, type GlmSpecialToken } from './models/tiny/tiny-tokenizer';
 
 // Generation engine (src/models): GlmModel over ONNX Runtime, its tokenizer, config and file resolution.
-export { GlmModel, type GlmModelLoadOptions, type ConstraintFactory, type ConstraintRequest as GlmConstraintRequest } from './models/glm-model';
+export { GlmModel, type GlmModelLoadOptions, type ConstraintFactory } from './models/glm-model';
 export { GlmTokenizer, type TextTokenizer } from './models/glm-tokenizer';
 export { DTYPE_SUFFIXES, type ModelDtype } from './models/model-files';
 export { isCudaProviderInstalled, type ExecutionProvider, type GraphOptimizationLevel } from './models/onnx-backend';

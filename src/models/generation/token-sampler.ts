@@ -16,6 +16,10 @@ export interface TokenSamplerOptions {
 
 /** Candidates looked at first when only top-p is set; grown sixteenfold while the nucleus is larger. */
 const INITIAL_NUCLEUS_CANDIDATES = 64;
+/** Past this many candidates, a wide nucleus is found by bisecting a weight threshold instead of a heap. */
+const MAX_HEAP_CANDIDATES = 1024;
+/** Bisection steps of the threshold search (the threshold's precision is 2^-steps of the weight range). */
+const THRESHOLD_STEPS = 40;
 
 /**
  * Picks the next token from a row of logits: greedy, or temperature sampling restricted by top-k and top-p. The
@@ -30,6 +34,8 @@ export class TokenSampler {
   #heapValues: Float32Array;
   #heapIndices: Int32Array;
   #weights: Float64Array;
+  /** Weights of the whole row, only for nearly flat distributions (allocated on first need). */
+  #allWeights: Float32Array | undefined;
 
   constructor(options: TokenSamplerOptions) {
     this.temperature = check('temperature', options.temperature ?? 0, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');
@@ -81,6 +87,7 @@ export class TokenSampler {
         if (keep === -1) {
           if (candidates < n && this.topK === 0) {
             candidates = Math.min(candidates * 16, n);
+            if (candidates > MAX_HEAP_CANDIDATES) return this.#sampleWideNucleus(logits, max, inverseTemperature, this.topP * total);
             continue;
           }
           keep = candidates;
@@ -96,6 +103,39 @@ export class TokenSampler {
       }
       return this.#heapIndices[keep - 1];
     }
+  }
+
+  /**
+   * A nucleus too wide for the heap (a nearly flat distribution): the kept set is every token whose weight is at
+   * least a threshold, the highest threshold whose kept mass still reaches `target`, found by bisection over a
+   * buffer of weights (linear passes, no sort). Tokens tied at the threshold are all kept.
+   */
+  #sampleWideNucleus(logits: Float32Array, max: number, inverseTemperature: number, target: number): number {
+    const n = logits.length;
+    if (this.#allWeights === undefined || this.#allWeights.length < n) this.#allWeights = new Float32Array(n);
+    const weights = this.#allWeights;
+    for (let i = 0; i < n; i++) weights[i] = Math.exp((logits[i] - max) * inverseTemperature);
+    let low = 0; // mass(>= low) >= target always holds
+    let high = 1.0000001; // above the largest weight (1): nothing kept
+    for (let step = 0; step < THRESHOLD_STEPS; step++) {
+      const middle = (low + high) / 2;
+      let mass = 0;
+      for (let i = 0; i < n; i++) if (weights[i] >= middle) mass += weights[i];
+      if (mass >= target) low = middle;
+      else high = middle;
+    }
+    let kept = 0;
+    for (let i = 0; i < n; i++) if (weights[i] >= low) kept += weights[i];
+    let draw = this.#random.nextFloat() * kept;
+    let last = 0;
+    for (let i = 0; i < n; i++) {
+      const weight = weights[i];
+      if (weight < low) continue;
+      last = i;
+      draw -= weight;
+      if (draw < 0) return i;
+    }
+    return last;
   }
 
   #sampleAll(logits: Float32Array, inverseTemperature: number): number {
