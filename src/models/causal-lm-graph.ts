@@ -1,11 +1,11 @@
 /**
  * A decoder graph in the Optimum / transformers.js layout, adapted to its own I/O metadata: with or without
  * `position_ids` and `num_logits_to_keep`, fp32 or fp16 KV and logits. One `forward` call runs some new tokens on
- * top of a KvCache and returns the logits of the last position.
+ * top of a KeyValueCache and returns the logits of the last position.
  */
 import { ModelFormatError } from '../errors';
 import { widenFloat16 } from './generation/float16';
-import { KvCache, type KvCacheLayout } from './kv-cache';
+import { KvCache, type KeyValueCache, type KvCacheLayout } from './kv-cache';
 import type { ModelInfo } from './language-model';
 import { createTensor, type OnnxBackend, type OrtTensor, type TensorMetadata } from './onnx-backend';
 
@@ -91,7 +91,8 @@ export class CausalLmGraph {
     this.#lastLogits = new Float32Array(info.vocabSize);
   }
 
-  createCache(): KvCache {
+  /** A cache of the layout this graph uses. */
+  createCache(): KeyValueCache {
     return new KvCache(this.kvLayout);
   }
 
@@ -100,7 +101,7 @@ export class CausalLmGraph {
    * position (the caller may modify it; valid until the next call). With `allPositions`, returns a fresh
    * array of every position's logits instead (for tests; needs a graph that can return them).
    */
-  async forward(ids: readonly number[], cache: KvCache, options: { allPositions?: boolean } = {}): Promise<Float32Array> {
+  async forward(ids: readonly number[], cache: KeyValueCache, options: { allPositions?: boolean } = {}): Promise<Float32Array> {
     const past = cache.length;
     const n = ids.length;
     const total = past + n;
@@ -120,7 +121,12 @@ export class CausalLmGraph {
       feeds[this.features.logitsToKeepInput] = options.allPositions ? createTensor('int64', BigInt64Array.from([0n]), []) : this.#logitsToKeep;
     }
     cache.addPastFeeds(feeds);
-    const outputs = await this.backend.run(feeds);
+    let fetches: Record<string, OrtTensor | null> | undefined;
+    if (cache.addPresentFetches) {
+      fetches = { logits: null };
+      cache.addPresentFetches(fetches, n);
+    }
+    const outputs = await this.backend.run(feeds, fetches);
     cache.update(outputs, ids);
 
     const logits = outputs.logits;

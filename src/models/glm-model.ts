@@ -10,7 +10,7 @@ import { resolveGenerateOptions } from './generation/resolve-generate-options';
 import { runGeneration } from './generation/run-generation';
 import type { TokenConstraint } from './generation/token-constraint';
 import { GlmTokenizer, type TextTokenizer } from './glm-tokenizer';
-import type { KvCache } from './kv-cache';
+import type { KeyValueCache } from './kv-cache';
 import type {
   GenerateOptions,
   GenerateResult,
@@ -59,7 +59,7 @@ export class GlmModel implements LanguageModel {
   readonly #glmTokenizer: GlmTokenizer;
   readonly #config: ModelConfig;
   readonly #graph: CausalLmGraph;
-  readonly #cache: KvCache;
+  readonly #cache: KeyValueCache;
   readonly #logger: Logger;
   #constraintFactory: Promise<ConstraintFactory> | undefined;
   /** The default grammar compiler, when this model made it (released on dispose). */

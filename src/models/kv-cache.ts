@@ -15,12 +15,31 @@ export interface KvCacheLayout {
 }
 
 /**
+ * The keys and values of the tokens a graph has seen, with those tokens' ids. The engine works through this
+ * interface so that cache layouts can differ by graph: the growing past of the Optimum layout (KvCache below) now;
+ * max-length buffers shared by past and present (GroupQueryAttention graphs) later.
+ */
+export interface KeyValueCache {
+  readonly length: number;
+  readonly tokenIds: readonly number[];
+  commonPrefixLength(ids: readonly number[]): number;
+  /** Adds the past tensors (and whatever else the layout feeds, such as a shared buffer's length) to a run's feeds. */
+  addPastFeeds(feeds: Record<string, OrtTensor>): void;
+  /** Pre-allocated outputs for the next run, for layouts whose present is written into a buffer they own. */
+  addPresentFetches?(fetches: Record<string, OrtTensor | null>, newTokens: number): void;
+  /** Takes the run's outputs after it consumed `newIds`. */
+  update(outputs: Record<string, OrtTensor>, newIds: readonly number[]): void;
+  truncate(length: number): void;
+  clear(): void;
+}
+
+/**
  * The growing KV cache of the Optimum layout (past [1, kvHeads, past, headDim] in, present [.., past + n, ..] out),
  * together with the token ids whose keys and values it holds. ONNX Runtime's present tensors become the next
  * step's past as they are: nothing is copied in JavaScript per step. Only `truncate` (reusing part of a previous
  * sequence for the prefix cache) copies, once per request.
  */
-export class KvCache {
+export class KvCache implements KeyValueCache {
   readonly layout: KvCacheLayout;
   #keys: OrtTensor[] = [];
   #values: OrtTensor[] = [];

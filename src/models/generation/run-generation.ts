@@ -4,7 +4,7 @@
  */
 import { GenerationError } from '../../errors';
 import type { CausalLmGraph } from '../causal-lm-graph';
-import type { KvCache } from '../kv-cache';
+import type { KeyValueCache } from '../kv-cache';
 import type { FinishReason, GenerateResult, GenerationEvent } from '../language-model';
 import { IncrementalDetokenizer, type DecodeFunction } from './incremental-detokenizer';
 import type { LogitsProcessor } from './logits-processor';
@@ -28,7 +28,7 @@ export interface ResolvedGenerateOptions {
 
 export interface RunGenerationOptions {
   graph: CausalLmGraph;
-  cache: KvCache;
+  cache: KeyValueCache;
   promptIds: readonly number[];
   settings: ResolvedGenerateOptions;
   eosTokenIds: readonly number[];
