@@ -103,8 +103,8 @@ export function parseModelConfig(
   }
 
   const generationDefaults: GenerationDefaults = {};
-  if (generation.do_sample !== false && generation.temperature !== undefined) generationDefaults.temperature = generation.temperature;
-  if (generation.do_sample === false) generationDefaults.temperature = 0;
+  // As in Hugging Face: sampling settings count only with do_sample (whose default is greedy).
+  if (generation.do_sample === true) generationDefaults.temperature = generation.temperature ?? 1;
   if (generation.top_p !== undefined) generationDefaults.topP = generation.top_p;
   if (generation.top_k !== undefined) generationDefaults.topK = generation.top_k;
   if (generation.repetition_penalty !== undefined) generationDefaults.repetitionPenalty = generation.repetition_penalty;
