@@ -105,3 +105,8 @@ export {
   type ConstraintRequest,
   type GrammarCompilerStatistics,
 } from './models/constraints/grammar-compiler';
+// Generation engine (src/models): GlmModel over ONNX Runtime, its tokenizer, config and file resolution.
+export { GlmModel, type GlmModelLoadOptions, type ConstraintFactory } from './models/glm-model';
+export { GlmTokenizer, type TextTokenizer } from './models/glm-tokenizer';
+export { DTYPE_SUFFIXES, type ModelDtype } from './models/model-files';
+export { isCudaProviderInstalled, type ExecutionProvider, type GraphOptimizationLevel } from './models/onnx-backend';

@@ -1,0 +1,170 @@
+/**
+ * A decoder graph in the Optimum / transformers.js layout, adapted to its own I/O metadata: with or without
+ * `position_ids` and `num_logits_to_keep`, fp32 or fp16 KV and logits. One `forward` call runs some new tokens on
+ * top of a KeyValueCache and returns the logits of the last position.
+ */
+import { ModelFormatError } from '../errors';
+import { widenFloat16 } from './generation/float16';
+import { KvCache, type KeyValueCache, type KvCacheLayout } from './kv-cache';
+import type { ModelInfo } from './language-model';
+import { createTensor, type OnnxBackend, type OrtTensor, type TensorMetadata } from './onnx-backend';
+
+/** What the engine learned from the graph's inputs and outputs. */
+export interface GraphFeatures {
+  hasPositionIds: boolean;
+  /** Name of the logits-to-keep input (`num_logits_to_keep` or `logits_to_keep`), if the graph has one. */
+  logitsToKeepInput: string | undefined;
+  kvType: 'float32' | 'float16';
+  logitsType: 'float32' | 'float16';
+}
+
+export class CausalLmGraph {
+  readonly backend: OnnxBackend;
+  readonly info: ModelInfo;
+  readonly features: GraphFeatures;
+  readonly kvLayout: KvCacheLayout;
+  /** fp16 logits of the last position, widened to fp32; overwritten by the next forward. */
+  readonly #lastLogits: Float32Array;
+  #ones = new BigInt64Array(0);
+  readonly #logitsToKeep = createTensor('int64', BigInt64Array.from([1n]), []);
+
+  constructor(backend: OnnxBackend, info: ModelInfo) {
+    this.backend = backend;
+    this.info = info;
+    const file = backend.modelPath;
+    const input = (name: string): TensorMetadata => {
+      const metadata = backend.inputs.get(name);
+      if (!metadata) throw missing(file, 'input', name, [...backend.inputs.keys()]);
+      return metadata;
+    };
+    const output = (name: string): TensorMetadata => {
+      const metadata = backend.outputs.get(name);
+      if (!metadata) throw missing(file, 'output', name, [...backend.outputs.keys()]);
+      return metadata;
+    };
+    input('input_ids');
+    input('attention_mask');
+    const logits = output('logits');
+    const pastKey = input('past_key_values.0.key');
+    for (let layer = 0; layer < info.layers; layer++) {
+      input(`past_key_values.${layer}.key`);
+      input(`past_key_values.${layer}.value`);
+      output(`present.${layer}.key`);
+      output(`present.${layer}.value`);
+    }
+    if (backend.inputs.has(`past_key_values.${info.layers}.key`)) {
+      throw new ModelFormatError(`Graph ${file} has more layers of past_key_values than config.json's num_hidden_layers (${info.layers}).`, {
+        details: { file, field: 'num_hidden_layers' },
+      });
+    }
+    const kvHeadsDim = pastKey.shape[1];
+    const headDimDim = pastKey.shape[3];
+    if ((typeof kvHeadsDim === 'number' && kvHeadsDim !== info.kvHeads) || (typeof headDimDim === 'number' && headDimDim !== info.headDim)) {
+      throw new ModelFormatError(
+        `Graph ${file} declares past_key_values.0.key as [${pastKey.shape.join(', ')}] but config.json gives ${info.kvHeads} kv heads of size ${info.headDim}.`,
+        { details: { file, input: 'past_key_values.0.key' } },
+      );
+    }
+    const floatType = (metadata: TensorMetadata): 'float32' | 'float16' => {
+      if (metadata.type === 'float32' || metadata.type === 'float16') return metadata.type;
+      throw new ModelFormatError(`Graph ${file}: ${metadata.name} has type ${metadata.type}, expected float32 or float16.`, {
+        details: { file, name: metadata.name },
+      });
+    };
+    this.features = {
+      hasPositionIds: backend.inputs.has('position_ids'),
+      logitsToKeepInput: ['num_logits_to_keep', 'logits_to_keep'].find((name) => backend.inputs.has(name)),
+      kvType: floatType(pastKey),
+      logitsType: floatType(logits),
+    };
+    const kvType = this.features.kvType;
+    this.kvLayout = {
+      layers: info.layers,
+      kvHeads: info.kvHeads,
+      headDim: info.headDim,
+      type: kvType,
+      pastKeyName: (layer) => `past_key_values.${layer}.key`,
+      pastValueName: (layer) => `past_key_values.${layer}.value`,
+      presentKeyName: (layer) => `present.${layer}.key`,
+      presentValueName: (layer) => `present.${layer}.value`,
+    };
+    this.#lastLogits = new Float32Array(info.vocabSize);
+  }
+
+  /** A cache of the layout this graph uses. */
+  createCache(): KeyValueCache {
+    return new KvCache(this.kvLayout);
+  }
+
+  /**
+   * Runs `ids` after the cache's contents, appends their KV to the cache, and returns the logits of the last
+   * position (the caller may modify it; valid until the next call). With `allPositions`, returns a fresh
+   * array of every position's logits instead (for tests; needs a graph that can return them).
+   */
+  async forward(ids: readonly number[], cache: KeyValueCache, options: { allPositions?: boolean } = {}): Promise<Float32Array> {
+    const past = cache.length;
+    const n = ids.length;
+    const total = past + n;
+    if (this.#ones.length < total) this.#ones = new BigInt64Array(Math.max(total, this.#ones.length * 2, 256)).fill(1n);
+    const inputIds = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) inputIds[i] = BigInt(ids[i]);
+    const feeds: Record<string, OrtTensor> = {
+      input_ids: createTensor('int64', inputIds, [1, n]),
+      attention_mask: createTensor('int64', this.#ones.subarray(0, total), [1, total]),
+    };
+    if (this.features.hasPositionIds) {
+      const positions = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) positions[i] = BigInt(past + i);
+      feeds.position_ids = createTensor('int64', positions, [1, n]);
+    }
+    if (this.features.logitsToKeepInput) {
+      feeds[this.features.logitsToKeepInput] = options.allPositions ? createTensor('int64', BigInt64Array.from([0n]), []) : this.#logitsToKeep;
+    }
+    cache.addPastFeeds(feeds);
+    let fetches: Record<string, OrtTensor | null> | undefined;
+    if (cache.addPresentFetches) {
+      fetches = { logits: null };
+      cache.addPresentFetches(fetches, n);
+    }
+    const outputs = await this.backend.run(feeds, fetches);
+    cache.update(outputs, ids);
+
+    const logits = outputs.logits;
+    const vocab = this.info.vocabSize;
+    const rows = logits.dims[1];
+    if (logits.dims[2] !== vocab) {
+      throw new ModelFormatError(`Graph ${this.backend.modelPath} returned logits of width ${logits.dims[2]}, config.json says vocab_size ${vocab}.`, {
+        details: { file: this.backend.modelPath, field: 'vocab_size' },
+      });
+    }
+    if (options.allPositions) {
+      if (rows !== n) throw new Error(`Expected logits for all ${n} positions, got ${rows}.`);
+      const all = new Float32Array(n * vocab);
+      this.#widen(logits, 0, n * vocab, all);
+      return all;
+    }
+    const offset = (rows - 1) * vocab;
+    if (this.features.logitsType === 'float32') {
+      // The binding hands over a fresh buffer that nothing else holds: use its last row in place.
+      return (logits.data as Float32Array).subarray(offset, offset + vocab);
+    }
+    this.#widen(logits, offset, vocab, this.#lastLogits);
+    return this.#lastLogits;
+  }
+
+  #widen(logits: OrtTensor, offset: number, count: number, target: Float32Array): void {
+    if (this.features.logitsType === 'float16') {
+      widenFloat16((logits.data as Uint16Array).subarray(offset, offset + count), target);
+    } else {
+      target.set((logits.data as Float32Array).subarray(offset, offset + count));
+    }
+  }
+}
+
+function missing(file: string, kind: 'input' | 'output', name: string, present: string[]): ModelFormatError {
+  return new ModelFormatError(
+    `Graph ${file} lacks the ${kind} '${name}' of the Optimum decoder layout (it has: ${present.slice(0, 8).join(', ')}${present.length > 8 ? ', ...' : ''}). ` +
+      `Export the model with past key values (text-generation-with-past).`,
+    { details: { file, [kind]: name } },
+  );
+}

@@ -1,0 +1,51 @@
+import { GenerationError } from '../../errors';
+import type { GenerateOptions } from '../language-model';
+import type { GenerationDefaults } from '../model-config';
+import type { ResolvedGenerateOptions } from './run-generation';
+
+/** Default of `maxNewTokens`. */
+export const DEFAULT_MAX_NEW_TOKENS = 256;
+
+/** Applies defaults (the call's options, then generation_config.json, then the library's) and validates. */
+export function resolveGenerateOptions(options: GenerateOptions, defaults: GenerationDefaults): ResolvedGenerateOptions {
+  const maxNewTokens = options.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) {
+    throw invalid('maxNewTokens', maxNewTokens, 'an integer >= 1');
+  }
+  const temperature = options.temperature ?? defaults.temperature ?? 0;
+  if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) {
+    throw invalid('temperature', temperature, 'a finite number >= 0');
+  }
+  // generation_config's top-k / top-p only apply when sampling was asked for.
+  const sampling = temperature > 0;
+  const topK = options.topK ?? (sampling ? defaults.topK : undefined) ?? 0;
+  if (!Number.isInteger(topK) || topK < 0) throw invalid('topK', topK, 'an integer >= 0');
+  const topP = options.topP ?? (sampling ? defaults.topP : undefined) ?? 1;
+  if (typeof topP !== 'number' || !(topP > 0 && topP <= 1)) throw invalid('topP', topP, 'a number in (0, 1]');
+  const repetitionPenalty = options.repetitionPenalty ?? defaults.repetitionPenalty ?? 1;
+  if (typeof repetitionPenalty !== 'number' || !(repetitionPenalty > 0) || !Number.isFinite(repetitionPenalty)) {
+    throw invalid('repetitionPenalty', repetitionPenalty, 'a finite number > 0');
+  }
+  if (options.seed !== undefined && (typeof options.seed !== 'number' || !Number.isFinite(options.seed))) {
+    throw invalid('seed', options.seed, 'a finite number');
+  }
+  const stop = options.stop ?? [];
+  if (!Array.isArray(stop) || stop.some((s) => typeof s !== 'string')) throw invalid('stop', stop, 'an array of strings');
+  return {
+    maxNewTokens,
+    temperature,
+    topK,
+    topP,
+    repetitionPenalty,
+    seed: options.seed,
+    stop,
+    signal: options.signal,
+    prefixCache: options.prefixCache ?? true,
+  };
+}
+
+function invalid(field: string, value: unknown, expected: string): GenerationError {
+  return new GenerationError(`Expected \`${field}\` to be ${expected}, got ${JSON.stringify(value) ?? String(value)}.`, {
+    details: { field, value },
+  });
+}

@@ -1,0 +1,155 @@
+/**
+ * The generation loop: prefill (the part of the prompt the prefix cache does not hold), then one token a step,
+ * each step through the pipeline logits processors -> constraint mask -> sampler -> stop criteria -> streamer.
+ */
+import { GenerationError } from '../../errors';
+import type { CausalLmGraph } from '../causal-lm-graph';
+import type { KeyValueCache } from '../kv-cache';
+import type { FinishReason, GenerateResult, GenerationEvent } from '../language-model';
+import { IncrementalDetokenizer, type DecodeFunction } from './incremental-detokenizer';
+import type { LogitsProcessor } from './logits-processor';
+import { RepetitionPenalty } from './repetition-penalty';
+import { StopStringDetector } from './stop-string-detector';
+import type { TokenConstraint } from './token-constraint';
+import { TokenSampler } from './token-sampler';
+
+/** Generation settings after defaults and validation. */
+export interface ResolvedGenerateOptions {
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  repetitionPenalty: number;
+  seed: number | undefined;
+  stop: readonly string[];
+  signal: AbortSignal | undefined;
+  prefixCache: boolean;
+}
+
+export interface RunGenerationOptions {
+  graph: CausalLmGraph;
+  cache: KeyValueCache;
+  promptIds: readonly number[];
+  settings: ResolvedGenerateOptions;
+  eosTokenIds: readonly number[];
+  decode: DecodeFunction;
+  /** Grammar restricting the output, already created for this generation; disposed by the loop. */
+  constraint?: TokenConstraint;
+  /** Time origin of the call (performance.now()), for time to first token. */
+  startedAt: number;
+}
+
+export async function* runGeneration(options: RunGenerationOptions): AsyncGenerator<GenerationEvent, void, undefined> {
+  const { graph, cache, promptIds, settings, constraint } = options;
+  const { vocabSize, contextLength } = graph.info;
+  try {
+    const promptTokens = promptIds.length;
+    if (promptTokens === 0) throw new GenerationError('The prompt is empty: give at least one token of input.');
+    if (promptTokens >= contextLength) {
+      throw new GenerationError(
+        `The prompt has ${promptTokens} tokens, the model's context holds ${contextLength} (with room for at least one new token). Shorten the prompt.`,
+        { details: { promptTokens, contextLength } },
+      );
+    }
+    const maxNewTokens = Math.min(settings.maxNewTokens, contextLength - promptTokens);
+
+    const processors: LogitsProcessor[] = [];
+    if (settings.repetitionPenalty !== 1) processors.push(new RepetitionPenalty({ penalty: settings.repetitionPenalty, vocabSize }));
+    for (const processor of processors) for (const id of promptIds) processor.observe?.(id);
+    const sampler = new TokenSampler({
+      vocabSize,
+      temperature: settings.temperature,
+      topK: settings.topK,
+      topP: settings.topP,
+      ...(settings.seed === undefined ? {} : { seed: settings.seed }),
+    });
+    const eos = new Set(options.eosTokenIds);
+    const detokenizer = new IncrementalDetokenizer(options.decode);
+    const stopDetector = new StopStringDetector(settings.stop);
+
+    const tokenIds: number[] = [];
+    let text = '';
+    let finishReason: FinishReason | undefined;
+    let prefillMs = 0;
+    let timeToFirstTokenMs = 0;
+    let firstTokenAt = 0;
+    let prefillTokens = 0;
+    let cachedTokens = 0;
+
+    if (!settings.signal?.aborted) {
+      // Always run at least the last prompt token: its logits give the first new token.
+      cachedTokens = settings.prefixCache ? Math.min(cache.commonPrefixLength(promptIds), promptTokens - 1) : 0;
+      cache.truncate(cachedTokens);
+      prefillTokens = promptTokens - cachedTokens;
+      const prefillStart = performance.now();
+      let logits = await graph.forward(promptIds.slice(cachedTokens), cache);
+      prefillMs = performance.now() - prefillStart;
+
+      for (;;) {
+        for (const processor of processors) processor.process(logits);
+        constraint?.maskLogits(logits);
+        const id = sampler.sample(logits);
+        if (tokenIds.length === 0) {
+          firstTokenAt = performance.now();
+          timeToFirstTokenMs = firstTokenAt - options.startedAt;
+        }
+        tokenIds.push(id);
+        for (const processor of processors) processor.observe?.(id);
+        if (constraint && !constraint.acceptToken(id) && !eos.has(id)) {
+          throw new GenerationError(`The grammar constraint rejected token ${id}, which its own mask allowed.`, { details: { tokenId: id } });
+        }
+
+        let piece = '';
+        if (eos.has(id)) {
+          finishReason = 'stop';
+        } else {
+          const released = stopDetector.push(detokenizer.push(id));
+          piece = released.text;
+          if (released.stopped) finishReason = 'stop';
+          else if (constraint?.isTerminated()) finishReason = 'stop';
+          else if (tokenIds.length >= maxNewTokens) finishReason = 'length';
+        }
+        if (finishReason !== undefined && !stopDetector.stopped) {
+          piece += stopDetector.push(detokenizer.flush()).text;
+          if (!stopDetector.stopped) piece += stopDetector.flush();
+        }
+        text += piece;
+        yield { type: 'token', id, text: piece };
+        if (finishReason !== undefined) break;
+        if (settings.signal?.aborted) {
+          finishReason = 'abort';
+          break;
+        }
+        logits = await graph.forward([id], cache);
+        if (settings.signal?.aborted) {
+          finishReason = 'abort';
+          break;
+        }
+      }
+    }
+    finishReason ??= 'abort';
+
+    const endedAt = performance.now();
+    const decodeMs = tokenIds.length > 0 ? endedAt - firstTokenAt : 0;
+    const result: GenerateResult = {
+      text,
+      tokenIds,
+      finishReason,
+      usage: { promptTokens, completionTokens: tokenIds.length, prefillTokens, cachedTokens },
+      timings: {
+        prefillMs,
+        timeToFirstTokenMs,
+        decodeMs,
+        decodeTokensPerSecond: tokenIds.length > 1 && decodeMs > 0 ? ((tokenIds.length - 1) * 1000) / decodeMs : 0,
+        totalMs: endedAt - options.startedAt,
+      },
+    };
+    yield { type: 'end', ...result };
+  } catch (error) {
+    // A failed step may leave the cache between states: start the next request cold.
+    cache.clear();
+    throw error;
+  } finally {
+    constraint?.dispose();
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * GlmModel: a GLM-family model directory (Optimum / transformers.js ONNX layout) run through ONNX Runtime, behind
+ * the LanguageModel interface.
+ */
+import { readFileSync } from 'node:fs';
+import { GenerationError, ModelFormatError } from '../errors';
+import { silentLogger, type Logger } from '../observability/logger';
+import { CausalLmGraph } from './causal-lm-graph';
+import { resolveGenerateOptions } from './generation/resolve-generate-options';
+import { runGeneration } from './generation/run-generation';
+import type { TokenConstraint } from './generation/token-constraint';
+import { GlmTokenizer, type TextTokenizer } from './glm-tokenizer';
+import type { KeyValueCache } from './kv-cache';
+import type {
+  GenerateOptions,
+  GenerateResult,
+  GenerationEvent,
+  LanguageModel,
+  ModelInfo,
+  ModelInput,
+  ToolSpec,
+} from './language-model';
+import { parseModelConfig, type ModelConfig } from './model-config';
+import { resolveModelFiles, type ModelDtype, type ModelFiles } from './model-files';
+import { OnnxBackend, type ExecutionProvider, type GraphOptimizationLevel } from './onnx-backend';
+
+export interface GlmModelLoadOptions {
+  /** Where the model runs. Defaults to 'cpu'. */
+  executionProvider?: ExecutionProvider;
+  /** 'cpu': when CUDA is asked for but not installed, run on CPU with a logged warning instead of failing. Defaults to no fallback. */
+  fallback?: 'cpu';
+  /** Intra-op threads of ONNX Runtime. Defaults to ONNX Runtime's choice (the physical cores). */
+  threads?: number;
+  /** ONNX Runtime graph optimisation level. Defaults to 'all'. */
+  graphOptimizationLevel?: GraphOptimizationLevel;
+  /** Weight format, selecting `onnx/model{suffix}.onnx`. Defaults to the first present of fp32, fp16, q8, q4f16, q4, int8, uint8, bnb4. */
+  dtype?: ModelDtype;
+  /** Logger for load decisions and per-generation figures. Defaults to a silent logger. */
+  logger?: Logger;
+}
+
+/** What a grammar-constrained generation asks for. */
+export interface ConstraintRequest {
+  schema?: GenerateOptions['schema'];
+  tools?: ToolSpec[];
+}
+
+/** Makes a fresh TokenConstraint per generation (implemented over XGrammar in models/constraints). */
+export interface ConstraintFactory {
+  createConstraint(request: ConstraintRequest): Promise<TokenConstraint>;
+}
+
+export class GlmModel implements LanguageModel {
+  readonly info: ModelInfo;
+  readonly tokenizer: TextTokenizer;
+  readonly files: ModelFiles;
+  /** The provider the session runs on (after any fallback). */
+  readonly executionProvider: ExecutionProvider;
+  readonly #glmTokenizer: GlmTokenizer;
+  readonly #config: ModelConfig;
+  readonly #graph: CausalLmGraph;
+  readonly #cache: KeyValueCache;
+  readonly #logger: Logger;
+  #constraintFactory: Promise<ConstraintFactory> | undefined;
+  /** The default grammar compiler, when this model made it (released on dispose). */
+  #ownedCompiler: { dispose(): void } | undefined;
+  /** Tail of the queue that serialises generations: one at a time per model. */
+  #queue: Promise<void> = Promise.resolve();
+  #disposed = false;
+
+  private constructor(files: ModelFiles, config: ModelConfig, tokenizer: GlmTokenizer, graph: CausalLmGraph, logger: Logger) {
+    this.files = files;
+    this.#config = config;
+    this.info = config.info;
+    this.#glmTokenizer = tokenizer;
+    this.tokenizer = { encode: (text) => tokenizer.encode(text), decode: (ids) => tokenizer.decode(ids) };
+    this.#graph = graph;
+    this.#cache = graph.createCache();
+    this.executionProvider = graph.backend.executionProvider;
+    this.#logger = logger;
+  }
+
+  /** Loads a model directory: config.json, tokenizer, and the ONNX graph for the dtype. */
+  static async load(directory: string, options: GlmModelLoadOptions = {}): Promise<GlmModel> {
+    const logger = options.logger ?? silentLogger();
+    const files = resolveModelFiles(directory, options.dtype === undefined ? {} : { dtype: options.dtype });
+    const config = parseModelConfig(
+      readJson(files.configFile),
+      files.configFile,
+      files.generationConfigFile === undefined ? undefined : readJson(files.generationConfigFile),
+      files.generationConfigFile,
+    );
+    const tokenizer = await GlmTokenizer.load(files.directory);
+    const backend = await OnnxBackend.load(files.onnxFile, {
+      executionProvider: options.executionProvider ?? 'cpu',
+      logger,
+      ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...(options.graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel: options.graphOptimizationLevel }),
+    });
+    try {
+      const graph = new CausalLmGraph(backend, config.info);
+      logger.info(
+        { directory: files.directory, onnxFile: files.onnxFile, dtype: files.dtype, executionProvider: backend.executionProvider, features: graph.features },
+        'GLM model loaded',
+      );
+      return new GlmModel(files, config, tokenizer, graph, logger);
+    } catch (error) {
+      await backend.dispose();
+      throw error;
+    }
+  }
+
+  /**
+   * Replaces where grammar constraints (`schema`, `tools`) come from. By default an XGrammar GrammarCompiler over
+   * this model's tokenizer.json, built on the first constrained request.
+   */
+  setConstraintFactory(factory: ConstraintFactory | Promise<ConstraintFactory>): void {
+    this.#constraintFactory = Promise.resolve(factory);
+  }
+
+  async generate(input: ModelInput, options: GenerateOptions = {}): Promise<GenerateResult> {
+    for await (const event of this.stream(input, options)) {
+      if (event.type === 'end') {
+        const { type: _type, ...result } = event;
+        return result;
+      }
+    }
+    throw new GenerationError('Generation ended without a result.');
+  }
+
+  async *stream(input: ModelInput, options: GenerateOptions = {}): AsyncGenerator<GenerationEvent, void, undefined> {
+    this.#assertOpen('stream');
+    const startedAt = performance.now();
+    const settings = resolveGenerateOptions(options, this.#config.generationDefaults);
+    const release = await this.#acquire();
+    try {
+      this.#assertOpen('stream');
+      const promptIds = this.#promptIds(input, options.tools);
+      const constraint = await this.#constraintFor(options);
+      let end: GenerationEvent | undefined;
+      for await (const event of runGeneration({
+        graph: this.#graph,
+        cache: this.#cache,
+        promptIds,
+        settings,
+        eosTokenIds: this.info.eosTokenIds,
+        decode: (ids) => this.#glmTokenizer.decode(ids),
+        ...(constraint === undefined ? {} : { constraint }),
+        startedAt,
+      })) {
+        if (event.type === 'end') end = event;
+        yield event;
+      }
+      if (end?.type === 'end') {
+        this.#logger.debug({ usage: end.usage, timings: end.timings, finishReason: end.finishReason }, 'generation finished');
+      }
+    } finally {
+      release();
+    }
+  }
+
+  tokenize(text: string): number[] {
+    this.#assertOpen('tokenize');
+    return this.#glmTokenizer.encode(text);
+  }
+
+  countTokens(input: ModelInput, options: { tools?: ToolSpec[] } = {}): number {
+    this.#assertOpen('countTokens');
+    return this.#promptIds(input, options.tools).length;
+  }
+
+  /** Waits for the running generation, then releases the ONNX session. Later calls throw GenerationError. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    const release = await this.#acquire();
+    try {
+      this.#cache.clear();
+      this.#ownedCompiler?.dispose();
+      await this.#graph.backend.dispose();
+    } finally {
+      release();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  #promptIds(input: ModelInput, tools: ToolSpec[] | undefined): number[] {
+    if (typeof input === 'string') return this.#glmTokenizer.encode(input);
+    if (!Array.isArray(input)) throw new GenerationError('Input must be a string, an array of chat messages, or an array of token ids.');
+    if (input.length === 0) throw new GenerationError('The input is empty: give a prompt, messages or token ids.');
+    if (input.every((item) => typeof item === 'number')) {
+      const ids = input as number[];
+      ids.forEach((id, index) => {
+        if (!Number.isInteger(id) || id < 0 || id >= this.info.vocabSize) {
+          throw new GenerationError(`Token id at index ${index} is ${id}, outside the vocabulary [0, ${this.info.vocabSize}).`, {
+            details: { index, tokenId: id },
+          });
+        }
+      });
+      return [...ids];
+    }
+    if (input.every((item) => typeof item === 'object' && item !== null && typeof item.role === 'string' && typeof item.content === 'string')) {
+      return this.#glmTokenizer.encodeChat(input as Exclude<ModelInput, string | number[]>, tools);
+    }
+    throw new GenerationError('Input array must hold only token ids (numbers) or only chat messages ({ role, content }).');
+  }
+
+  async #constraintFor(options: GenerateOptions): Promise<TokenConstraint | undefined> {
+    const wanted = options.schema !== undefined || (options.tools !== undefined && options.tools.length > 0);
+    if (!wanted || options.constrained === false) return undefined;
+    this.#constraintFactory ??= this.#createGrammarCompiler().catch((error: unknown) => {
+      this.#constraintFactory = undefined;
+      throw error;
+    });
+    const factory = await this.#constraintFactory;
+    return factory.createConstraint({
+      ...(options.schema === undefined ? {} : { schema: options.schema }),
+      ...(options.tools === undefined ? {} : { tools: options.tools }),
+    });
+  }
+
+  /** XGrammar (WebAssembly) is loaded only when a model first needs a grammar. */
+  async #createGrammarCompiler(): Promise<ConstraintFactory> {
+    const { GrammarCompiler } = await import('./constraints/grammar-compiler');
+    const compiler = await GrammarCompiler.fromTokenizerJson(this.#glmTokenizer.tokenizerJson, {
+      vocabSize: this.info.vocabSize,
+      stopTokenIds: [...this.info.eosTokenIds],
+    });
+    this.#ownedCompiler = compiler;
+    return compiler;
+  }
+
+  async #acquire(): Promise<() => void> {
+    let release!: () => void;
+    const turn = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const previous = this.#queue;
+    this.#queue = previous.then(() => turn);
+    await previous;
+    return release;
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#disposed) {
+      throw new GenerationError(`GlmModel.${operation}: the model of ${this.files.directory} was disposed. Load it again.`);
+    }
+  }
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ModelFormatError(`Cannot read ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ModelFormatError(`${file} is not valid JSON: ${(error as Error).message}`, { cause: error, details: { file } });
+  }
+}

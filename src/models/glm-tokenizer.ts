@@ -1,0 +1,115 @@
+/**
+ * The model's own tokenizer (tokenizer.json) and chat template (tokenizer_config.json), through
+ * @huggingface/transformers, loaded from the local directory only: no hub access, ever.
+ */
+import { readFileSync } from 'node:fs';
+import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { TokenizerError } from '../errors';
+import type { ChatMessage, ToolSpec } from './language-model';
+
+/** Text <-> token ids, as the model sees them. */
+export interface TextTokenizer {
+  /** Token ids of plain text, without special tokens. */
+  encode(text: string): number[];
+  /** Text of token ids (special tokens included as their text). */
+  decode(ids: readonly number[]): string;
+}
+
+export class GlmTokenizer implements TextTokenizer {
+  /** The raw tokenizer.json text (what a grammar compiler needs to know the vocabulary). */
+  readonly tokenizerJson: string;
+  readonly directory: string;
+  readonly #tokenizer: PreTrainedTokenizer;
+  readonly #chatTemplate: string | undefined;
+
+  private constructor(directory: string, tokenizer: PreTrainedTokenizer, tokenizerJson: string, chatTemplate: string | undefined) {
+    this.directory = directory;
+    this.#tokenizer = tokenizer;
+    this.tokenizerJson = tokenizerJson;
+    this.#chatTemplate = chatTemplate;
+  }
+
+  /** Loads tokenizer.json and tokenizer_config.json from `directory` (an absolute path). */
+  static async load(directory: string): Promise<GlmTokenizer> {
+    const tokenizerFile = `${directory}/tokenizer.json`;
+    const configFile = `${directory}/tokenizer_config.json`;
+    let tokenizerJson: string;
+    let tokenizerConfig: { chat_template?: unknown };
+    try {
+      tokenizerJson = readFileSync(tokenizerFile, 'utf8');
+      tokenizerConfig = JSON.parse(readFileSync(configFile, 'utf8')) as { chat_template?: unknown };
+    } catch (error) {
+      throw new TokenizerError(`Cannot read the tokenizer files of ${directory} (tokenizer.json, tokenizer_config.json): ${messageOf(error)}`, {
+        cause: error,
+        details: { directory },
+      });
+    }
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    let tokenizer: PreTrainedTokenizer;
+    try {
+      tokenizer = await AutoTokenizer.from_pretrained(directory, { local_files_only: true });
+    } catch (error) {
+      throw new TokenizerError(`Cannot load the tokenizer in ${directory}: ${messageOf(error)}. Check tokenizer.json.`, {
+        cause: error,
+        details: { directory, file: tokenizerFile },
+      });
+    }
+    const template = tokenizerConfig.chat_template;
+    return new GlmTokenizer(directory, tokenizer, tokenizerJson, typeof template === 'string' ? template : undefined);
+  }
+
+  encode(text: string): number[] {
+    return this.#tokenizer.encode(text, { add_special_tokens: false });
+  }
+
+  decode(ids: readonly number[]): string {
+    return this.#tokenizer.decode(ids as number[], { skip_special_tokens: false });
+  }
+
+  /** Id of a token given by its text (a special token such as `<|user|>`), or undefined. */
+  tokenId(token: string): number | undefined {
+    const ids = this.#tokenizer.encode(token, { add_special_tokens: false });
+    return ids.length === 1 ? ids[0] : undefined;
+  }
+
+  get hasChatTemplate(): boolean {
+    return this.#chatTemplate !== undefined;
+  }
+
+  /** Renders messages (and tools) with the model's own chat template, ending with the generation prompt. */
+  renderChat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): string {
+    if (this.#chatTemplate === undefined) {
+      throw new TokenizerError(
+        `${this.directory}/tokenizer_config.json has no chat_template; chat messages cannot be rendered. Pass a string prompt or token ids instead.`,
+        { details: { file: `${this.directory}/tokenizer_config.json`, field: 'chat_template' } },
+      );
+    }
+    const templateTools =
+      tools && tools.length > 0
+        ? tools.map((tool) => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } }))
+        : null;
+    try {
+      return this.#tokenizer.apply_chat_template(messages.map((message) => ({ ...message })), {
+        chat_template: this.#chatTemplate,
+        tools: templateTools,
+        add_generation_prompt: true,
+        tokenize: false,
+      }) as string;
+    } catch (error) {
+      throw new TokenizerError(`The chat template of ${this.directory} failed to render: ${messageOf(error)}`, {
+        cause: error,
+        details: { file: `${this.directory}/tokenizer_config.json`, field: 'chat_template' },
+      });
+    }
+  }
+
+  /** Token ids of rendered chat messages (no extra special tokens: the template already holds them). */
+  encodeChat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): number[] {
+    return this.encode(this.renderChat(messages, tools));
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

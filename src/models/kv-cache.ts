@@ -1,0 +1,131 @@
+import { createTensor, type OrtTensor } from './onnx-backend';
+
+/** Shape facts of the graph's past/present tensors. */
+export interface KvCacheLayout {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+  /** Element type of past/present tensors as the graph declares them. */
+  type: 'float32' | 'float16';
+  /** Input name of layer i's key/value past (e.g. `past_key_values.0.key`). */
+  pastKeyName(layer: number): string;
+  pastValueName(layer: number): string;
+  presentKeyName(layer: number): string;
+  presentValueName(layer: number): string;
+}
+
+/**
+ * The keys and values of the tokens a graph has seen, with those tokens' ids. The engine works through this
+ * interface so that cache layouts can differ by graph: the growing past of the Optimum layout (KvCache below) now;
+ * max-length buffers shared by past and present (GroupQueryAttention graphs) later.
+ */
+export interface KeyValueCache {
+  readonly length: number;
+  readonly tokenIds: readonly number[];
+  commonPrefixLength(ids: readonly number[]): number;
+  /** Adds the past tensors (and whatever else the layout feeds, such as a shared buffer's length) to a run's feeds. */
+  addPastFeeds(feeds: Record<string, OrtTensor>): void;
+  /** Pre-allocated outputs for the next run, for layouts whose present is written into a buffer they own. */
+  addPresentFetches?(fetches: Record<string, OrtTensor | null>, newTokens: number): void;
+  /** Takes the run's outputs after it consumed `newIds`. */
+  update(outputs: Record<string, OrtTensor>, newIds: readonly number[]): void;
+  truncate(length: number): void;
+  clear(): void;
+}
+
+/**
+ * The growing KV cache of the Optimum layout (past [1, kvHeads, past, headDim] in, present [.., past + n, ..] out),
+ * together with the token ids whose keys and values it holds. ONNX Runtime's present tensors become the next
+ * step's past as they are: nothing is copied in JavaScript per step. Only `truncate` (reusing part of a previous
+ * sequence for the prefix cache) copies, once per request.
+ */
+export class KvCache implements KeyValueCache {
+  readonly layout: KvCacheLayout;
+  #keys: OrtTensor[] = [];
+  #values: OrtTensor[] = [];
+  #tokenIds: number[] = [];
+
+  constructor(layout: KvCacheLayout) {
+    this.layout = layout;
+    this.clear();
+  }
+
+  /** Number of positions held. */
+  get length(): number {
+    return this.#tokenIds.length;
+  }
+
+  /** The ids whose KV is held, in order. */
+  get tokenIds(): readonly number[] {
+    return this.#tokenIds;
+  }
+
+  /** Length of the longest common prefix of `ids` and the held ids. */
+  commonPrefixLength(ids: readonly number[]): number {
+    const held = this.#tokenIds;
+    const limit = Math.min(held.length, ids.length);
+    let i = 0;
+    while (i < limit && held[i] === ids[i]) i++;
+    return i;
+  }
+
+  /** Adds the past tensors to a feeds object. */
+  addPastFeeds(feeds: Record<string, OrtTensor>): void {
+    const layout = this.layout;
+    for (let layer = 0; layer < layout.layers; layer++) {
+      feeds[layout.pastKeyName(layer)] = this.#keys[layer];
+      feeds[layout.pastValueName(layer)] = this.#values[layer];
+    }
+  }
+
+  /** Takes the present tensors of a run that consumed `newIds` as the new contents (no copy). */
+  update(outputs: Record<string, OrtTensor>, newIds: readonly number[]): void {
+    const layout = this.layout;
+    const expected = this.#tokenIds.length + newIds.length;
+    for (let layer = 0; layer < layout.layers; layer++) {
+      const key = outputs[layout.presentKeyName(layer)];
+      const value = outputs[layout.presentValueName(layer)];
+      if (!key || !value || key.dims[2] !== expected || value.dims[2] !== expected) {
+        throw new Error(
+          `Graph output ${layout.presentKeyName(layer)} has dims [${key?.dims.join(', ')}], expected past length ${expected}.`,
+        );
+      }
+      this.#keys[layer] = key;
+      this.#values[layer] = value;
+    }
+    for (const id of newIds) this.#tokenIds.push(id);
+  }
+
+  /** Keeps only the first `length` positions. Copies each layer's kept slice once. */
+  truncate(length: number): void {
+    const current = this.#tokenIds.length;
+    if (length >= current) return;
+    if (length <= 0) {
+      this.clear();
+      return;
+    }
+    const { kvHeads, headDim } = this.layout;
+    const cut = (tensor: OrtTensor): OrtTensor => {
+      const source = tensor.data as Float32Array | Uint16Array;
+      const target = new (source.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(kvHeads * length * headDim);
+      for (let head = 0; head < kvHeads; head++) {
+        const from = head * current * headDim;
+        target.set(source.subarray(from, from + length * headDim), head * length * headDim);
+      }
+      return createTensor(this.layout.type, target, [1, kvHeads, length, headDim]);
+    };
+    this.#keys = this.#keys.map(cut);
+    this.#values = this.#values.map(cut);
+    this.#tokenIds.length = length;
+  }
+
+  /** Drops everything (past length 0). */
+  clear(): void {
+    const { layers, kvHeads, headDim, type } = this.layout;
+    const empty = (): OrtTensor =>
+      createTensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, kvHeads, 0, headDim]);
+    this.#keys = Array.from({ length: layers }, empty);
+    this.#values = Array.from({ length: layers }, empty);
+    this.#tokenIds = [];
+  }
+}

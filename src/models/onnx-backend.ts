@@ -1,0 +1,162 @@
+/**
+ * The one file of autoglm that imports onnxruntime-node: session creation, execution providers, tensors and the
+ * graph's input/output metadata. Everything else in models/ talks to ONNX Runtime through this file's types.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ModelFormatError, ModelLoadError } from '../errors';
+import { silentLogger, type Logger } from '../observability/logger';
+
+export type OrtTensor = ort.Tensor;
+export type OrtTensorType = ort.Tensor.Type;
+
+/** Where the model runs. `cuda` needs the CUDA provider binaries (`ONNXRUNTIME_NODE_INSTALL=cuda12 npm install`). */
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+
+export interface OnnxBackendOptions {
+  /** Execution provider. Defaults to 'cpu'. */
+  executionProvider?: ExecutionProvider;
+  /** With 'cpu', a CUDA request on a machine without the CUDA provider runs on CPU (with a warning) instead of failing. Defaults to no fallback. */
+  fallback?: 'cpu';
+  /** Intra-op threads. Defaults to ONNX Runtime's choice (the physical cores). */
+  threads?: number;
+  /** ONNX Runtime graph optimisation level. Defaults to 'all'. */
+  graphOptimizationLevel?: GraphOptimizationLevel;
+  /** Where load decisions (provider fallback) are logged. Defaults to a silent logger. */
+  logger?: Logger;
+}
+
+/** Type and shape of one graph input or output; symbolic dimensions are strings. */
+export interface TensorMetadata {
+  name: string;
+  type: OrtTensorType;
+  shape: readonly (number | string)[];
+}
+
+export const CUDA_INSTALL_FIX = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm install';
+
+/** True when this onnxruntime-node install carries the CUDA execution provider library. */
+export function isCudaProviderInstalled(): boolean {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return false;
+  if (!ort.listSupportedBackends().some((backend) => backend.name === 'cuda')) return false;
+  const require = createRequire(import.meta.url);
+  const binding = join(dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', 'linux', 'x64');
+  return existsSync(join(binding, 'libonnxruntime_providers_cuda.so'));
+}
+
+/** A loaded ONNX Runtime session with its I/O metadata. */
+export class OnnxBackend {
+  readonly modelPath: string;
+  /** The provider the session actually runs on (differs from the request after a CPU fallback). */
+  readonly executionProvider: ExecutionProvider;
+  readonly inputs: ReadonlyMap<string, TensorMetadata>;
+  readonly outputs: ReadonlyMap<string, TensorMetadata>;
+  #session: ort.InferenceSession | undefined;
+
+  private constructor(modelPath: string, session: ort.InferenceSession, executionProvider: ExecutionProvider) {
+    this.modelPath = modelPath;
+    this.executionProvider = executionProvider;
+    this.#session = session;
+    this.inputs = readMetadata(session.inputMetadata, modelPath);
+    this.outputs = readMetadata(session.outputMetadata, modelPath);
+  }
+
+  /**
+   * Loads the graph from its file path, so that external data files (`model.onnx_data`) beside it are found.
+   * Throws ModelLoadError (missing file, unavailable provider) or ModelFormatError (bytes ONNX Runtime rejects).
+   */
+  static async load(modelPath: string, options: OnnxBackendOptions = {}): Promise<OnnxBackend> {
+    const logger = options.logger ?? silentLogger();
+    if (!existsSync(modelPath)) {
+      throw new ModelLoadError(`ONNX file not found: ${modelPath}.`, { details: { file: modelPath } });
+    }
+    let provider: ExecutionProvider = options.executionProvider ?? 'cpu';
+    if (provider === 'cuda' && !isCudaProviderInstalled()) {
+      const reason = `the CUDA execution provider is not installed in onnxruntime-node on this machine (${process.platform}/${process.arch})`;
+      if (options.fallback !== 'cpu') {
+        throw new ModelLoadError(
+          `Cannot run ${modelPath} on 'cuda': ${reason}. On Linux x64 with CUDA 12, reinstall with \`${CUDA_INSTALL_FIX}\`, ` +
+            `or pass { executionProvider: 'cpu' } or { fallback: 'cpu' }.`,
+          { details: { file: modelPath, executionProvider: 'cuda', fix: CUDA_INSTALL_FIX } },
+        );
+      }
+      logger.warn({ modelPath, fix: CUDA_INSTALL_FIX }, `CUDA requested but ${reason}; running on CPU`);
+      provider = 'cpu';
+    }
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: [provider],
+      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+      ...(options.threads === undefined ? {} : { intraOpNumThreads: options.threads, interOpNumThreads: 1 }),
+    };
+    try {
+      const session = await ort.InferenceSession.create(modelPath, sessionOptions);
+      return new OnnxBackend(modelPath, session, provider);
+    } catch (error) {
+      throw classifyLoadError(error, modelPath, provider);
+    }
+  }
+
+  /** Runs the graph. `fetches` may hold pre-allocated output tensors (null lets ONNX Runtime allocate). */
+  async run(
+    feeds: Record<string, OrtTensor>,
+    fetches?: Record<string, OrtTensor | null>,
+  ): Promise<Record<string, OrtTensor>> {
+    const session = this.#session;
+    if (!session) throw new ModelLoadError(`The ONNX session of ${this.modelPath} was disposed.`);
+    const result = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
+    return result as Record<string, OrtTensor>;
+  }
+
+  async dispose(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    await session?.release();
+  }
+}
+
+/** A tensor over an existing typed array (no copy). */
+export function createTensor(type: OrtTensorType, data: ort.Tensor.DataType, dims: readonly number[]): OrtTensor {
+  return new ort.Tensor(type, data as never, dims);
+}
+
+function readMetadata(
+  metadata: readonly ort.InferenceSession.ValueMetadata[],
+  modelPath: string,
+): Map<string, TensorMetadata> {
+  const map = new Map<string, TensorMetadata>();
+  for (const entry of metadata) {
+    if (!entry.isTensor) {
+      throw new ModelFormatError(`Graph ${modelPath} has a non-tensor input or output '${entry.name}'.`, {
+        details: { file: modelPath, name: entry.name },
+      });
+    }
+    map.set(entry.name, { name: entry.name, type: entry.type, shape: entry.shape });
+  }
+  return map;
+}
+
+function classifyLoadError(error: unknown, modelPath: string, provider: ExecutionProvider): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  const details = { file: modelPath, executionProvider: provider, ortMessage: message };
+  if (provider === 'cuda' && /cuda|provider/i.test(message)) {
+    return new ModelLoadError(
+      `ONNX Runtime could not start the CUDA provider for ${modelPath}: ${message}. Check the CUDA 12 runtime, ` +
+        `or reinstall with \`${CUDA_INSTALL_FIX}\`.`,
+      { cause: error, details },
+    );
+  }
+  if (/external|onnx_data|No such file|open file/i.test(message)) {
+    return new ModelLoadError(
+      `ONNX Runtime could not read the data of ${modelPath} (a missing or truncated external data file beside it?): ${message}`,
+      { cause: error, details },
+    );
+  }
+  return new ModelFormatError(
+    `ONNX Runtime rejected ${modelPath} as an ONNX model (corrupt or truncated file?): ${message}. Re-export or re-download it.`,
+    { cause: error, details },
+  );
+}
