@@ -13,7 +13,7 @@ import { runAgent } from './agent-run';
 import { isAgentTools, type AgentTools } from './agent-tools';
 import { resolveAutoAgentOptions, type AutoAgentOptions, type ResolvedAutoAgentOptions } from './auto-agent-options';
 import { ContextWindow } from './context-window';
-import { loadGlmModel } from './optional-modules';
+import { loadGlmModel } from './default-modules';
 
 export class AutoAgent<Output = unknown> {
   #options: ResolvedAutoAgentOptions;

@@ -13,7 +13,7 @@ import { promptMessages } from './helpers';
 // The preset's seams (GlmModel.load and the built-in pdfTools live on other branches) are replaced by fakes here,
 // so `new AutoAgent({ task, modelPath })` then `run({ inputFile })` is exercised exactly as users write it.
 const fakes = vi.hoisted(() => ({ model: undefined as unknown, tools: [] as unknown[], loaded: [] as string[] }));
-vi.mock('../../src/agent/optional-modules', () => ({
+vi.mock('../../src/agent/default-modules', () => ({
   loadGlmModel: async (directory: string) => {
     fakes.loaded.push(directory);
     return fakes.model;

@@ -3,7 +3,7 @@
  * figures, each with the page it was read from, as a typed `FinancialSummary`.
  */
 import { z } from 'zod';
-import { loadPdfTools } from '../optional-modules';
+import { loadPdfTools } from '../default-modules';
 import type { TaskPreset } from './task-preset';
 
 /** A reported amount as printed in the filing, with its scale and the page it comes from. */
