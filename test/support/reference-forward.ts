@@ -73,9 +73,23 @@ export function loadReferenceModel(directory: string, onnxFile = 'onnx/model.onn
       bytes = tensor.rawData ?? new Uint8Array(0);
     }
     const copy = new Uint8Array(bytes);
-    weights.set(name, new Float32Array(copy.buffer, 0, copy.length / 4));
+    let values: Float32Array = new Float32Array(copy.buffer, 0, copy.length / 4);
+    // Linear weights are stored [in, out] for MatMul; bring them back to Hugging Face's [out, in].
+    const dims = (tensor.dims ?? []).map(Number);
+    if (isLinearWeight(name)) values = transposeMatrix(values, dims[0], dims[1]);
+    weights.set(name, values);
   }
   return { config, weights };
+}
+
+function isLinearWeight(name: string): boolean {
+  return /(_proj|lm_head)\.weight$/.test(name);
+}
+
+function transposeMatrix(values: Float32Array, rows: number, columns: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[c * rows + r] = values[r * columns + c];
+  return out;
 }
 
 export interface ReferenceInput {

@@ -1,8 +1,8 @@
 /**
  * The GLM decoder as an ONNX graph in the Optimum / transformers.js layout (GLM.md sections 2 and 3): input_ids,
  * attention_mask, position_ids, past_key_values.{i}.key|value and optional num_logits_to_keep in; logits and
- * present.{i}.key|value out. Weights are initializers named after the Hugging Face parameters, stored in Hugging
- * Face layout ([out, in] for linear layers) and transposed inside the graph (ORT folds the transposes at load).
+ * present.{i}.key|value out. Weights are initializers named after the Hugging Face parameters; linear weights are
+ * stored transposed ([in, out]) for MatMul, every other tensor in Hugging Face layout.
  */
 import { OnnxDataType, OnnxGraphBuilder, floatTensor, type OnnxWeight } from './onnx-model-writer';
 import { seededWeight, type WeightKind } from './seeded-weights';
@@ -56,15 +56,21 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
   const float = OnnxDataType.float;
   const int64 = OnnxDataType.int64;
 
+  // Linear weights are stored transposed ([in, out], the layout MatMul wants, as torch.onnx exports Linear), so ORT
+  // neither folds a Transpose over every weight at load nor runs a transposed GEMM per step.
   const weights = new Map<string, string>();
+  const shapes = new Map<string, number[]>();
   for (const parameter of glmParameters(options)) {
+    shapes.set(parameter.name, parameter.dims);
+    const transposed = parameter.kind === 'linear';
     const weight: OnnxWeight = {
       name: parameter.name,
       dataType: float,
-      dims: parameter.dims,
+      dims: transposed ? [parameter.dims[1], parameter.dims[0]] : parameter.dims,
       bytes: () => {
         const values = glmParameterValues(options, parameter);
-        return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+        const stored = transposed ? transpose(values, parameter.dims[0], parameter.dims[1]) : values;
+        return new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
       },
     };
     weights.set(parameter.name, g.weight(weight));
@@ -87,8 +93,7 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
   const numLogitsToKeep = options.numLogitsToKeep ? g.input('num_logits_to_keep', int64, []) : undefined;
 
   const linear = (x: string, name: string, bias = false): string => {
-    const transposed = g.op('Transpose', [weight(`${name}.weight`)], { perm: [1, 0] }, `${name}.transpose`);
-    const product = g.op('MatMul', [x, transposed], undefined, name);
+    const product = g.op('MatMul', [x, weight(`${name}.weight`)], undefined, name);
     return bias ? g.op('Add', [product, weight(`${name}.bias`)], undefined, `${name}.bias_add`) : product;
   };
   const epsilon = g.constant('rms_norm_eps', floatTensor([options.rmsNormEps], []));
@@ -177,11 +182,27 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
     const start = g.op('Neg', [g.op('Reshape', [numLogitsToKeep, g.ints([1])])]);
     hidden = g.op('Slice', [hidden, start, g.ints([Number.MAX_SAFE_INTEGER]), g.ints([1])], undefined, 'keep_last_logits');
   }
-  const head = options.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head';
-  const headT = g.op('Transpose', [weight(`${head}.weight`)], { perm: [1, 0] }, 'lm_head.transpose');
-  g.node('MatMul', [hidden, headT], { outputs: ['logits'], name: 'lm_head' });
+  if (options.tieWordEmbeddings) {
+    // The tied matrix is [vocab, hidden] for the Gather; Gemm reads it transposed in place, without a second copy.
+    const [outSize, inSize] = shapes.get('model.embed_tokens.weight') ?? [];
+    const rows = g.op('Reshape', [hidden, g.ints([-1, inSize])]);
+    const product = g.op('Gemm', [rows, weight('model.embed_tokens.weight')], { transB: 1 }, 'lm_head');
+    const leading = g.op('Slice', [g.op('Shape', [hidden]), g.ints([0]), g.ints([2])]);
+    g.node('Reshape', [product, g.op('Concat', [leading, g.ints([outSize])], { axis: 0 })], { outputs: ['logits'] });
+  } else {
+    g.node('MatMul', [hidden, weight('lm_head.weight')], { outputs: ['logits'], name: 'lm_head' });
+  }
 
   g.output('logits', float, ['batch_size', numLogitsToKeep ? 'logits_sequence_length' : 'sequence_length', options.vocab]);
   for (const name of presents) g.output(name, float, ['batch_size', kvHeads, 'total_sequence_length', headDim]);
   return g;
+}
+
+function transpose(values: Float32Array, rows: number, columns: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < rows; r++) {
+    const offset = r * columns;
+    for (let c = 0; c < columns; c++) out[c * rows + r] = values[offset + c];
+  }
+  return out;
 }
