@@ -15,9 +15,9 @@ import { GLM_SPECIAL_TOKENS, buildTinyTokenizer, extendTokenizer, type BuiltToke
 export interface TinyGlmInfo {
   /** The model directory (absolute). */
   directory: string;
-  /** `onnx/model.onnx` (absolute). */
+  /** The graph (absolute): `onnx/model.onnx`, or `model.onnx` for the `gqa` (onnxruntime-genai) layout. */
   modelPath: string;
-  /** `onnx/model.onnx_data` (absolute) when the weights are external, else undefined. */
+  /** `onnx/model.onnx_data` (`model.onnx.data` for `gqa`, absolute) when the weights are external, else undefined. */
   externalDataPath: string | undefined;
   /** The options with every default applied. */
   options: ResolvedTinyGlmOptions;
@@ -46,7 +46,7 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
   const tokenizer = await loadTokenizer(options, options.family ?? 'glm');
   const resolved = resolveTinyGlmOptions(options, tokenizer.size);
   const directory = path.resolve(dir);
-  await mkdir(path.join(directory, 'onnx'), { recursive: true });
+  await mkdir(resolved.attention === 'gqa' ? directory : path.join(directory, 'onnx'), { recursive: true });
 
   const parameters = glmParameters(resolved);
   const parameterCount = parameters.reduce((sum, p) => sum + p.dims.reduce((product, dim) => product * dim, 1), 0);
@@ -71,16 +71,26 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
   await writeFile(path.join(directory, 'tokenizer.json'), JSON.stringify(tokenizer.json));
   await writeFile(path.join(directory, 'tokenizer_config.json'), json(tokenizerConfig));
 
-  const modelPath = path.join(directory, 'onnx', 'model.onnx');
-  const externalDataPath = external ? `${modelPath}_data` : undefined;
+  // Optimum keeps the graph in onnx/ with `<file>_data`; onnxruntime-genai keeps it beside genai_config.json with
+  // `<file>.data`.
+  const genai = resolved.attention === 'gqa';
+  const modelFile = genai ? 'model.onnx' : 'onnx/model.onnx';
+  const dataFile = genai ? 'model.onnx.data' : 'onnx/model.onnx_data';
+  const modelPath = path.join(directory, modelFile);
+  const externalDataPath = external ? path.join(directory, dataFile) : undefined;
   const graph = buildGlmOnnxGraph(resolved);
   const { bytes } = await writeOnnxModel(graph, {
     modelPath,
     externalData: externalDataPath ? { path: externalDataPath, location: path.basename(externalDataPath) } : undefined,
   });
 
-  const files = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'];
-  if (external) files.push('onnx/model.onnx_data');
+  const files = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'];
+  if (genai) {
+    await writeFile(path.join(directory, 'genai_config.json'), json(genaiConfigJson(resolved, eosTokenIds, padTokenId, modelFile)));
+    files.push('genai_config.json');
+  }
+  files.push(modelFile);
+  if (external) files.push(dataFile);
   return {
     directory,
     modelPath,
@@ -181,5 +191,58 @@ function tokenizerConfigJson(options: ResolvedTinyGlmOptions, tokenizer: BuiltTo
     padding_side: 'left',
     remove_space: false,
     tokenizer_class: 'PreTrainedTokenizerFast',
+  };
+}
+
+/** genai_config.json as onnxruntime-genai's model builder writes it for a decoder-only model. */
+function genaiConfigJson(
+  options: ResolvedTinyGlmOptions,
+  eosTokenIds: number[],
+  padTokenId: number,
+  modelFile: string,
+): Record<string, unknown> {
+  const inputs: Record<string, string> = {
+    input_ids: 'input_ids',
+    attention_mask: 'attention_mask',
+    past_key_names: 'past_key_values.%d.key',
+    past_value_names: 'past_key_values.%d.value',
+  };
+  if (options.numLogitsToKeep) inputs.num_logits_to_keep = 'num_logits_to_keep';
+  return {
+    model: {
+      bos_token_id: padTokenId,
+      context_length: options.maxPositionEmbeddings,
+      decoder: {
+        session_options: { log_id: 'onnxruntime-genai', provider_options: [] },
+        filename: modelFile,
+        head_size: options.headDim,
+        hidden_size: options.hiddenSize,
+        inputs,
+        outputs: { logits: 'logits', present_key_names: 'present.%d.key', present_value_names: 'present.%d.value' },
+        num_attention_heads: options.heads,
+        num_hidden_layers: options.layers,
+        num_key_value_heads: options.kvHeads,
+      },
+      eos_token_id: eosTokenIds,
+      pad_token_id: padTokenId,
+      type: options.family,
+      vocab_size: options.vocab,
+    },
+    search: {
+      diversity_penalty: 0,
+      do_sample: false,
+      early_stopping: true,
+      length_penalty: 1,
+      max_length: options.maxPositionEmbeddings,
+      min_length: 0,
+      no_repeat_ngram_size: 0,
+      num_beams: 1,
+      num_return_sequences: 1,
+      past_present_share_buffer: options.pastPresentShareBuffer,
+      repetition_penalty: 1,
+      temperature: 1,
+      top_k: 1,
+      top_p: 1,
+    },
   };
 }

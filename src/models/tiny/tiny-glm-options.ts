@@ -49,6 +49,15 @@ export interface TinyGlmOptions {
   dtype?: 'fp32';
   /** Multiplies the standard deviation of every random weight (norm weights excepted). Defaults to 1. */
   weightScale?: number;
+  /**
+   * Attention layout. `standard`: ONNX ops in the Optimum / transformers.js layout (`onnx/model.onnx`, with
+   * position_ids). `gqa`: onnxruntime-genai's layout (`model.onnx` + `genai_config.json`): com.microsoft
+   * GroupQueryAttention with fused interleaved RoPE, no position_ids, past and present able to share one
+   * max-length buffer; needs headDim and the rotary dims to be multiples of 16. Defaults to `standard`.
+   */
+  attention?: 'standard' | 'gqa';
+  /** For `gqa`: `search.past_present_share_buffer` in genai_config.json. Defaults to true. */
+  pastPresentShareBuffer?: boolean;
   /** Extra fields merged into generation_config.json (e.g. `{ do_sample: true, temperature: 0.8 }`). */
   generationConfig?: Record<string, unknown>;
 }
@@ -76,6 +85,8 @@ const optionsSchema = z.strictObject({
   externalData: z.union([z.literal('auto'), z.boolean()]).optional(),
   dtype: z.literal('fp32').optional(),
   weightScale: z.number().positive().optional(),
+  attention: z.enum(['standard', 'gqa']).optional(),
+  pastPresentShareBuffer: z.boolean().optional(),
   generationConfig: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -103,6 +114,8 @@ export interface ResolvedTinyGlmOptions {
   externalData: 'auto' | boolean;
   dtype: 'fp32';
   weightScale: number;
+  attention: 'standard' | 'gqa';
+  pastPresentShareBuffer: boolean;
   generationConfig: Record<string, unknown>;
 }
 
@@ -134,6 +147,10 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
   if (!Number.isInteger(rotaryDim) || rotaryDim % 2 !== 0) {
     fail('partialRotaryFactor', `headDim x partialRotaryFactor (${headDim} x ${partialRotaryFactor}) must be an even integer.`);
   }
+  const attention = given.attention ?? 'standard';
+  if (attention === 'gqa' && (headDim % 16 !== 0 || rotaryDim % 16 !== 0)) {
+    fail('attention', `GroupQueryAttention needs headDim (${headDim}) and headDim x partialRotaryFactor (${rotaryDim}) to be multiples of 16.`);
+  }
   const vocab = given.vocab ?? tokenizerSize;
   if (vocab < tokenizerSize) {
     fail('vocab', `vocab (${vocab}) is smaller than the tokenizer (${tokenizerSize} ids); raise it or leave it unset.`);
@@ -160,6 +177,8 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
     externalData: given.externalData ?? 'auto',
     dtype: given.dtype ?? 'fp32',
     weightScale: given.weightScale ?? 1,
+    attention,
+    pastPresentShareBuffer: given.pastPresentShareBuffer ?? true,
     generationConfig: given.generationConfig ?? {},
   };
 }
