@@ -57,11 +57,9 @@ export function loadReferenceModel(directory: string, onnxFile = 'onnx/model.onn
   };
   const modelPath = path.join(directory, onnxFile);
   const model = onnx.ModelProto.decode(readFileSync(modelPath));
-  const weights = new Map<string, Float32Array>();
+  const tensors = new Map<string, { dataType: number; dims: number[]; bytes: Uint8Array }>();
   const externalFiles = new Map<string, Buffer>();
   for (const tensor of model.graph?.initializer ?? []) {
-    const name = tensor.name ?? '';
-    if (tensor.dataType !== onnx.TensorProto.DataType.FLOAT || !(name.endsWith('.weight') || name.endsWith('.bias'))) continue;
     let bytes: Uint8Array;
     if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
       const entry = (key: string) => (tensor.externalData ?? []).find((item) => item.key === key)?.value;
@@ -72,11 +70,30 @@ export function loadReferenceModel(directory: string, onnxFile = 'onnx/model.onn
     } else {
       bytes = tensor.rawData ?? new Uint8Array(0);
     }
-    const copy = new Uint8Array(bytes);
-    let values: Float32Array = new Float32Array(copy.buffer, 0, copy.length / 4);
+    tensors.set(tensor.name ?? '', { dataType: tensor.dataType ?? 0, dims: (tensor.dims ?? []).map(Number), bytes: new Uint8Array(bytes) });
+  }
+  const floats = (bytes: Uint8Array) => new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const weights = new Map<string, Float32Array>();
+  for (const [name, tensor] of tensors) {
+    if (tensor.dataType === onnx.TensorProto.DataType.UINT8 && name.endsWith('_Q4')) {
+      // MatMulNBits int4: [N, blocks, blockSize / 2] bytes, low nibble first, zero point 8, one scale per block.
+      const base = name.slice(0, -'_Q4'.length);
+      const scales = floats(tensors.get(`${base}_scales`)!.bytes);
+      const [rows, blocks, half] = tensor.dims;
+      const blockSize = half * 2;
+      const values = new Float32Array(rows * blocks * blockSize);
+      for (let i = 0; i < values.length; i++) {
+        const byte = tensor.bytes[i >> 1];
+        const level = i % 2 === 0 ? byte & 0x0f : byte >> 4;
+        values[i] = (level - 8) * scales[Math.floor(i / blockSize)];
+      }
+      weights.set(base, values);
+      continue;
+    }
+    if (tensor.dataType !== onnx.TensorProto.DataType.FLOAT || !(name.endsWith('.weight') || name.endsWith('.bias'))) continue;
+    let values = floats(tensor.bytes);
     // Linear weights are stored [in, out] for MatMul; bring them back to Hugging Face's [out, in].
-    const dims = (tensor.dims ?? []).map(Number);
-    if (isLinearWeight(name)) values = transposeMatrix(values, dims[0], dims[1]);
+    if (isLinearWeight(name)) values = transposeMatrix(values, tensor.dims[0], tensor.dims[1]);
     weights.set(name, values);
   }
   return { config, weights };
@@ -86,7 +103,7 @@ function isLinearWeight(name: string): boolean {
   return /(_proj|lm_head)\.weight$/.test(name);
 }
 
-function transposeMatrix(values: Float32Array, rows: number, columns: number): Float32Array {
+function transposeMatrix(values: Float32Array, rows: number, columns: number): Float32Array<ArrayBuffer> {
   const out = new Float32Array(values.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[c * rows + r] = values[r * columns + c];
   return out;

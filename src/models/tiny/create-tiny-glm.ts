@@ -15,9 +15,12 @@ import { GLM_SPECIAL_TOKENS, buildTinyTokenizer, extendTokenizer, type BuiltToke
 export interface TinyGlmInfo {
   /** The model directory (absolute). */
   directory: string;
-  /** The graph (absolute): `onnx/model.onnx`, or `model.onnx` for the `gqa` (onnxruntime-genai) layout. */
+  /**
+   * The graph (absolute): `onnx/model.onnx` (`onnx/model_q4.onnx` with int4), or `model.onnx` for the `gqa`
+   * (onnxruntime-genai) layout.
+   */
   modelPath: string;
-  /** `onnx/model.onnx_data` (`model.onnx.data` for `gqa`, absolute) when the weights are external, else undefined. */
+  /** `<graph>_data` (`model.onnx.data` for `gqa`), absolute, when the weights are external, else undefined. */
   externalDataPath: string | undefined;
   /** The options with every default applied. */
   options: ResolvedTinyGlmOptions;
@@ -50,7 +53,13 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
 
   const parameters = glmParameters(resolved);
   const parameterCount = parameters.reduce((sum, p) => sum + p.dims.reduce((product, dim) => product * dim, 1), 0);
-  const external = resolved.externalData === 'auto' ? parameterCount * 4 > INLINE_LIMIT_BYTES : resolved.externalData;
+  const weightBytes = parameters.reduce((sum, p) => {
+    const count = p.dims.reduce((product, dim) => product * dim, 1);
+    // int4: half a byte per weight plus one float scale per block.
+    const int4 = resolved.quantization === 'int4' && p.kind === 'linear';
+    return sum + (int4 ? count / 2 + (count / resolved.quantizationBlockSize) * 4 : count * 4);
+  }, 0);
+  const external = resolved.externalData === 'auto' ? weightBytes > INLINE_LIMIT_BYTES : resolved.externalData;
 
   const specialTokens = tokenizer.specialTokens;
   const eosTokenIds = [specialTokens['<|endoftext|>'], specialTokens['<|user|>'], specialTokens['<|observation|>']];
@@ -74,8 +83,9 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
   // Optimum keeps the graph in onnx/ with `<file>_data`; onnxruntime-genai keeps it beside genai_config.json with
   // `<file>.data`.
   const genai = resolved.attention === 'gqa';
-  const modelFile = genai ? 'model.onnx' : 'onnx/model.onnx';
-  const dataFile = genai ? 'model.onnx.data' : 'onnx/model.onnx_data';
+  const suffix = resolved.quantization === 'int4' ? '_q4' : '';
+  const modelFile = genai ? 'model.onnx' : `onnx/model${suffix}.onnx`;
+  const dataFile = genai ? 'model.onnx.data' : `onnx/model${suffix}.onnx_data`;
   const modelPath = path.join(directory, modelFile);
   const externalDataPath = external ? path.join(directory, dataFile) : undefined;
   const graph = buildGlmOnnxGraph(resolved);
@@ -167,7 +177,11 @@ function glmConfigJson(
     torch_dtype: 'float32',
     transformers_version: '4.51.3',
   };
-  if (external) config['transformers.js_config'] = { use_external_data_format: true };
+  const transformersJs: Record<string, unknown> = {};
+  // transformers.js picks `onnx/model_q4.onnx` by default only when told the dtype.
+  if (options.quantization === 'int4') transformersJs.dtype = 'q4';
+  if (external) transformersJs.use_external_data_format = true;
+  if (Object.keys(transformersJs).length > 0) config['transformers.js_config'] = transformersJs;
   return config;
 }
 

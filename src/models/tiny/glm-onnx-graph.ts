@@ -5,6 +5,7 @@
  * stored transposed ([in, out]) for MatMul, every other tensor in Hugging Face layout.
  */
 import { groupQueryAttention, optimumAttention } from './glm-attention';
+import { quantizeInt4, type Int4Weight } from './int4-quantization';
 import { OnnxDataType, OnnxGraphBuilder, floatTensor, type OnnxWeight } from './onnx-model-writer';
 import { seededWeight, type WeightKind } from './seeded-weights';
 import type { ResolvedTinyGlmOptions } from './tiny-glm-options';
@@ -53,19 +54,45 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
   const int64 = OnnxDataType.int64;
 
   // Linear weights are stored transposed ([in, out], the layout MatMul wants, as torch.onnx exports Linear), so ORT
-  // neither folds a Transpose over every weight at load nor runs a transposed GEMM per step.
+  // neither folds a Transpose over every weight at load nor runs a transposed GEMM per step. With int4 they become
+  // `<name>_Q4` + `<name>_scales` for MatMulNBits, in Hugging Face's [out, in] order, as ORT's quantizer names them.
   const weights = new Map<string, string>();
   const shapes = new Map<string, number[]>();
+  const quantized = options.quantization === 'int4';
   for (const parameter of glmParameters(options)) {
     shapes.set(parameter.name, parameter.dims);
-    const transposed = parameter.kind === 'linear';
+    const linearWeight = parameter.kind === 'linear';
+    if (quantized && linearWeight) {
+      const [rows, columns] = parameter.dims;
+      const blockSize = options.quantizationBlockSize;
+      let cache: Int4Weight | undefined;
+      const quantize = () => (cache ??= quantizeInt4(glmParameterValues(options, parameter), rows, columns, blockSize));
+      g.weight({
+        name: `${parameter.name}_Q4`,
+        dataType: OnnxDataType.uint8,
+        dims: [rows, columns / blockSize, blockSize / 2],
+        bytes: () => quantize().packed,
+      });
+      g.weight({
+        name: `${parameter.name}_scales`,
+        dataType: float,
+        dims: [rows * (columns / blockSize)],
+        bytes: () => {
+          const { scales } = quantize();
+          cache = undefined;
+          return new Uint8Array(scales.buffer, scales.byteOffset, scales.byteLength);
+        },
+      });
+      weights.set(parameter.name, parameter.name);
+      continue;
+    }
     const weight: OnnxWeight = {
       name: parameter.name,
       dataType: float,
-      dims: transposed ? [parameter.dims[1], parameter.dims[0]] : parameter.dims,
+      dims: linearWeight ? [parameter.dims[1], parameter.dims[0]] : parameter.dims,
       bytes: () => {
         const values = glmParameterValues(options, parameter);
-        const stored = transposed ? transpose(values, parameter.dims[0], parameter.dims[1]) : values;
+        const stored = linearWeight ? transpose(values, parameter.dims[0], parameter.dims[1]) : values;
         return new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
       },
     };
@@ -79,9 +106,27 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
 
   const inputIds = g.input('input_ids', int64, ['batch_size', 'sequence_length']);
   const attentionMask = g.input('attention_mask', int64, ['batch_size', 'total_sequence_length']);
-  const linear = (x: string, name: string, bias = false): string => {
-    const product = g.op('MatMul', [x, weight(`${name}.weight`)], undefined, name);
-    return bias ? g.op('Add', [product, weight(`${name}.bias`)], undefined, `${name}.bias_add`) : product;
+  if (quantized) g.useDomain('com.microsoft', 1);
+  /** x [.., in] -> [.., out] through `${name}.weight` (+ `${name}.bias`); `output` names the result. */
+  const linear = (x: string, name: string, bias = false, output?: string): string => {
+    const [outSize, inSize] = shapes.get(`${name}.weight`) ?? [];
+    const outputs = output && !bias ? [output] : 1;
+    const product = quantized
+      ? g.node('MatMulNBits', [x, `${name}.weight_Q4`, `${name}.weight_scales`], {
+          outputs,
+          name,
+          domain: 'com.microsoft',
+          attributes: {
+            K: inSize,
+            N: outSize,
+            bits: 4,
+            block_size: options.quantizationBlockSize,
+            accuracy_level: options.quantizationAccuracyLevel,
+          },
+        })[0]
+      : g.node('MatMul', [x, weight(`${name}.weight`)], { outputs, name })[0];
+    if (!bias) return product;
+    return g.node('Add', [product, weight(`${name}.bias`)], { outputs: output ? [output] : 1, name: `${name}.bias_add` })[0];
   };
   const attentionContext = { g, options, inputIds, attentionMask, linear };
   const attention = options.attention === 'gqa' ? groupQueryAttention(attentionContext) : optimumAttention(attentionContext);
@@ -126,7 +171,7 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
     const leading = g.op('Slice', [g.op('Shape', [hidden]), g.ints([0]), g.ints([2])]);
     g.node('Reshape', [product, g.op('Concat', [leading, g.ints([outSize])], { axis: 0 })], { outputs: ['logits'] });
   } else {
-    g.node('MatMul', [hidden, weight('lm_head.weight')], { outputs: ['logits'], name: 'lm_head' });
+    linear(hidden, 'lm_head', false, 'logits');
   }
 
   g.output('logits', float, ['batch_size', numLogitsToKeep ? 'logits_sequence_length' : 'sequence_length', options.vocab]);

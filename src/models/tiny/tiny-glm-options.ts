@@ -56,6 +56,19 @@ export interface TinyGlmOptions {
    * max-length buffer; needs headDim and the rotary dims to be multiples of 16. Defaults to `standard`.
    */
   attention?: 'standard' | 'gqa';
+  /**
+   * `int4`: every linear layer (q/k/v/o, gate_up, down, an untied lm_head) as com.microsoft MatMulNBits with
+   * block-wise symmetric int4 weights, the way real q4 exports are built; embeddings and norms stay float32. The
+   * Optimum layout then names the file `onnx/model_q4.onnx`. Defaults to `none`.
+   */
+  quantization?: 'none' | 'int4';
+  /** Block size of int4 quantization (a power of two >= 16 dividing every input width). Defaults to 32. */
+  quantizationBlockSize?: number;
+  /**
+   * MatMulNBits `accuracy_level`: 0 computes in float32 (exact against the dequantized weights); 4 lets the CPU
+   * kernel quantize activations to int8 (faster, less exact). Defaults to 0.
+   */
+  quantizationAccuracyLevel?: 0 | 1 | 2 | 3 | 4;
   /** For `gqa`: `search.past_present_share_buffer` in genai_config.json. Defaults to true. */
   pastPresentShareBuffer?: boolean;
   /** Extra fields merged into generation_config.json (e.g. `{ do_sample: true, temperature: 0.8 }`). */
@@ -86,6 +99,9 @@ const optionsSchema = z.strictObject({
   dtype: z.literal('fp32').optional(),
   weightScale: z.number().positive().optional(),
   attention: z.enum(['standard', 'gqa']).optional(),
+  quantization: z.enum(['none', 'int4']).optional(),
+  quantizationBlockSize: positiveInt.optional(),
+  quantizationAccuracyLevel: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).optional(),
   pastPresentShareBuffer: z.boolean().optional(),
   generationConfig: z.record(z.string(), z.unknown()).optional(),
 });
@@ -115,6 +131,9 @@ export interface ResolvedTinyGlmOptions {
   dtype: 'fp32';
   weightScale: number;
   attention: 'standard' | 'gqa';
+  quantization: 'none' | 'int4';
+  quantizationBlockSize: number;
+  quantizationAccuracyLevel: 0 | 1 | 2 | 3 | 4;
   pastPresentShareBuffer: boolean;
   generationConfig: Record<string, unknown>;
 }
@@ -151,6 +170,19 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
   if (attention === 'gqa' && (headDim % 16 !== 0 || rotaryDim % 16 !== 0)) {
     fail('attention', `GroupQueryAttention needs headDim (${headDim}) and headDim x partialRotaryFactor (${rotaryDim}) to be multiples of 16.`);
   }
+  const quantization = given.quantization ?? 'none';
+  const blockSize = given.quantizationBlockSize ?? 32;
+  const intermediateSize = given.intermediateSize ?? 3 * hiddenSize;
+  if (quantization === 'int4') {
+    if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) {
+      fail('quantizationBlockSize', `quantizationBlockSize (${blockSize}) must be a power of two >= 16.`);
+    }
+    for (const [field, width] of [['hiddenSize', hiddenSize], ['intermediateSize', intermediateSize], ['heads', heads * headDim]] as const) {
+      if (width % blockSize !== 0) {
+        fail(field, `int4 quantization needs every input width to be a multiple of the block size ${blockSize}; ${field} gives ${width}.`);
+      }
+    }
+  }
   const vocab = given.vocab ?? tokenizerSize;
   if (vocab < tokenizerSize) {
     fail('vocab', `vocab (${vocab}) is smaller than the tokenizer (${tokenizerSize} ids); raise it or leave it unset.`);
@@ -162,7 +194,7 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
     heads,
     kvHeads,
     headDim,
-    intermediateSize: given.intermediateSize ?? 3 * hiddenSize,
+    intermediateSize,
     partialRotaryFactor,
     rotaryDim,
     attentionBias: given.attentionBias ?? family === 'glm4',
@@ -178,6 +210,9 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
     dtype: given.dtype ?? 'fp32',
     weightScale: given.weightScale ?? 1,
     attention,
+    quantization,
+    quantizationBlockSize: blockSize,
+    quantizationAccuracyLevel: given.quantizationAccuracyLevel ?? 0,
     pastPresentShareBuffer: given.pastPresentShareBuffer ?? true,
     generationConfig: given.generationConfig ?? {},
   };
