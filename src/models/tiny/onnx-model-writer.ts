@@ -19,10 +19,13 @@ export const OnnxDataType = {
 } as const;
 export type OnnxDataTypeValue = (typeof OnnxDataType)[keyof typeof OnnxDataType];
 
+const ELEMENT_BYTES: Record<OnnxDataTypeValue, number> = { 1: 4, 2: 1, 6: 4, 7: 8, 9: 1, 10: 2 };
+
 /** A dimension: a fixed size or a symbolic name (dynamic axis). */
 export type OnnxDim = number | string;
 
-export type OnnxAttributeValue = number | string | number[] | bigint | { float: number } | { tensor: OnnxTensor };
+/** An attribute: integers as numbers, floats wrapped as `{ float }` (so 1.0 is not mistaken for an int). */
+export type OnnxAttributeValue = number | string | number[] | { float: number } | { tensor: OnnxTensor };
 
 /** A tensor whose bytes are produced when the model is written (lazily, to keep memory flat for big weights). */
 export interface OnnxWeight {
@@ -216,7 +219,6 @@ function attributeProto(name: string, value: OnnxAttributeValue): onnxProto.onnx
     if (!Number.isInteger(value)) throw new TypeError(`Attribute ${name}: wrap non-integer floats as { float }`);
     return onnx.AttributeProto.create({ name, type: AttributeType.INT, i: value });
   }
-  if (typeof value === 'bigint') return onnx.AttributeProto.create({ name, type: AttributeType.INT, i: value.toString() as never });
   if (typeof value === 'string') {
     return onnx.AttributeProto.create({ name, type: AttributeType.STRING, s: new TextEncoder().encode(value) });
   }
@@ -280,7 +282,7 @@ export async function writeOnnxModel(builder: OnnxGraphBuilder, options: WriteOn
 
   let offset = 0;
   const planned: PlannedWeight[] = builder.weights.map((weight) => {
-    const elementSize = weight.dataType === OnnxDataType.float ? 4 : weight.dataType === OnnxDataType.float16 ? 2 : 1;
+    const elementSize = ELEMENT_BYTES[weight.dataType];
     const length = weight.dims.reduce((product, dim) => product * dim, 1) * elementSize;
     if (options.externalData) {
       offset += (EXTERNAL_ALIGNMENT - (offset % EXTERNAL_ALIGNMENT)) % EXTERNAL_ALIGNMENT;
