@@ -72,13 +72,21 @@ export function loadReferenceModel(directory: string, onnxFile = 'onnx/model.onn
     }
     tensors.set(tensor.name ?? '', { dataType: tensor.dataType ?? 0, dims: (tensor.dims ?? []).map(Number), bytes: new Uint8Array(bytes) });
   }
-  const floats = (bytes: Uint8Array) => new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const floats = (tensor: { dataType: number; bytes: Uint8Array }): Float32Array<ArrayBuffer> => {
+    const { bytes } = tensor;
+    if (tensor.dataType === onnx.TensorProto.DataType.FLOAT16) {
+      return Float32Array.from(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2), halfToFloat);
+    }
+    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  };
+  const isFloat = (dataType: number) =>
+    dataType === onnx.TensorProto.DataType.FLOAT || dataType === onnx.TensorProto.DataType.FLOAT16;
   const weights = new Map<string, Float32Array>();
   for (const [name, tensor] of tensors) {
     if (tensor.dataType === onnx.TensorProto.DataType.UINT8 && name.endsWith('_Q4')) {
       // MatMulNBits int4: [N, blocks, blockSize / 2] bytes, low nibble first, zero point 8, one scale per block.
       const base = name.slice(0, -'_Q4'.length);
-      const scales = floats(tensors.get(`${base}_scales`)!.bytes);
+      const scales = floats(tensors.get(`${base}_scales`)!);
       const [rows, blocks, half] = tensor.dims;
       const blockSize = half * 2;
       const values = new Float32Array(rows * blocks * blockSize);
@@ -90,13 +98,23 @@ export function loadReferenceModel(directory: string, onnxFile = 'onnx/model.onn
       weights.set(base, values);
       continue;
     }
-    if (tensor.dataType !== onnx.TensorProto.DataType.FLOAT || !(name.endsWith('.weight') || name.endsWith('.bias'))) continue;
-    let values = floats(tensor.bytes);
+    if (!isFloat(tensor.dataType) || !(name.endsWith('.weight') || name.endsWith('.bias'))) continue;
+    let values = floats(tensor);
     // Linear weights are stored [in, out] for MatMul; bring them back to Hugging Face's [out, in].
     if (isLinearWeight(name)) values = transposeMatrix(values, tensor.dims[0], tensor.dims[1]);
     weights.set(name, values);
   }
   return { config, weights };
+}
+
+/** IEEE half bits -> number. */
+function halfToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
 function isLinearWeight(name: string): boolean {

@@ -57,7 +57,8 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
     const count = p.dims.reduce((product, dim) => product * dim, 1);
     // int4: half a byte per weight plus one float scale per block.
     const int4 = resolved.quantization === 'int4' && p.kind === 'linear';
-    return sum + (int4 ? count / 2 + (count / resolved.quantizationBlockSize) * 4 : count * 4);
+    const floatBytes = resolved.dtype === 'fp16' ? 2 : 4;
+    return sum + (int4 ? count / 2 + (count / resolved.quantizationBlockSize) * floatBytes : count * floatBytes);
   }, 0);
   const external = resolved.externalData === 'auto' ? weightBytes > INLINE_LIMIT_BYTES : resolved.externalData;
 
@@ -83,7 +84,8 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
   // Optimum keeps the graph in onnx/ with `<file>_data`; onnxruntime-genai keeps it beside genai_config.json with
   // `<file>.data`.
   const genai = resolved.attention === 'gqa';
-  const suffix = resolved.quantization === 'int4' ? '_q4' : '';
+  // The Optimum / transformers.js file suffixes (GLM.md section 3).
+  const suffix = { fp32: { none: '', int4: '_q4' }, fp16: { none: '_fp16', int4: '_q4f16' } }[resolved.dtype][resolved.quantization];
   const modelFile = genai ? 'model.onnx' : `onnx/model${suffix}.onnx`;
   const dataFile = genai ? 'model.onnx.data' : `onnx/model${suffix}.onnx_data`;
   const modelPath = path.join(directory, modelFile);
@@ -174,12 +176,13 @@ function glmConfigJson(
     pad_token_id: padTokenId,
     eos_token_id: eosTokenIds,
     bos_token_id: null,
-    torch_dtype: 'float32',
+    torch_dtype: options.dtype === 'fp16' ? 'float16' : 'float32',
     transformers_version: '4.51.3',
   };
   const transformersJs: Record<string, unknown> = {};
-  // transformers.js picks `onnx/model_q4.onnx` by default only when told the dtype.
-  if (options.quantization === 'int4') transformersJs.dtype = 'q4';
+  // transformers.js picks `onnx/model_q4.onnx` (and the others) by default only when told the dtype.
+  const dtype = { fp32: { none: undefined, int4: 'q4' }, fp16: { none: 'fp16', int4: 'q4f16' } }[options.dtype][options.quantization];
+  if (dtype) transformersJs.dtype = dtype;
   if (external) transformersJs.use_external_data_format = true;
   if (Object.keys(transformersJs).length > 0) config['transformers.js_config'] = transformersJs;
   return config;

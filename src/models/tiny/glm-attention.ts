@@ -7,7 +7,7 @@
  * - `groupQueryAttention`: onnxruntime-genai's layout: com.microsoft GroupQueryAttention with RoPE fused
  *   (do_rotary, interleaved, cos/sin caches), no position_ids; past and present may share one max-length buffer.
  */
-import { OnnxDataType, floatTensor, type OnnxGraphBuilder } from './onnx-model-writer';
+import { OnnxDataType, float16Tensor, floatTensor, type OnnxDataTypeValue, type OnnxGraphBuilder } from './onnx-model-writer';
 import type { ResolvedTinyGlmOptions } from './tiny-glm-options';
 
 export interface AttentionContext {
@@ -16,6 +16,8 @@ export interface AttentionContext {
   inputIds: string;
   attentionMask: string;
   linear: (x: string, name: string, bias?: boolean) => string;
+  /** The type of activations and of the KV cache: float32, or float16 for fp16 models. */
+  compute: OnnxDataTypeValue;
 }
 
 export interface AttentionLayout {
@@ -40,7 +42,7 @@ function declarePast(context: AttentionContext, pastDim: string): { keys: string
   const values: string[] = [];
   for (let layer = 0; layer < options.layers; layer++) {
     for (const [kind, list] of [['key', keys], ['value', values]] as const) {
-      list.push(g.input(`past_key_values.${layer}.${kind}`, OnnxDataType.float, ['batch_size', options.kvHeads, pastDim, options.headDim]));
+      list.push(g.input(`past_key_values.${layer}.${kind}`, context.compute, ['batch_size', options.kvHeads, pastDim, options.headDim]));
     }
   }
   return { keys, values };
@@ -50,7 +52,7 @@ function declarePresents(context: AttentionContext): void {
   const { g, options } = context;
   for (let layer = 0; layer < options.layers; layer++) {
     for (const kind of ['key', 'value']) {
-      g.output(`present.${layer}.${kind}`, OnnxDataType.float, ['batch_size', options.kvHeads, 'total_sequence_length', options.headDim]);
+      g.output(`present.${layer}.${kind}`, context.compute, ['batch_size', options.kvHeads, 'total_sequence_length', options.headDim]);
     }
   }
 }
@@ -67,8 +69,10 @@ export function optimumAttention(context: AttentionContext): AttentionLayout {
   // (even, odd) pair axis.
   const positions = g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: float }), g.ints([-1])]);
   const angles = g.op('Mul', [positions, g.constant('rope_inverse_frequencies', floatTensor(inverseFrequencies(options)))]);
-  const cos = g.op('Unsqueeze', [g.op('Cos', [angles]), g.ints([1, 4])], undefined, 'rope_cos');
-  const sin = g.op('Unsqueeze', [g.op('Sin', [angles]), g.ints([1, 4])], undefined, 'rope_sin');
+  const half = context.compute === OnnxDataType.float16;
+  const toCompute = (x: string) => (half ? g.op('Cast', [x], { to: context.compute }) : x);
+  const cos = g.op('Unsqueeze', [toCompute(g.op('Cos', [angles])), g.ints([1, 4])], undefined, 'rope_cos');
+  const sin = g.op('Unsqueeze', [toCompute(g.op('Sin', [angles])), g.ints([1, 4])], undefined, 'rope_sin');
   const rotate = (x: string, name: string): string => {
     const rotary = rotaryDim === headDim ? x : g.op('Slice', [x, g.ints([0]), g.ints([rotaryDim]), g.ints([3])]);
     const pairs = g.op('Reshape', [rotary, g.ints([0, 0, 0, rotaryDim / 2, 2])]);
@@ -111,8 +115,10 @@ export function optimumAttention(context: AttentionContext): AttentionLayout {
       // [batch, kv, 1, total, dim]; query head h uses kv head floor(h / group), as repeat_kv does.
       const groupedQuery = g.op('Reshape', [query, g.ints([0, kvHeads, groups, -1, headDim])]);
       const keyT = g.op('Unsqueeze', [g.op('Transpose', [presentKey], { perm: [0, 1, 3, 2] }), g.ints([2])]);
-      const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [groupedQuery, keyT]), scale]), mask]);
-      const probabilities = g.op('Softmax', [scores], { axis: -1 });
+      // Scores, mask and softmax in float32 (Hugging Face upcasts the softmax too).
+      const rawScores = g.op('MatMul', [groupedQuery, keyT]);
+      const scores = g.op('Add', [g.op('Mul', [half ? g.op('Cast', [rawScores], { to: float }) : rawScores, scale]), mask]);
+      const probabilities = toCompute(g.op('Softmax', [scores], { axis: -1 }));
       const context = g.op('MatMul', [probabilities, g.op('Unsqueeze', [presentValue, g.ints([2])])]);
       return g.op('Reshape', [
         g.op('Transpose', [g.op('Reshape', [context, g.ints([0, heads, -1, headDim])])], { perm: [0, 2, 1, 3] }),
@@ -148,8 +154,9 @@ export function groupQueryAttention(context: AttentionContext): AttentionLayout 
       sinCache[position * (rotaryDim / 2) + i] = Math.sin(angle);
     }
   }
-  const cos = g.constant('cos_cache', floatTensor(cosCache, [maxPositionEmbeddings, rotaryDim / 2]));
-  const sin = g.constant('sin_cache', floatTensor(sinCache, [maxPositionEmbeddings, rotaryDim / 2]));
+  const cacheTensor = context.compute === OnnxDataType.float16 ? float16Tensor : floatTensor;
+  const cos = g.constant('cos_cache', cacheTensor(cosCache, [maxPositionEmbeddings, rotaryDim / 2]));
+  const sin = g.constant('sin_cache', cacheTensor(sinCache, [maxPositionEmbeddings, rotaryDim / 2]));
 
   return {
     layer(normed, layer) {

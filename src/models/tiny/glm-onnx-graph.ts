@@ -6,7 +6,7 @@
  */
 import { groupQueryAttention, optimumAttention } from './glm-attention';
 import { quantizeInt4, type Int4Weight } from './int4-quantization';
-import { OnnxDataType, OnnxGraphBuilder, floatTensor, type OnnxWeight } from './onnx-model-writer';
+import { OnnxDataType, OnnxGraphBuilder, floatTensor, toFloat16, type OnnxWeight } from './onnx-model-writer';
 import { seededWeight, type WeightKind } from './seeded-weights';
 import type { ResolvedTinyGlmOptions } from './tiny-glm-options';
 
@@ -52,6 +52,13 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
   const { layers } = options;
   const float = OnnxDataType.float;
   const int64 = OnnxDataType.int64;
+  const half = options.dtype === 'fp16';
+  /** The type of weights and activations. */
+  const compute = half ? OnnxDataType.float16 : float;
+  const floatBytes = (values: Float32Array): Uint8Array => {
+    const stored = half ? toFloat16(values) : values;
+    return new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
+  };
 
   // Linear weights are stored transposed ([in, out], the layout MatMul wants, as torch.onnx exports Linear), so ORT
   // neither folds a Transpose over every weight at load nor runs a transposed GEMM per step. With int4 they become
@@ -75,12 +82,12 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
       });
       g.weight({
         name: `${parameter.name}_scales`,
-        dataType: float,
+        dataType: compute,
         dims: [rows * (columns / blockSize)],
         bytes: () => {
           const { scales } = quantize();
           cache = undefined;
-          return new Uint8Array(scales.buffer, scales.byteOffset, scales.byteLength);
+          return floatBytes(scales);
         },
       });
       weights.set(parameter.name, parameter.name);
@@ -88,12 +95,11 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
     }
     const weight: OnnxWeight = {
       name: parameter.name,
-      dataType: float,
+      dataType: compute,
       dims: linearWeight ? [parameter.dims[1], parameter.dims[0]] : parameter.dims,
       bytes: () => {
         const values = glmParameterValues(options, parameter);
-        const stored = linearWeight ? transpose(values, parameter.dims[0], parameter.dims[1]) : values;
-        return new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
+        return floatBytes(linearWeight ? transpose(values, parameter.dims[0], parameter.dims[1]) : values);
       },
     };
     weights.set(parameter.name, g.weight(weight));
@@ -128,15 +134,19 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
     if (!bias) return product;
     return g.node('Add', [product, weight(`${name}.bias`)], { outputs: output ? [output] : 1, name: `${name}.bias_add` })[0];
   };
-  const attentionContext = { g, options, inputIds, attentionMask, linear };
+  const attentionContext = { g, options, inputIds, attentionMask, linear, compute };
   const attention = options.attention === 'gqa' ? groupQueryAttention(attentionContext) : optimumAttention(attentionContext);
   const numLogitsToKeep = options.numLogitsToKeep ? g.input('num_logits_to_keep', int64, []) : undefined;
 
   const epsilon = g.constant('rms_norm_eps', floatTensor([options.rmsNormEps], []));
-  const rmsNorm = (x: string, name: string): string => {
+  // In float32 whatever the model's type, then cast back before the weight, as Hugging Face's RMSNorm does.
+  const rmsNorm = (input: string, name: string): string => {
+    const x = half ? g.op('Cast', [input], { to: float }) : input;
     const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 }, `${name}.mean_square`);
     const root = g.op('Sqrt', [g.op('Add', [meanSquare, epsilon])]);
-    return g.op('Mul', [g.op('Div', [x, root]), weight(`${name}.weight`)], undefined, name);
+    const normalized = g.op('Div', [x, root]);
+    const back = half ? g.op('Cast', [normalized], { to: compute }) : normalized;
+    return g.op('Mul', [back, weight(`${name}.weight`)], undefined, name);
   };
 
   let hidden = g.op('Gather', [weight('model.embed_tokens.weight'), inputIds], { axis: 0 }, 'embed_tokens');
@@ -174,7 +184,7 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
     linear(hidden, 'lm_head', false, 'logits');
   }
 
-  g.output('logits', float, ['batch_size', numLogitsToKeep ? 'logits_sequence_length' : 'sequence_length', options.vocab]);
+  g.output('logits', compute, ['batch_size', numLogitsToKeep ? 'logits_sequence_length' : 'sequence_length', options.vocab]);
   attention.declareOutputs();
   return g;
 }

@@ -45,8 +45,12 @@ export interface TinyGlmOptions {
    * exports do. Defaults to `auto`.
    */
   externalData?: 'auto' | boolean;
-  /** Weight type. Only `fp32` for now. Defaults to `fp32`. */
-  dtype?: 'fp32';
+  /**
+   * Weight and activation type. `fp16`: weights, past/present KV and logits in float16 (RMSNorm, RoPE angles and
+   * softmax in float32, as Hugging Face computes them), file `onnx/model_fp16.onnx` (`model_q4f16.onnx` with int4).
+   * Defaults to `fp32`.
+   */
+  dtype?: 'fp32' | 'fp16';
   /** Multiplies the standard deviation of every random weight (norm weights excepted). Defaults to 1. */
   weightScale?: number;
   /**
@@ -96,7 +100,7 @@ const optionsSchema = z.strictObject({
   maxPositionEmbeddings: positiveInt.optional(),
   numLogitsToKeep: z.boolean().optional(),
   externalData: z.union([z.literal('auto'), z.boolean()]).optional(),
-  dtype: z.literal('fp32').optional(),
+  dtype: z.enum(['fp32', 'fp16']).optional(),
   weightScale: z.number().positive().optional(),
   attention: z.enum(['standard', 'gqa']).optional(),
   quantization: z.enum(['none', 'int4']).optional(),
@@ -128,7 +132,7 @@ export interface ResolvedTinyGlmOptions {
   maxPositionEmbeddings: number;
   numLogitsToKeep: boolean;
   externalData: 'auto' | boolean;
-  dtype: 'fp32';
+  dtype: 'fp32' | 'fp16';
   weightScale: number;
   attention: 'standard' | 'gqa';
   quantization: 'none' | 'int4';
