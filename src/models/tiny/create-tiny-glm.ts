@@ -7,7 +7,7 @@ import path from 'node:path';
 import { TokenizerError } from '../../errors';
 import { glmChatTemplate } from './glm-chat-template';
 import { buildGlmOnnxGraph, glmParameters } from './glm-onnx-graph';
-import { writeOnnxModel } from './onnx-model-writer';
+import { writeOnnxModel } from './write-onnx-model';
 import { resolveTinyGlmOptions, type ResolvedTinyGlmOptions, type TinyGlmOptions } from './tiny-glm-options';
 import { GLM_SPECIAL_TOKENS, buildTinyTokenizer, extendTokenizer, type BuiltTokenizer, type GlmSpecialToken, type TokenizerJson } from './tiny-tokenizer';
 

@@ -7,7 +7,8 @@
  * - `groupQueryAttention`: onnxruntime-genai's layout: com.microsoft GroupQueryAttention with RoPE fused
  *   (do_rotary, interleaved, cos/sin caches), no position_ids; past and present may share one max-length buffer.
  */
-import { OnnxDataType, float16Tensor, floatTensor, type OnnxDataTypeValue, type OnnxGraphBuilder } from './onnx-model-writer';
+import { float16Tensor } from './float16';
+import { OnnxDataType, floatTensor, type OnnxDataTypeValue, type OnnxGraphBuilder } from './onnx-graph-builder';
 import type { ResolvedTinyGlmOptions } from './tiny-glm-options';
 
 export interface AttentionContext {

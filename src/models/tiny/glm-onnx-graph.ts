@@ -6,7 +6,8 @@
  */
 import { groupQueryAttention, optimumAttention } from './glm-attention';
 import { quantizeInt4, type Int4Weight } from './int4-quantization';
-import { OnnxDataType, OnnxGraphBuilder, floatTensor, toFloat16, type OnnxWeight } from './onnx-model-writer';
+import { toFloat16 } from './float16';
+import { OnnxDataType, OnnxGraphBuilder, floatTensor, type OnnxWeight } from './onnx-graph-builder';
 import { seededWeight, type WeightKind } from './seeded-weights';
 import type { ResolvedTinyGlmOptions } from './tiny-glm-options';
 
