@@ -1,6 +1,7 @@
 /**
  * createTinyGlm: writes a complete GLM model directory with random weights in the Optimum / transformers.js layout
- * (GLM.md section 3), so the engine, its tests and benchmarks need no download.
+ * (GLM.md section 3), or onnxruntime-genai's with `attention: 'gqa'`, so the engine, its tests and benchmarks need
+ * no download.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,8 +1,10 @@
 /**
- * The GLM decoder as an ONNX graph in the Optimum / transformers.js layout (GLM.md sections 2 and 3): input_ids,
- * attention_mask, position_ids, past_key_values.{i}.key|value and optional num_logits_to_keep in; logits and
- * present.{i}.key|value out. Weights are initializers named after the Hugging Face parameters; linear weights are
- * stored transposed ([in, out]) for MatMul, every other tensor in Hugging Face layout.
+ * The GLM decoder (GLM.md section 2) as an ONNX graph with the Optimum / transformers.js names (section 3):
+ * input_ids, attention_mask, position_ids (standard attention only), past_key_values.{i}.key|value and optional
+ * num_logits_to_keep in; logits and present.{i}.key|value out. Weights are initializers named after the Hugging
+ * Face parameters: linear weights stored transposed ([in, out]) for MatMul, or as `<name>_Q4` / `<name>_scales`
+ * for int4 MatMulNBits; every other tensor in Hugging Face layout. fp16 models keep RMSNorm, RoPE angles and
+ * softmax in float32.
  */
 import { groupQueryAttention, optimumAttention } from './glm-attention';
 import { quantizeInt4, type Int4Weight } from './int4-quantization';
