@@ -57,11 +57,9 @@ export function loadReferenceModel(directory: string, onnxFile = 'onnx/model.onn
   };
   const modelPath = path.join(directory, onnxFile);
   const model = onnx.ModelProto.decode(readFileSync(modelPath));
-  const weights = new Map<string, Float32Array>();
+  const tensors = new Map<string, { dataType: number; dims: number[]; bytes: Uint8Array }>();
   const externalFiles = new Map<string, Buffer>();
   for (const tensor of model.graph?.initializer ?? []) {
-    const name = tensor.name ?? '';
-    if (tensor.dataType !== onnx.TensorProto.DataType.FLOAT || !(name.endsWith('.weight') || name.endsWith('.bias'))) continue;
     let bytes: Uint8Array;
     if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
       const entry = (key: string) => (tensor.externalData ?? []).find((item) => item.key === key)?.value;
@@ -72,10 +70,61 @@ export function loadReferenceModel(directory: string, onnxFile = 'onnx/model.onn
     } else {
       bytes = tensor.rawData ?? new Uint8Array(0);
     }
-    const copy = new Uint8Array(bytes);
-    weights.set(name, new Float32Array(copy.buffer, 0, copy.length / 4));
+    tensors.set(tensor.name ?? '', { dataType: tensor.dataType ?? 0, dims: (tensor.dims ?? []).map(Number), bytes: new Uint8Array(bytes) });
+  }
+  const floats = (tensor: { dataType: number; bytes: Uint8Array }): Float32Array<ArrayBuffer> => {
+    const { bytes } = tensor;
+    if (tensor.dataType === onnx.TensorProto.DataType.FLOAT16) {
+      return Float32Array.from(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2), halfToFloat);
+    }
+    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  };
+  const isFloat = (dataType: number) =>
+    dataType === onnx.TensorProto.DataType.FLOAT || dataType === onnx.TensorProto.DataType.FLOAT16;
+  const weights = new Map<string, Float32Array>();
+  for (const [name, tensor] of tensors) {
+    if (tensor.dataType === onnx.TensorProto.DataType.UINT8 && name.endsWith('_Q4')) {
+      // MatMulNBits int4: [N, blocks, blockSize / 2] bytes, low nibble first, zero point 8, one scale per block.
+      const base = name.slice(0, -'_Q4'.length);
+      const scales = floats(tensors.get(`${base}_scales`)!);
+      const [rows, blocks, half] = tensor.dims;
+      const blockSize = half * 2;
+      const values = new Float32Array(rows * blocks * blockSize);
+      for (let i = 0; i < values.length; i++) {
+        const byte = tensor.bytes[i >> 1];
+        const level = i % 2 === 0 ? byte & 0x0f : byte >> 4;
+        values[i] = (level - 8) * scales[Math.floor(i / blockSize)];
+      }
+      weights.set(base, values);
+      continue;
+    }
+    if (!isFloat(tensor.dataType) || !(name.endsWith('.weight') || name.endsWith('.bias'))) continue;
+    let values = floats(tensor);
+    // Linear weights are stored [in, out] for MatMul; bring them back to Hugging Face's [out, in].
+    if (isLinearWeight(name)) values = transposeMatrix(values, tensor.dims[0], tensor.dims[1]);
+    weights.set(name, values);
   }
   return { config, weights };
+}
+
+/** IEEE half bits -> number. */
+function halfToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+function isLinearWeight(name: string): boolean {
+  return /(_proj|lm_head)\.weight$/.test(name);
+}
+
+function transposeMatrix(values: Float32Array, rows: number, columns: number): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[c * rows + r] = values[r * columns + c];
+  return out;
 }
 
 export interface ReferenceInput {

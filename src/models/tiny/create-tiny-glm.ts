@@ -1,13 +1,14 @@
 /**
  * createTinyGlm: writes a complete GLM model directory with random weights in the Optimum / transformers.js layout
- * (GLM.md section 3), so the engine, its tests and benchmarks need no download.
+ * (GLM.md section 3), or onnxruntime-genai's with `attention: 'gqa'`, so the engine, its tests and benchmarks need
+ * no download.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TokenizerError } from '../../errors';
 import { glmChatTemplate } from './glm-chat-template';
 import { buildGlmOnnxGraph, glmParameters } from './glm-onnx-graph';
-import { writeOnnxModel } from './onnx-model-writer';
+import { writeOnnxModel } from './write-onnx-model';
 import { resolveTinyGlmOptions, type ResolvedTinyGlmOptions, type TinyGlmOptions } from './tiny-glm-options';
 import { GLM_SPECIAL_TOKENS, buildTinyTokenizer, extendTokenizer, type BuiltTokenizer, type GlmSpecialToken, type TokenizerJson } from './tiny-tokenizer';
 
@@ -15,9 +16,12 @@ import { GLM_SPECIAL_TOKENS, buildTinyTokenizer, extendTokenizer, type BuiltToke
 export interface TinyGlmInfo {
   /** The model directory (absolute). */
   directory: string;
-  /** `onnx/model.onnx` (absolute). */
+  /**
+   * The graph (absolute): `onnx/model.onnx` (`onnx/model_q4.onnx` with int4), or `model.onnx` for the `gqa`
+   * (onnxruntime-genai) layout.
+   */
   modelPath: string;
-  /** `onnx/model.onnx_data` (absolute) when the weights are external, else undefined. */
+  /** `<graph>_data` (`model.onnx.data` for `gqa`), absolute, when the weights are external, else undefined. */
   externalDataPath: string | undefined;
   /** The options with every default applied. */
   options: ResolvedTinyGlmOptions;
@@ -46,11 +50,18 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
   const tokenizer = await loadTokenizer(options, options.family ?? 'glm');
   const resolved = resolveTinyGlmOptions(options, tokenizer.size);
   const directory = path.resolve(dir);
-  await mkdir(path.join(directory, 'onnx'), { recursive: true });
+  await mkdir(resolved.attention === 'gqa' ? directory : path.join(directory, 'onnx'), { recursive: true });
 
   const parameters = glmParameters(resolved);
   const parameterCount = parameters.reduce((sum, p) => sum + p.dims.reduce((product, dim) => product * dim, 1), 0);
-  const external = resolved.externalData === 'auto' ? parameterCount * 4 > INLINE_LIMIT_BYTES : resolved.externalData;
+  const weightBytes = parameters.reduce((sum, p) => {
+    const count = p.dims.reduce((product, dim) => product * dim, 1);
+    // int4: half a byte per weight plus one float scale per block.
+    const int4 = resolved.quantization === 'int4' && p.kind === 'linear';
+    const floatBytes = resolved.dtype === 'fp16' ? 2 : 4;
+    return sum + (int4 ? count / 2 + (count / resolved.quantizationBlockSize) * floatBytes : count * floatBytes);
+  }, 0);
+  const external = resolved.externalData === 'auto' ? weightBytes > INLINE_LIMIT_BYTES : resolved.externalData;
 
   const specialTokens = tokenizer.specialTokens;
   const eosTokenIds = [specialTokens['<|endoftext|>'], specialTokens['<|user|>'], specialTokens['<|observation|>']];
@@ -71,16 +82,28 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
   await writeFile(path.join(directory, 'tokenizer.json'), JSON.stringify(tokenizer.json));
   await writeFile(path.join(directory, 'tokenizer_config.json'), json(tokenizerConfig));
 
-  const modelPath = path.join(directory, 'onnx', 'model.onnx');
-  const externalDataPath = external ? `${modelPath}_data` : undefined;
+  // Optimum keeps the graph in onnx/ with `<file>_data`; onnxruntime-genai keeps it beside genai_config.json with
+  // `<file>.data`.
+  const genai = resolved.attention === 'gqa';
+  // The Optimum / transformers.js file suffixes (GLM.md section 3).
+  const suffix = { fp32: { none: '', int4: '_q4' }, fp16: { none: '_fp16', int4: '_q4f16' } }[resolved.dtype][resolved.quantization];
+  const modelFile = genai ? 'model.onnx' : `onnx/model${suffix}.onnx`;
+  const dataFile = genai ? 'model.onnx.data' : `onnx/model${suffix}.onnx_data`;
+  const modelPath = path.join(directory, modelFile);
+  const externalDataPath = external ? path.join(directory, dataFile) : undefined;
   const graph = buildGlmOnnxGraph(resolved);
   const { bytes } = await writeOnnxModel(graph, {
     modelPath,
     externalData: externalDataPath ? { path: externalDataPath, location: path.basename(externalDataPath) } : undefined,
   });
 
-  const files = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'];
-  if (external) files.push('onnx/model.onnx_data');
+  const files = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'];
+  if (genai) {
+    await writeFile(path.join(directory, 'genai_config.json'), json(genaiConfigJson(resolved, eosTokenIds, padTokenId, modelFile)));
+    files.push('genai_config.json');
+  }
+  files.push(modelFile);
+  if (external) files.push(dataFile);
   return {
     directory,
     modelPath,
@@ -154,10 +177,15 @@ function glmConfigJson(
     pad_token_id: padTokenId,
     eos_token_id: eosTokenIds,
     bos_token_id: null,
-    torch_dtype: 'float32',
+    torch_dtype: options.dtype === 'fp16' ? 'float16' : 'float32',
     transformers_version: '4.51.3',
   };
-  if (external) config['transformers.js_config'] = { use_external_data_format: true };
+  const transformersJs: Record<string, unknown> = {};
+  // transformers.js picks `onnx/model_q4.onnx` (and the others) by default only when told the dtype.
+  const dtype = { fp32: { none: undefined, int4: 'q4' }, fp16: { none: 'fp16', int4: 'q4f16' } }[options.dtype][options.quantization];
+  if (dtype) transformersJs.dtype = dtype;
+  if (external) transformersJs.use_external_data_format = true;
+  if (Object.keys(transformersJs).length > 0) config['transformers.js_config'] = transformersJs;
   return config;
 }
 
@@ -181,5 +209,58 @@ function tokenizerConfigJson(options: ResolvedTinyGlmOptions, tokenizer: BuiltTo
     padding_side: 'left',
     remove_space: false,
     tokenizer_class: 'PreTrainedTokenizerFast',
+  };
+}
+
+/** genai_config.json as onnxruntime-genai's model builder writes it for a decoder-only model. */
+function genaiConfigJson(
+  options: ResolvedTinyGlmOptions,
+  eosTokenIds: number[],
+  padTokenId: number,
+  modelFile: string,
+): Record<string, unknown> {
+  const inputs: Record<string, string> = {
+    input_ids: 'input_ids',
+    attention_mask: 'attention_mask',
+    past_key_names: 'past_key_values.%d.key',
+    past_value_names: 'past_key_values.%d.value',
+  };
+  if (options.numLogitsToKeep) inputs.num_logits_to_keep = 'num_logits_to_keep';
+  return {
+    model: {
+      bos_token_id: padTokenId,
+      context_length: options.maxPositionEmbeddings,
+      decoder: {
+        session_options: { log_id: 'onnxruntime-genai', provider_options: [] },
+        filename: modelFile,
+        head_size: options.headDim,
+        hidden_size: options.hiddenSize,
+        inputs,
+        outputs: { logits: 'logits', present_key_names: 'present.%d.key', present_value_names: 'present.%d.value' },
+        num_attention_heads: options.heads,
+        num_hidden_layers: options.layers,
+        num_key_value_heads: options.kvHeads,
+      },
+      eos_token_id: eosTokenIds,
+      pad_token_id: padTokenId,
+      type: options.family,
+      vocab_size: options.vocab,
+    },
+    search: {
+      diversity_penalty: 0,
+      do_sample: false,
+      early_stopping: true,
+      length_penalty: 1,
+      max_length: options.maxPositionEmbeddings,
+      min_length: 0,
+      no_repeat_ngram_size: 0,
+      num_beams: 1,
+      num_return_sequences: 1,
+      past_present_share_buffer: options.pastPresentShareBuffer,
+      repetition_penalty: 1,
+      temperature: 1,
+      top_k: 1,
+      top_p: 1,
+    },
   };
 }

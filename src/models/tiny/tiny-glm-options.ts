@@ -45,10 +45,36 @@ export interface TinyGlmOptions {
    * exports do. Defaults to `auto`.
    */
   externalData?: 'auto' | boolean;
-  /** Weight type. Only `fp32` for now. Defaults to `fp32`. */
-  dtype?: 'fp32';
+  /**
+   * Weight and activation type. `fp16`: weights, past/present KV and logits in float16 (RMSNorm, RoPE angles and
+   * softmax in float32, as Hugging Face computes them), file `onnx/model_fp16.onnx` (`model_q4f16.onnx` with int4).
+   * Defaults to `fp32`.
+   */
+  dtype?: 'fp32' | 'fp16';
   /** Multiplies the standard deviation of every random weight (norm weights excepted). Defaults to 1. */
   weightScale?: number;
+  /**
+   * Attention layout. `standard`: ONNX ops in the Optimum / transformers.js layout (`onnx/model.onnx`, with
+   * position_ids). `gqa`: onnxruntime-genai's layout (`model.onnx` + `genai_config.json`): com.microsoft
+   * GroupQueryAttention with fused interleaved RoPE, no position_ids, past and present able to share one
+   * max-length buffer; needs headDim and the rotary dims to be multiples of 16. Defaults to `standard`.
+   */
+  attention?: 'standard' | 'gqa';
+  /**
+   * `int4`: every linear layer (q/k/v/o, gate_up, down, an untied lm_head) as com.microsoft MatMulNBits with
+   * block-wise symmetric int4 weights, the way real q4 exports are built; embeddings and norms stay float32. The
+   * Optimum layout then names the file `onnx/model_q4.onnx`. Defaults to `none`.
+   */
+  quantization?: 'none' | 'int4';
+  /** Block size of int4 quantization (a power of two >= 16 dividing every input width). Defaults to 32. */
+  quantizationBlockSize?: number;
+  /**
+   * MatMulNBits `accuracy_level`: 0 computes in float32 (exact against the dequantized weights); 4 lets the CPU
+   * kernel quantize activations to int8 (faster, less exact). Defaults to 0.
+   */
+  quantizationAccuracyLevel?: 0 | 1 | 2 | 3 | 4;
+  /** For `gqa`: `search.past_present_share_buffer` in genai_config.json. Defaults to true. */
+  pastPresentShareBuffer?: boolean;
   /** Extra fields merged into generation_config.json (e.g. `{ do_sample: true, temperature: 0.8 }`). */
   generationConfig?: Record<string, unknown>;
 }
@@ -74,8 +100,13 @@ const optionsSchema = z.strictObject({
   maxPositionEmbeddings: positiveInt.optional(),
   numLogitsToKeep: z.boolean().optional(),
   externalData: z.union([z.literal('auto'), z.boolean()]).optional(),
-  dtype: z.literal('fp32').optional(),
+  dtype: z.enum(['fp32', 'fp16']).optional(),
   weightScale: z.number().positive().optional(),
+  attention: z.enum(['standard', 'gqa']).optional(),
+  quantization: z.enum(['none', 'int4']).optional(),
+  quantizationBlockSize: positiveInt.optional(),
+  quantizationAccuracyLevel: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).optional(),
+  pastPresentShareBuffer: z.boolean().optional(),
   generationConfig: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -101,8 +132,13 @@ export interface ResolvedTinyGlmOptions {
   maxPositionEmbeddings: number;
   numLogitsToKeep: boolean;
   externalData: 'auto' | boolean;
-  dtype: 'fp32';
+  dtype: 'fp32' | 'fp16';
   weightScale: number;
+  attention: 'standard' | 'gqa';
+  quantization: 'none' | 'int4';
+  quantizationBlockSize: number;
+  quantizationAccuracyLevel: 0 | 1 | 2 | 3 | 4;
+  pastPresentShareBuffer: boolean;
   generationConfig: Record<string, unknown>;
 }
 
@@ -134,6 +170,23 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
   if (!Number.isInteger(rotaryDim) || rotaryDim % 2 !== 0) {
     fail('partialRotaryFactor', `headDim x partialRotaryFactor (${headDim} x ${partialRotaryFactor}) must be an even integer.`);
   }
+  const attention = given.attention ?? 'standard';
+  if (attention === 'gqa' && (headDim % 16 !== 0 || rotaryDim % 16 !== 0)) {
+    fail('attention', `GroupQueryAttention needs headDim (${headDim}) and headDim x partialRotaryFactor (${rotaryDim}) to be multiples of 16.`);
+  }
+  const quantization = given.quantization ?? 'none';
+  const blockSize = given.quantizationBlockSize ?? 32;
+  const intermediateSize = given.intermediateSize ?? 3 * hiddenSize;
+  if (quantization === 'int4') {
+    if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) {
+      fail('quantizationBlockSize', `quantizationBlockSize (${blockSize}) must be a power of two >= 16.`);
+    }
+    for (const [field, width] of [['hiddenSize', hiddenSize], ['intermediateSize', intermediateSize], ['heads', heads * headDim]] as const) {
+      if (width % blockSize !== 0) {
+        fail(field, `int4 quantization needs every input width to be a multiple of the block size ${blockSize}; ${field} gives ${width}.`);
+      }
+    }
+  }
   const vocab = given.vocab ?? tokenizerSize;
   if (vocab < tokenizerSize) {
     fail('vocab', `vocab (${vocab}) is smaller than the tokenizer (${tokenizerSize} ids); raise it or leave it unset.`);
@@ -145,7 +198,7 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
     heads,
     kvHeads,
     headDim,
-    intermediateSize: given.intermediateSize ?? 3 * hiddenSize,
+    intermediateSize,
     partialRotaryFactor,
     rotaryDim,
     attentionBias: given.attentionBias ?? family === 'glm4',
@@ -160,6 +213,11 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
     externalData: given.externalData ?? 'auto',
     dtype: given.dtype ?? 'fp32',
     weightScale: given.weightScale ?? 1,
+    attention,
+    quantization,
+    quantizationBlockSize: blockSize,
+    quantizationAccuracyLevel: given.quantizationAccuracyLevel ?? 0,
+    pastPresentShareBuffer: given.pastPresentShareBuffer ?? true,
     generationConfig: given.generationConfig ?? {},
   };
 }

@@ -63,6 +63,16 @@ I am fine, thank you. This is a test of the tokenizer: numbers like 1, 2, 3, 10,
 the text, as do words such as model, token, input, output, data, time, value, result, answer and question.
 The sales team closed the deal with the new customer, and the profit margin improved over the last quarter.
 We compare the current price with the previous close and report the change as a percentage of the total.
+Our analysts review the annual budget, the monthly expenses and the income statement. The customer service
+team answered every message within one hour. The project plan lists each task, the person who owns it, the
+start date and the due date. Please check the status of the order and tell me when it will be delivered. The
+search returned three documents; the first one was the most relevant. Open the spreadsheet, sum the column
+and write the number into the summary. The meeting starts at nine and ends at ten thirty. The assistant called
+the calculator tool, then the search tool, and finally wrote the answer. The function takes a string and
+returns a list of numbers. The file was saved in the shared folder, and the workflow continued with the next
+step. The temperature in the morning was low, but the afternoon was pleasant and bright. The economy grew
+faster than expected, inflation slowed, and the central bank kept its policy unchanged. Thank you for your
+help; let me know if you need anything else.
 `;
 
 /** GPT-2 byte-to-unicode map: printable bytes map to themselves, the rest to code points from 256 upward. */

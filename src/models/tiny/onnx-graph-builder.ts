@@ -1,9 +1,7 @@
 /**
- * A small ONNX graph builder and a streaming writer. The graph (nodes, inputs, outputs, small constants) is encoded
- * with the `onnx-proto` bindings; weights are streamed one tensor at a time, either inline or into an external data
- * file, so a model of several GB never has to exist as one buffer in memory.
+ * A small ONNX graph builder over the `onnx-proto` bindings: values get unique names, nodes are appended in
+ * topological order by construction, weights are kept as lazy byte producers for writeOnnxModel.
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
@@ -19,10 +17,14 @@ export const OnnxDataType = {
 } as const;
 export type OnnxDataTypeValue = (typeof OnnxDataType)[keyof typeof OnnxDataType];
 
+/** Bytes per element of each type. */
+export const ELEMENT_BYTES: Record<OnnxDataTypeValue, number> = { 1: 4, 2: 1, 6: 4, 7: 8, 9: 1, 10: 2 };
+
 /** A dimension: a fixed size or a symbolic name (dynamic axis). */
 export type OnnxDim = number | string;
 
-export type OnnxAttributeValue = number | string | number[] | bigint | { float: number } | { tensor: OnnxTensor };
+/** An attribute: integers as numbers, floats wrapped as `{ float }` (so 1.0 is not mistaken for an int). */
+export type OnnxAttributeValue = number | string | number[] | { float: number } | { tensor: OnnxTensor };
 
 /** A tensor whose bytes are produced when the model is written (lazily, to keep memory flat for big weights). */
 export interface OnnxWeight {
@@ -206,7 +208,7 @@ export class OnnxGraphBuilder {
   }
 }
 
-function tensorProto(name: string, tensor: OnnxTensor): onnxProto.onnx.TensorProto {
+export function tensorProto(name: string, tensor: OnnxTensor): onnxProto.onnx.TensorProto {
   return onnx.TensorProto.create({ name, dataType: tensor.dataType, dims: tensor.dims, rawData: tensor.bytes });
 }
 
@@ -216,135 +218,10 @@ function attributeProto(name: string, value: OnnxAttributeValue): onnxProto.onnx
     if (!Number.isInteger(value)) throw new TypeError(`Attribute ${name}: wrap non-integer floats as { float }`);
     return onnx.AttributeProto.create({ name, type: AttributeType.INT, i: value });
   }
-  if (typeof value === 'bigint') return onnx.AttributeProto.create({ name, type: AttributeType.INT, i: value.toString() as never });
   if (typeof value === 'string') {
     return onnx.AttributeProto.create({ name, type: AttributeType.STRING, s: new TextEncoder().encode(value) });
   }
   if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: AttributeType.INTS, ints: value });
   if ('float' in value) return onnx.AttributeProto.create({ name, type: AttributeType.FLOAT, f: value.float });
   return onnx.AttributeProto.create({ name, type: AttributeType.TENSOR, t: tensorProto(name, value.tensor) });
-}
-
-export interface WriteOnnxModelOptions {
-  /** Where the model goes. */
-  modelPath: string;
-  /**
-   * When set, weights go to this file (path relative to the model's directory is `externalDataLocation`) instead
-   * of inline.
-   */
-  externalData?: { path: string; location: string };
-  graphName?: string;
-}
-
-/** Bytes of an external data chunk are aligned to this, as real exports do, so ORT can map them. */
-const EXTERNAL_ALIGNMENT = 4096;
-
-/** Protobuf varint of a non-negative integer up to 2^53. */
-function varint(value: number): Uint8Array {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest >= 0x80) {
-    bytes.push((rest % 0x80) | 0x80);
-    rest = Math.floor(rest / 0x80);
-  }
-  bytes.push(rest);
-  return Uint8Array.from(bytes);
-}
-
-/** Field tags (field number << 3 | wire type 2) used when streaming. */
-const MODEL_GRAPH_TAG = (7 << 3) | 2;
-const GRAPH_INITIALIZER_TAG = (5 << 3) | 2;
-const TENSOR_RAW_DATA_TAG = (9 << 3) | 2;
-
-interface PlannedWeight {
-  weight: OnnxWeight;
-  /** The TensorProto without its raw data (name, type, dims, or the external data reference). */
-  header: Uint8Array;
-  /** Bytes of the tensor's data. */
-  length: number;
-  /** Offset in the external data file (when external). */
-  offset: number;
-  /** Encoded size of the whole TensorProto. */
-  size: number;
-}
-
-/**
- * Writes `builder`'s graph and weights. Weights are streamed one at a time: the sizes of every TensorProto are
- * known from the weights' shapes, so the file is written as one ordinary ModelProto (a single graph field) without
- * ever holding all the weights in memory.
- */
-export async function writeOnnxModel(builder: OnnxGraphBuilder, options: WriteOnnxModelOptions): Promise<{ bytes: number }> {
-  const model = builder.toModelProto(options.graphName ?? 'main_graph');
-  const graphBody = onnx.GraphProto.encode(model.graph as onnxProto.onnx.GraphProto).finish();
-  const head = onnx.ModelProto.encode(onnx.ModelProto.create({ ...model, graph: undefined })).finish();
-
-  let offset = 0;
-  const planned: PlannedWeight[] = builder.weights.map((weight) => {
-    const elementSize = weight.dataType === OnnxDataType.float ? 4 : weight.dataType === OnnxDataType.float16 ? 2 : 1;
-    const length = weight.dims.reduce((product, dim) => product * dim, 1) * elementSize;
-    if (options.externalData) {
-      offset += (EXTERNAL_ALIGNMENT - (offset % EXTERNAL_ALIGNMENT)) % EXTERNAL_ALIGNMENT;
-      const header = onnx.TensorProto.encode(
-        onnx.TensorProto.create({
-          name: weight.name,
-          dataType: weight.dataType,
-          dims: weight.dims,
-          dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-          externalData: [
-            { key: 'location', value: options.externalData.location },
-            { key: 'offset', value: String(offset) },
-            { key: 'length', value: String(length) },
-          ],
-        }),
-      ).finish();
-      const entry = { weight, header, length, offset, size: header.length };
-      offset += length;
-      return entry;
-    }
-    const header = onnx.TensorProto.encode(
-      onnx.TensorProto.create({ name: weight.name, dataType: weight.dataType, dims: weight.dims }),
-    ).finish();
-    const size = header.length + 1 + varint(length).length + length;
-    return { weight, header, length, offset: 0, size };
-  });
-  const graphLength =
-    graphBody.length + planned.reduce((sum, entry) => sum + 1 + varint(entry.size).length + entry.size, 0);
-
-  const modelFile = await open(options.modelPath, 'w');
-  let dataFile: FileHandle | undefined;
-  let written = 0;
-  const write = async (file: FileHandle, bytes: Uint8Array) => {
-    await file.write(bytes);
-    written += bytes.length;
-  };
-  try {
-    await write(modelFile, head);
-    await write(modelFile, Uint8Array.of(MODEL_GRAPH_TAG));
-    await write(modelFile, varint(graphLength));
-    await write(modelFile, graphBody);
-    if (options.externalData) dataFile = await open(options.externalData.path, 'w');
-    let dataOffset = 0;
-    for (const entry of planned) {
-      const bytes = entry.weight.bytes();
-      if (bytes.length !== entry.length) {
-        throw new Error(`internal: weight ${entry.weight.name} has ${bytes.length} bytes, expected ${entry.length}`);
-      }
-      await write(modelFile, Uint8Array.of(GRAPH_INITIALIZER_TAG));
-      await write(modelFile, varint(entry.size));
-      await write(modelFile, entry.header);
-      if (dataFile) {
-        if (entry.offset > dataOffset) await write(dataFile, new Uint8Array(entry.offset - dataOffset));
-        await write(dataFile, bytes);
-        dataOffset = entry.offset + bytes.length;
-      } else {
-        await write(modelFile, Uint8Array.of(TENSOR_RAW_DATA_TAG));
-        await write(modelFile, varint(bytes.length));
-        await write(modelFile, bytes);
-      }
-    }
-  } finally {
-    await modelFile.close();
-    await dataFile?.close();
-  }
-  return { bytes: written };
 }
