@@ -16,3 +16,11 @@ export { GlmModel, type GlmModelLoadOptions, type ConstraintFactory } from './mo
 export { GlmTokenizer, type TextTokenizer } from './models/glm-tokenizer';
 export { DTYPE_SUFFIXES, type ModelDtype } from './models/model-files';
 export { isCudaProviderInstalled, type ExecutionProvider, type GraphOptimizationLevel } from './models/onnx-backend';
+
+// Grammar-constrained decoding (src/models/constraints): XGrammar over a model's tokenizer.json.
+export {
+  GrammarCompiler,
+  type GrammarCompilerOptions,
+  type ConstraintRequest,
+  type GrammarCompilerStatistics,
+} from './models/constraints/grammar-compiler';

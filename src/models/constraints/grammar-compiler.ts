@@ -199,10 +199,22 @@ export class GrammarCompiler {
       });
     } catch (error) {
       if (error instanceof GenerationError) throw error;
-      throw new GenerationError(`GrammarCompiler: XGrammar could not compile the grammar: ${describeError(error)}`, {
+      throw new GenerationError(`GrammarCompiler: XGrammar could not compile the grammar: ${this.#describe(error)}`, {
         cause: error,
       });
     }
+  }
+
+  /** XGrammar's own reason (its stderr before an abort, without the source path), else the error's message. */
+  #describe(error: unknown): string {
+    const output = this.#xgrammar.takeErrorOutput();
+    const reason = output
+      .split('\n')
+      .filter((line) => line.startsWith('[FATAL]'))
+      .map((line) => line.replace(/^\[FATAL\] \S+:\d+: /, ''))
+      .join('; ');
+    if (reason) return reason;
+    return error instanceof Error ? error.message : String(error);
   }
 
   /** The EBNF of JSON valid for `schema`, in the compact one-line layout. */
@@ -212,7 +224,7 @@ export class GrammarCompiler {
     try {
       grammar = await this.#xgrammar.Grammar.fromJSONSchema(JSON.stringify(prepared.schema), false, -1, jsonSeparators);
     } catch (error) {
-      throw new GenerationError(`GrammarCompiler: XGrammar rejected the JSON Schema of ${where}: ${describeError(error)}`, {
+      throw new GenerationError(`GrammarCompiler: XGrammar rejected the JSON Schema of ${where}: ${this.#describe(error)}`, {
         cause: error,
         details: { where },
       });
@@ -252,10 +264,17 @@ function normalizeRequest(request: ConstraintRequest): NormalizedRequest {
         });
       }
       seen.add(tool.name);
-      return { name: tool.name, parameters: toGrammarJsonSchema(tool.parameters, `tool "${tool.name}" parameters`) };
+      const parameters = toGrammarJsonSchema(tool.parameters, `tool "${tool.name}" parameters`);
+      return { name: tool.name, parameters: withObjectType(parameters) };
     });
   }
   return normalized;
+}
+
+/** GLM tool arguments are a JSON object: a schema that does not say what it is (e.g. `{}`) is made an object. */
+function withObjectType(schema: JsonSchema): JsonSchema {
+  const typed = ['type', 'anyOf', 'oneOf', 'allOf', '$ref', 'const', 'enum'].some((keyword) => keyword in schema);
+  return typed ? schema : { type: 'object', ...schema };
 }
 
 function resolveOptions(options: GrammarCompilerOptions): Required<GrammarCompilerOptions> {
@@ -281,7 +300,3 @@ function resolveOptions(options: GrammarCompilerOptions): Required<GrammarCompil
   return { vocabSize, stopTokenIds: [...stopTokenIds], maxCachedGrammars };
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}

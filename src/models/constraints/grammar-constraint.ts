@@ -37,9 +37,11 @@ export class GrammarConstraint implements TokenConstraint {
   }
 
   maskLogits(logits: Float32Array): void {
+    this.#live();
     const bitmask = this.#currentBitmask();
     const length = logits.length;
-    const words = Math.min(bitmask.length, Math.ceil(length / 32));
+    const limit = Math.min(length, this.#vocabSize);
+    const words = Math.ceil(limit / 32);
     let word = 0;
     while (word < words) {
       const bits = bitmask[word]!;
@@ -49,18 +51,18 @@ export class GrammarConstraint implements TokenConstraint {
         // Constrained states allow few tokens: most words are empty, so mask whole runs of them with one fill.
         const start = word;
         while (word < words && bitmask[word] === 0) word++;
-        logits.fill(-Infinity, start << 5, Math.min(word << 5, length));
+        logits.fill(-Infinity, start << 5, Math.min(word << 5, limit));
       } else {
         const base = word << 5;
-        const end = Math.min(32, length - base);
+        const end = Math.min(32, limit - base);
         for (let bit = 0; bit < end; bit++) {
           if (((bits >>> bit) & 1) === 0) logits[base + bit] = -Infinity;
         }
         word++;
       }
     }
-    // Logits longer than the vocabulary the grammar knows: those ids can never be valid.
-    if (length > words << 5) logits.fill(-Infinity, words << 5);
+    // Ids the grammar does not know (logits longer than vocabSize, or the last word's spare bits) are never valid.
+    if (length > limit) logits.fill(-Infinity, limit);
   }
 
   acceptToken(tokenId: number): boolean {

@@ -59,8 +59,8 @@ const dataKeywords = new Set(['const', 'enum', 'default', 'examples', 'required'
 const schemaMaps = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
 
 /**
- * Swaps every bounded `number` / `integer` subschema for a `const` placeholder (see number-range-grammar.ts for why);
- * the caller replaces the placeholder's literal in XGrammar's EBNF by our range grammar.
+ * Swaps every `number` / `integer` subschema (without `const` / `enum`) for a `const` placeholder (see
+ * number-range-grammar.ts for why); the caller replaces the placeholder's literal in XGrammar's EBNF by our grammar.
  */
 export function extractNumberRanges(schema: JsonSchema, where: string): PreparedJsonSchema {
   const numberRanges = new Map<string, string>();
@@ -79,8 +79,7 @@ export function extractNumberRanges(schema: JsonSchema, where: string): Prepared
     }
     const types = Array.isArray(copy.type) ? (copy.type as unknown[]) : [copy.type];
     const numeric = types.find((type) => type === 'number' || type === 'integer') as string | undefined;
-    const bounded = boundKeywords.some((keyword) => typeof copy[keyword] === 'number' || copy[keyword] === true);
-    if (!numeric || !bounded || 'const' in copy || 'enum' in copy) return copy;
+    if (!numeric || 'const' in copy || 'enum' in copy) return copy;
     const grammar = numberRangeGrammar({
       minimum: copy.minimum as number | undefined,
       maximum: copy.maximum as number | undefined,
@@ -104,9 +103,21 @@ export function extractNumberRanges(schema: JsonSchema, where: string): Prepared
   return { schema: visit(schema, '') as JsonSchema, numberRanges };
 }
 
-/** Puts the number range grammars in place of their placeholders' literals in XGrammar's EBNF. */
+/** The numbers of untyped JSON values (`basic_any`: z.any(), record values), replaced in XGrammar's EBNF. */
+const basicRules: Record<string, string> = {
+  basic_number: numberRangeGrammar({ integer: false })!,
+  basic_integer: numberRangeGrammar({ integer: true })!,
+};
+
+/** Puts our number grammars in place of the placeholders' literals and of XGrammar's own number rules. */
 export function insertNumberRanges(ebnf: string, numberRanges: Map<string, string>, where: string): string {
-  let result = ebnf;
+  let result = ebnf
+    .split('\n')
+    .map((line) => {
+      const name = line.slice(0, line.indexOf(' ::= '));
+      return Object.hasOwn(basicRules, name) ? `${name} ::= ${basicRules[name]}` : line;
+    })
+    .join('\n');
   for (const [placeholder, grammar] of numberRanges) {
     const literal = `"\\"${placeholder}\\""`;
     if (!result.includes(literal)) {

@@ -3,6 +3,11 @@
  * accepts 1.5; with `minimum: -5, maximum: 120` on an integer it accepts 121), so bounded `number` and `integer`
  * schemas are generated here instead.
  *
+ * Unbounded numbers come from here too: XGrammar allows any exponent, and `1e400` parses to Infinity, which zod
+ * rejects. Our numbers have no exponent and, where the schema sets no upper bound, at most 20 integer digits: every
+ * such number is finite, and a bounded repetition costs one grammar rule per digit (308 digits, the limit of a
+ * double, made compiling a schema with one number ten times slower).
+ *
  * The grammar is exact for integers. For fractions it is exact when the bounds are integers, and conservative
  * otherwise: a fraction is allowed when its whole integer interval lies within the bounds (with `minimum: 0.5` the
  * smallest fraction is 1.x). Fractions are written canonically: no exponent, no trailing zero (`2.5`, not `2.50`).
@@ -25,6 +30,8 @@ interface Span {
 }
 
 const fraction = '"." [0-9]* [1-9]';
+/** Integer digits allowed where the schema gives no upper bound. */
+const maxDigits = 20;
 
 /** An EBNF expression (parenthesised) for the numbers within `bounds`, or undefined if there is none. */
 export function numberRangeGrammar(bounds: NumberBounds): string | undefined {
@@ -89,8 +96,10 @@ function digits(range: Span): string {
     const to = range.high !== undefined && range.high < largest ? range.high : largest;
     if (from <= to) alternatives.push(...sameLength(from.toString(), to.toString()));
   }
-  // Unbounded: every integer longer than the lower bound.
-  if (range.high === undefined) alternatives.push(`[1-9] [0-9]{${lowText.length},}`);
+  // Unbounded: every integer longer than the lower bound, up to the digits a finite double has.
+  if (range.high === undefined && lowText.length < maxDigits) {
+    alternatives.push(`[1-9] [0-9]{${lowText.length},${maxDigits - 1}}`);
+  }
   return alternatives.length === 1 ? alternatives[0]! : `(${alternatives.map((part) => `(${part})`).join(' | ')})`;
 }
 

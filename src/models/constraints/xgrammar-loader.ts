@@ -3,12 +3,14 @@
  *
  * The package is a UMD bundle in a `"type": "module"` package: Node refuses to `require` it and, imported as ESM, it
  * finds neither `require` nor `__filename`. We therefore evaluate its source as the CommonJS module it really is, with
- * a `require` made by `createRequire`. Two edits to the source, both checked:
+ * a `require` made by `createRequire`. Three edits to the source, all checked:
  * - its one `import('module')` becomes `require('module')`: a dynamic import inside `new Function` code fails where
  *   modules run in a VM context (vitest), and `require` is what the bundle wanted anyway;
  * - an accessor for the Emscripten module (`binding`) is added, because the package's public
  *   `getNextTokenBitmask()` is async and copies the mask, while the generation loop needs the mask synchronously
- *   and without a copy per token (`vecIntToView` gives a view into the WebAssembly heap).
+ *   and without a copy per token (`vecIntToView` gives a view into the WebAssembly heap);
+ * - the Emscripten module gets a `printErr`: XGrammar reports a bad schema or grammar on stderr ("[FATAL] ...
+ *   Unsupported type") and then aborts with a bare "Aborted()"; we keep that text for the error we throw instead.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -59,25 +61,34 @@ export interface XGrammarModule {
   TokenizerInfo: typeof TokenizerInfo;
   /** The initialised Emscripten module (call after any async API call, which initialises it). */
   binding(): XGrammarBinding;
+  /** What XGrammar wrote to stderr since the last call (its reason for an abort), cleared. */
+  takeErrorOutput(): string;
 }
 
 const packageName = '@mlc-ai/web-xgrammar';
-// The one statement of the bundle we hook; present in 0.1.27 (the pinned version).
+// The statements of the bundle we edit; present in 0.1.27 (the pinned version).
 const bindingMarker = 'let binding = null;';
 const bindingAccessor = 'exports.__autoglmBinding = () => binding;';
 const dynamicImport = "await import('module')";
+const moduleInit = 'binding = await Module();';
 
 let loading: Promise<XGrammarModule> | undefined;
 
 /** The XGrammar module, loaded on first use and shared by every compiler. */
 export function loadXGrammar(): Promise<XGrammarModule> {
-  loading ??= Promise.resolve().then(evaluateBundle);
+  loading ??= Promise.resolve()
+    .then(evaluateBundle)
+    .catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
   return loading;
 }
 
 function evaluateBundle(): XGrammarModule {
-  // __filename exists in the CommonJS build and under vitest; import.meta.url in the ESM build.
-  const base = typeof __filename === 'string' ? __filename : import.meta.url;
+  // import.meta.url in ESM (and under vitest); the CommonJS build has no import.meta but has __filename.
+  const metaUrl: string | undefined = import.meta.url;
+  const base = metaUrl ?? __filename;
   const requireFromHere = createRequire(base);
   let file: string;
   let source: string;
@@ -90,7 +101,7 @@ function evaluateBundle(): XGrammarModule {
       { cause: error, details: { package: packageName } },
     );
   }
-  if (!source.includes(bindingMarker) || !source.includes(dynamicImport)) {
+  if (![bindingMarker, dynamicImport, moduleInit].every((statement) => source.includes(statement))) {
     throw new ModelLoadError(
       `${file} is not the ${packageName} bundle autoglm was built against (its source lacks the statements we hook). ` +
         `Install ${packageName}@0.1.27.`,
@@ -99,8 +110,19 @@ function evaluateBundle(): XGrammarModule {
   }
   const patched = source
     .replace(bindingMarker, `${bindingMarker} ${bindingAccessor}`)
-    .replace(dynamicImport, "require('module')");
-  const moduleObject: { exports: Record<string, unknown> } = { exports: {} };
+    .replace(dynamicImport, "require('module')")
+    .replace(moduleInit, 'binding = await Module(exports.__autoglmModuleOptions);');
+  let errorOutput: string[] = [];
+  const moduleObject: { exports: Record<string, unknown> } = {
+    exports: {
+      __autoglmModuleOptions: {
+        printErr: (text: string) => {
+          errorOutput.push(text);
+          if (errorOutput.length > 20) errorOutput.shift();
+        },
+      },
+    },
+  };
   // The bundle is CommonJS in disguise: run it with CommonJS's five parameters.
   const run = new Function('exports', 'module', 'require', '__filename', '__dirname', patched) as (
     ...args: unknown[]
@@ -119,6 +141,11 @@ function evaluateBundle(): XGrammarModule {
       const binding = loaded.__autoglmBinding();
       if (binding === null) throw new ModelLoadError('XGrammar used before its WebAssembly module was initialised.');
       return binding;
+    },
+    takeErrorOutput() {
+      const text = errorOutput.join('\n');
+      errorOutput = [];
+      return text;
     },
   };
 }
