@@ -224,7 +224,7 @@ async function main(): Promise<void> {
     '',
     `Prefix cache (GlmModel): a request extending the measured prompt by 32 tokens has its first token after ${warm.toFixed(0)} ms (the cold ${promptTokens}-token prompt: ${summary(results['glm-model']).ttft.toFixed(0)} ms).`,
     '',
-    'Pre-allocated outputs (`fetches`): onnxruntime-node 1.30 writes into a pre-allocated output tensor but still returns a fresh copy of every output, so passing the KV cache and logits as fetches adds work instead of removing it (a trial on a 4-layer model at 768 tokens of context: 36.5 ms/token without, 56.2 with, load average ~10). GlmModel does not use them.',
+    'Pre-allocated outputs (`fetches`): onnxruntime-node 1.30 writes into a pre-allocated output tensor but still returns a fresh copy of every output, so passing the KV cache and logits as fetches adds work instead of removing it (`npx tsx bench/ort-fetches.bench.ts`: a 4-layer model at 768 tokens of context, median of 4, 36.5 ms/token without, 56.2 with, load average ~10). GlmModel does not use them.',
     '',
     'Peak RSS is about twice the weights for every contender: ONNX Runtime holds the file bytes and the parsed initializers at once while it loads a graph with inline weights.',
     '',
