@@ -98,6 +98,12 @@ export { createTinyGlm, type TinyGlmInfo } from './models/tiny/create-tiny-glm';
 export type { TinyGlmOptions, ResolvedTinyGlmOptions } from './models/tiny/tiny-glm-options';
 export { GLM_SPECIAL_TOKENS, type GlmSpecialToken } from './models/tiny/tiny-tokenizer';
 
+// Generation engine (src/models): GlmModel over ONNX Runtime, its tokenizer, config and file resolution.
+export { GlmModel, type GlmModelLoadOptions, type ConstraintFactory } from './models/glm-model';
+export { GlmTokenizer, type TextTokenizer } from './models/glm-tokenizer';
+export { DTYPE_SUFFIXES, type ModelDtype } from './models/model-files';
+export { isCudaProviderInstalled, type ExecutionProvider, type GraphOptimizationLevel } from './models/onnx-backend';
+
 // Grammar-constrained decoding (src/models/constraints): XGrammar over a model's tokenizer.json.
 export {
   GrammarCompiler,

@@ -67,6 +67,13 @@ export function resolveModelFiles(directory: string, options: ResolveModelFilesO
   const onnxDir = join(dir, 'onnx');
   const available = DTYPE_PREFERENCE.filter((dtype) => existsSync(onnxPath(onnxDir, dtype)));
 
+  if (available.length === 0 && existsSync(join(dir, 'genai_config.json'))) {
+    throw new ModelLoadError(
+      `${dir} is in the onnxruntime-genai layout (genai_config.json, model.onnx at the top level), which GlmModel does ` +
+        'not load yet. Use an export in the Optimum / transformers.js layout (onnx/model*.onnx).',
+      { details: { directory: dir, file: join(dir, 'genai_config.json') } },
+    );
+  }
   let dtype = options.dtype;
   if (dtype === undefined) {
     dtype = available[0];

@@ -81,6 +81,22 @@ describe('GlmModel.load errors', () => {
     expect(error.message).toContain('fp32');
   });
 
+  it('external data: loads weights from model.onnx_data beside the graph; a missing data file is named', async () => {
+    const dir = path.join(root, 'external');
+    await createTinyGlm(dir, { family: 'glm', seed: 5, externalData: true });
+    const model = await GlmModel.load(dir);
+    try {
+      expect(model.files.externalDataFiles.map((file) => path.basename(file))).toEqual(['model.onnx_data']);
+      expect((await model.generate('hi', { maxNewTokens: 2 })).tokenIds).toHaveLength(2);
+    } finally {
+      await model.dispose();
+    }
+    await rm(path.join(dir, 'onnx', 'model.onnx_data'));
+    const error = await loadError(dir);
+    expect(error).toBeInstanceOf(ModelLoadError);
+    expect(error.message).toContain('model.onnx');
+  });
+
   it('corrupt ONNX bytes', async () => {
     const dir = await variant(async (d) => {
       const file = path.join(d, 'onnx', 'model.onnx');

@@ -81,6 +81,20 @@ describe('GlmModel.generate', () => {
     expect(first.timings.totalMs).toBeGreaterThanOrEqual(first.timings.timeToFirstTokenMs);
   });
 
+  it('stream: token texts concatenate to the result text, never splitting a character', async () => {
+    const pieces: string[] = [];
+    let end: GenerationEvent | undefined;
+    for await (const event of model.stream(conversation, { maxNewTokens: 48, temperature: 1, seed: 9 })) {
+      if (event.type === 'token') pieces.push(event.text);
+      else end = event;
+    }
+    if (end?.type !== 'end') throw new Error('no end event');
+    expect(pieces).toHaveLength(end.tokenIds.length);
+    expect(pieces.join('')).toBe(end.text);
+    // Equal to decoding all ids at once: no piece cut a multi-byte character in two.
+    expect(end.text).toBe(model.tokenizer.decode(end.tokenIds.filter((id) => !model.info.eosTokenIds.includes(id))));
+  });
+
   it('a seed reproduces a sampled sequence; different seeds differ', async () => {
     const sample = (seed: number) => model.generate(conversation, { maxNewTokens: 16, temperature: 1.5, topP: 0.95, seed });
     const a = await sample(1);
