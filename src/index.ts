@@ -1,12 +1,27 @@
-// The public API of autoglm. Each layer adds its exports here.
+// The public API of autoglm, layer by layer (see DESIGN.md).
 export * from './errors';
-export type * from './models/language-model';
-export type * from './tools/tool';
 export { createLogger, type Logger } from './observability/logger';
-export type { TokenConstraint } from './models/generation/token-constraint';
-export { defineTool, type DefineToolOptions } from './tools/define-tool';
 
-// tools: registry, plugins, file sandbox, file and document tools (issue 3)
+// models: GlmModel over ONNX Runtime, tokenizer, constrained decoding, tiny random-weight models
+export type * from './models/language-model';
+export type { TokenConstraint } from './models/generation/token-constraint';
+export { GlmModel, type GlmModelLoadOptions, type ConstraintFactory } from './models/glm-model';
+export { GlmTokenizer, type TextTokenizer } from './models/glm-tokenizer';
+export { DTYPE_SUFFIXES, type ModelDtype } from './models/model-files';
+export { isCudaProviderInstalled, type ExecutionProvider, type GraphOptimizationLevel } from './models/onnx-backend';
+export {
+  GrammarCompiler,
+  type GrammarCompilerOptions,
+  type ConstraintRequest,
+  type GrammarCompilerStatistics,
+} from './models/constraints/grammar-compiler';
+export { createTinyGlm, type TinyGlmInfo } from './models/tiny/create-tiny-glm';
+export type { TinyGlmOptions, ResolvedTinyGlmOptions } from './models/tiny/tiny-glm-options';
+export { GLM_SPECIAL_TOKENS, type GlmSpecialToken } from './models/tiny/tiny-tokenizer';
+
+// tools: the tool contract, registry, plugins, file sandbox, document, PDF and finance tools
+export type * from './tools/tool';
+export { defineTool, type DefineToolOptions } from './tools/define-tool';
 export { ToolRegistry, type ToolRegistryOptions } from './tools/tool-registry';
 export { definePlugin, loadPlugin, type Plugin, type PluginSetupContext } from './tools/plugin';
 export { FileSandbox, type FileSandboxOptions } from './tools/file-sandbox';
@@ -14,7 +29,24 @@ export { fileTools } from './tools/file-tools';
 export { documentTools } from './tools/documents/document-tools';
 export { chunkDocument, type ChunkDocumentOptions, type DocumentChunk, type DocumentPage } from './tools/documents/chunk-document';
 export { summarizeDocument, type SummarizeDocumentOptions, type DocumentSummary } from './tools/documents/summarize-document';
-// Finance: deterministic headline figures of filings (issue 6).
+export {
+  readPdf,
+  PdfSearchIndex,
+  PdfIndexCache,
+  createPdfTools,
+  pdfTools,
+  defaultRankingWeights,
+  type ReadPdfOptions,
+  type PdfDocument,
+  type PdfPage,
+  type PdfInfo,
+  type PdfTable,
+  type PdfSearchHit,
+  type PdfSearchOptions,
+  type RankingWeights,
+  type PdfIndexCacheOptions,
+  type PdfToolsOptions,
+} from './tools/pdf';
 export { financeTools, keyFiguresTool } from './tools/finance/key-figures-tool';
 export {
   extractKeyFigures,
@@ -25,7 +57,8 @@ export {
 } from './tools/finance/extract-key-figures';
 export { defaultLineItemSynonyms, type KeyFigureName, type LineItemSynonyms } from './tools/finance/line-item-synonyms';
 export type { FigureUnit } from './tools/finance/statement-heading';
-// agent: AutoAgent, its options, events and results, the GLM tool-call parser, the context window, task presets.
+
+// agent: AutoAgent, its options, events and results, the GLM tool-call parser, the context window, task presets
 export { AutoAgent } from './agent/auto-agent';
 export type {
   AutoAgentOptions,
@@ -49,26 +82,8 @@ export { ContextWindow, type ContextWindowOptions, type ContextTurn, type Contex
 export { FinancialFigure, FinancialSummary, summarizeFinancialReport } from './agent/presets/summarize-financial-report';
 export { taskPresets } from './agent/presets/task-presets';
 export type { TaskPreset } from './agent/presets/task-preset';
-// tools/pdf: PDF reading, pdf.extract and pdf.search (issue 3)
-export {
-  readPdf,
-  PdfSearchIndex,
-  PdfIndexCache,
-  createPdfTools,
-  pdfTools,
-  defaultRankingWeights,
-  type ReadPdfOptions,
-  type PdfDocument,
-  type PdfPage,
-  type PdfInfo,
-  type PdfTable,
-  type PdfSearchHit,
-  type PdfSearchOptions,
-  type RankingWeights,
-  type PdfIndexCacheOptions,
-  type PdfToolsOptions,
-} from './tools/pdf';
-// workflows: spec, DAG runner, durable checkpoints (issue 4)
+
+// workflows: spec, DAG runner, durable checkpoints
 export { Workflow, type WorkflowLoadOptions, type WorkflowResumeOptions } from './workflows/workflow';
 export type {
   WorkflowSpec,
@@ -93,26 +108,3 @@ export type {
 } from './workflows/workflow-types';
 export { seededRandom } from './workflows/retry-delay';
 export { readJournal, type JournalRecord } from './workflows/run-journal';
-// Tiny GLM models (src/models/tiny): random-weight model directories for tests and benchmarks.
-export { createTinyGlm, type TinyGlmInfo } from './models/tiny/create-tiny-glm';
-export type { TinyGlmOptions, ResolvedTinyGlmOptions } from './models/tiny/tiny-glm-options';
-export { GLM_SPECIAL_TOKENS, type GlmSpecialToken } from './models/tiny/tiny-tokenizer';
-
-// Generation engine (src/models): GlmModel over ONNX Runtime, its tokenizer, config and file resolution.
-export { GlmModel, type GlmModelLoadOptions, type ConstraintFactory } from './models/glm-model';
-export { GlmTokenizer, type TextTokenizer } from './models/glm-tokenizer';
-export { DTYPE_SUFFIXES, type ModelDtype } from './models/model-files';
-export { isCudaProviderInstalled, type ExecutionProvider, type GraphOptimizationLevel } from './models/onnx-backend';
-
-// Grammar-constrained decoding (src/models/constraints): XGrammar over a model's tokenizer.json.
-export {
-  GrammarCompiler,
-  type GrammarCompilerOptions,
-  type ConstraintRequest,
-  type GrammarCompilerStatistics,
-} from './models/constraints/grammar-compiler';
-// Generation engine (src/models): GlmModel over ONNX Runtime, its tokenizer, config and file resolution.
-export { GlmModel, type GlmModelLoadOptions, type ConstraintFactory } from './models/glm-model';
-export { GlmTokenizer, type TextTokenizer } from './models/glm-tokenizer';
-export { DTYPE_SUFFIXES, type ModelDtype } from './models/model-files';
-export { isCudaProviderInstalled, type ExecutionProvider, type GraphOptimizationLevel } from './models/onnx-backend';
