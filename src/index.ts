@@ -5,6 +5,7 @@ export { createLogger, type Logger } from './observability/logger';
 // models: GlmModel over ONNX Runtime, tokenizer, constrained decoding, tiny random-weight models
 export type * from './models/language-model';
 export type { TokenConstraint } from './models/generation/token-constraint';
+export { seededRandom } from './models/generation/random-generator';
 export { GlmModel, type GlmModelLoadOptions, type ConstraintFactory } from './models/glm-model';
 export { GlmTokenizer, type TextTokenizer } from './models/glm-tokenizer';
 export { DTYPE_SUFFIXES, type ModelDtype } from './models/model-files';
@@ -106,5 +107,4 @@ export type {
   WorkflowRunOptions,
   WorkflowRunResult,
 } from './workflows/workflow-types';
-export { seededRandom } from './workflows/retry-delay';
 export { readJournal, type JournalRecord } from './workflows/run-journal';

@@ -9,15 +9,3 @@ export function retryDelay(policy: RetrySpec, retry: number, random: () => numbe
   const capped = Math.min(base, policy.maxMs);
   return Math.round(capped * (1 - policy.jitter * random()));
 }
-
-/** A small seeded RNG (mulberry32) for reproducible jitter in tests: `run({ random: seededRandom(42) })`. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../src/models/generation/random-generator';
 /**
  * Grammar-constrained decoding with the tiny GLM byte-level tokenizer (512 ids, GLM special tokens, logits padded):
  * exact number ranges, vocabulary handling, caching, errors. Ids 0-255 are the single bytes, so any text can be fed
@@ -10,7 +11,7 @@ import { GrammarCompiler } from '../../src/models/constraints/grammar-compiler';
 import type { TokenConstraint } from '../../src/models/generation/token-constraint';
 import type { JsonSchema } from '../../src/models/language-model';
 import { buildTinyTokenizer } from '../../src/models/tiny/tiny-tokenizer';
-import { createRandom, RandomModel, tokenizerFromJson, type TestTokenizer } from './constraints-helpers';
+import { RandomModel, tokenizerFromJson, type TestTokenizer } from './constraints-helpers';
 
 const built = buildTinyTokenizer();
 const special = built.specialTokens;
@@ -46,7 +47,7 @@ function canonical(value: number): string {
 
 describe('GrammarCompiler with a small byte-level GLM tokenizer', () => {
   it('bounded numbers and integers accept exactly the values within the bounds (integer bounds)', async () => {
-    const random = createRandom(7);
+    const random = seededRandom(7);
     const pick = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
     let checked = 0;
     for (let round = 0; round < 24; round++) {

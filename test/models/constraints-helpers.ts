@@ -2,6 +2,7 @@
  * Test support for constrained decoding: the real 151k byte-level Qwen3 tokenizer and a simulated "model" that
  * samples random tokens through a TokenConstraint.
  */
+import { seededRandom } from '../../src/models/generation/random-generator';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -49,17 +50,6 @@ export function qwenTokenizer(): TestTokenizer {
   return qwen;
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A stand-in for a language model: random logits with a fixed preference for tokens that close JSON structures
@@ -77,7 +67,7 @@ export class RandomModel {
       else if (piece.length <= 2) bias[id] = 1;
     });
     for (const id of stopTokenIds) bias[id] = 6;
-    const random = createRandom(12345);
+    const random = seededRandom(12345);
     for (let table = 0; table < tableCount; table++) {
       const logits = new Float32Array(vocabSize);
       for (let id = 0; id < vocabSize; id++) logits[id] = random() * 4 + bias[id]!;
@@ -94,7 +84,7 @@ export class RandomModel {
     constraint: TokenConstraint,
     options: { seed: number; maxTokens: number; stopTokenIds: number[]; boostFirst?: number[] },
   ): { ids: number[]; finished: boolean; rejected: number } {
-    const random = createRandom(options.seed);
+    const random = seededRandom(options.seed);
     const logits = this.#logits;
     const size = logits.length;
     const ids: number[] = [];

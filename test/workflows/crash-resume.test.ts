@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/workflows/run-journal';
-import { seededRandom } from '../../src/workflows/retry-delay';
+import { seededRandom } from '../../src/models/generation/random-generator';
 import { Workflow } from '../../src/workflows/workflow';
 import type { WorkflowRunResult } from '../../src/workflows/workflow-types';
 import { crashTools, crashWorkflow, type CrashChildConfig } from './fixtures/crash-workflow';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineTool } from '../../src/tools/define-tool';
-import { seededRandom, retryDelay } from '../../src/workflows/retry-delay';
+import { retryDelay } from '../../src/workflows/retry-delay';
+import { seededRandom } from '../../src/models/generation/random-generator';
 import { Workflow } from '../../src/workflows/workflow';
 import type { WorkflowEvent } from '../../src/workflows/workflow-types';
 import { ScriptedModel } from '../support/scripted-model';

@@ -47,3 +47,12 @@ export class RandomGenerator {
 function rotateLeft(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
+
+/**
+ * A seeded source of floats in [0, 1), for anything that takes a `random: () => number` (retry jitter, tests):
+ * `seededRandom(42)` always yields the same sequence.
+ */
+export function seededRandom(seed: number): () => number {
+  const generator = new RandomGenerator(seed);
+  return () => generator.nextFloat();
+}
