@@ -57,9 +57,7 @@ export class ScriptedModel implements LanguageModel {
   }
 
   countTokens(input: ModelInput, options: { tools?: ToolSpec[] } = {}): number {
-    return typeof input === 'string' || !Array.isArray(input) || typeof input[0] !== 'object'
-      ? this.tokenize(this.render(input, options.tools)).length
-      : this.tokenize(this.render(input, options.tools)).length;
+    return this.tokenize(this.render(input, options.tools)).length;
   }
 
   /** The prompt text as this model renders it. */
