@@ -110,3 +110,14 @@ export { GlmModel, type GlmModelLoadOptions, type ConstraintFactory } from './mo
 export { GlmTokenizer, type TextTokenizer } from './models/glm-tokenizer';
 export { DTYPE_SUFFIXES, type ModelDtype } from './models/model-files';
 export { isCudaProviderInstalled, type ExecutionProvider, type GraphOptimizationLevel } from './models/onnx-backend';
+// Observability (issue 6): Prometheus metrics, OpenTelemetry spans, and adapters that instrument models, tool
+// registries and workflow runs from the outside.
+export { AutoglmMetrics, type AutoglmMetricsOptions } from './observability/metrics';
+export { withSpan, autoglmTracer, tracerName, type WithSpanOptions } from './observability/tracing';
+export { instrumentModel, spanAttributes, type InstrumentModelOptions } from './observability/instrument-model';
+export { instrumentToolCaller, type InstrumentToolCallerOptions } from './observability/instrument-tool-caller';
+export {
+  instrumentWorkflowEvents,
+  type InstrumentWorkflowOptions,
+  type WorkflowInstrumentation,
+} from './observability/instrument-workflow';
