@@ -4,12 +4,15 @@
  */
 import { context, trace, type Span } from '@opentelemetry/api';
 import type { GenerateOptions, GenerateResult, GenerationEvent, LanguageModel, ModelInfo, ModelInput, ToolSpec } from '../models/language-model';
+import type { Logger } from './logger';
 import type { AutoglmMetrics } from './metrics';
 import { autoglmTracer, definedAttributes, recordError } from './tracing';
 
 export interface InstrumentModelOptions {
   /** Where the generation metrics go. Defaults to none (spans only). */
   metrics?: AutoglmMetrics;
+  /** Logs each generation at debug level with a `model` field (the family) and its usage and timings. Defaults to none. */
+  logger?: Logger;
 }
 
 /** Span attribute names shared by the adapters. */
@@ -34,6 +37,7 @@ export const spanAttributes = {
  */
 export function instrumentModel(model: LanguageModel, options: InstrumentModelOptions = {}): LanguageModel {
   const metrics = options.metrics;
+  const logger = options.logger?.child({ model: model.info.family });
   const family = () => model.info.family;
 
   const start = (input: ModelInput, generateOptions: GenerateOptions | undefined): Span => {
@@ -63,6 +67,7 @@ export function instrumentModel(model: LanguageModel, options: InstrumentModelOp
         metrics.lastTokensPerSecond.set(labels, result.timings.decodeTokensPerSecond);
       }
     }
+    logger?.debug({ usage: result.usage, timings: result.timings, finishReason: result.finishReason }, 'generation');
     span.setAttributes({
       [spanAttributes.promptTokens]: result.usage.promptTokens,
       [spanAttributes.completionTokens]: result.usage.completionTokens,
@@ -74,6 +79,7 @@ export function instrumentModel(model: LanguageModel, options: InstrumentModelOp
   };
   const fail = (span: Span, error: unknown) => {
     metrics?.generationFailures.inc({ family: family() });
+    logger?.warn({ err: error }, 'generation failed');
     recordError(span, error);
   };
   const finish = (span: Span) => {

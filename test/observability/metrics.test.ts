@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -73,6 +74,15 @@ describe('AutoglmMetrics', () => {
     expect(sample(text, 'autoglm_generation_tokens_per_second_count', { family: 'glm' })).toBe(2);
     expect(sample(text, 'autoglm_model_queue_depth', { family: 'glm' })).toBe(0);
     expect(text).toContain('# TYPE autoglm_time_to_first_token_seconds histogram');
+  });
+
+  it('logs each generation with a model field when given a logger', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const model = instrumentModel(new ScriptedModel(['ok']), { logger });
+    await model.generate('x');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ model: 'glm', msg: 'generation', finishReason: 'stop', usage: { completionTokens: 2 } });
   });
 
   it('counts the model queue while generations are in flight, and failures of generations that throw', async () => {
@@ -171,5 +181,23 @@ describe('AutoglmMetrics', () => {
     expect(sample(text, 'autoglm_tool_calls_total', { tool: 'math.add' })).toBe(1);
     expect(sample(text, 'autoglm_generations_total', { family: 'glm', finish_reason: 'stop' })).toBe(2);
     expect(sample(text, 'autoglm_tokens_generated_total', { family: 'glm' })).toBe(result.usage.completionTokens);
+  });
+});
+
+describe('Workflow.run({ metrics })', () => {
+  it('records steps, tool calls and the run without adapters, and still calls the caller’s onEvent', async () => {
+    const metrics = new AutoglmMetrics();
+    const seen: string[] = [];
+    const run = await Workflow.define({ name: 'direct', steps: [{ id: 'add', uses: 'math.add', with: { a: 1, b: 1 } }] }).run({
+      tools: makeTools(),
+      metrics,
+      onEvent: (event) => seen.push(event.type),
+    });
+    expect(run.status).toBe('succeeded');
+    expect(seen).toEqual(['run-start', 'step-start', 'step-end', 'run-end']);
+    const text = await metrics.text();
+    expect(sample(text, 'autoglm_tool_calls_total', { tool: 'math.add' })).toBe(1);
+    expect(sample(text, 'autoglm_workflow_step_duration_seconds_count', { workflow: 'direct', step: 'add', status: 'succeeded' })).toBe(1);
+    expect(sample(text, 'autoglm_workflow_runs_total', { workflow: 'direct', status: 'succeeded' })).toBe(1);
   });
 });
