@@ -18,7 +18,8 @@ const guard = pathToFileURL(path.join(repoRoot, 'test/offline/fixtures/network-g
  * The job proven offline: node arguments, run from the repository root; `{work}` becomes a fresh temp directory.
  * To prove the CLI example instead, replace it with
  *   ['bin/autoglm.mjs', 'run', 'examples/financial-report/workflow.yaml', '--json']
- * (the CLI builds its tiny model into $AUTOGLM_CACHE_DIR, which the test points into `{work}`).
+ * (the CLI builds its tiny model into $AUTOGLM_CACHE_DIR, which the test points into `{work}`). Checked by hand on the
+ * cli branch (2ac09ad..0c2916d): it exits 0 in the namespace with the guard, and its only recorded attempt is tsx's IPC pipe.
  */
 const offlineJob = ['--import', 'tsx/esm', 'test/offline/fixtures/financial-report-job.ts', '{work}'];
 
@@ -53,6 +54,16 @@ function runGuarded(args: string[], work: string, options: { namespace: boolean 
         .map((line) => JSON.parse(line) as { api: string; kind: 'network' | 'ipc'; target: string })
     : undefined;
   return { status: child.status, signal: child.signal, stdout: child.stdout, stderr: child.stderr, attempts };
+}
+
+function parseOutcome(stdout: string): { status?: string; outputs?: Record<string, unknown> } {
+  const text = stdout.trim();
+  try {
+    return JSON.parse(text) as { status?: string; outputs?: Record<string, unknown> };
+  } catch {
+    const lines = text.split('\n');
+    return JSON.parse(lines[lines.length - 1]) as { status?: string; outputs?: Record<string, unknown> };
+  }
 }
 
 afterAll(() => {
@@ -133,8 +144,8 @@ describe('offline proof', () => {
     // which the guard refused like everything else; the job itself opens no socket of any kind.
     for (const attempt of result.attempts!) expect(attempt.target).toMatch(/[\\/]tsx-\d+[\\/]\d+\.pipe$/);
 
-    const lines = result.stdout.trim().split('\n');
-    const outcome = JSON.parse(lines[lines.length - 1]) as { status?: string; outputs?: Record<string, unknown> };
+    // One JSON document on stdout: a single line (the fixture) or pretty-printed (`autoglm run --json`).
+    const outcome = parseOutcome(result.stdout);
     expect(outcome.status).toBe('succeeded');
     expect(outcome.outputs?.summary).toBeDefined();
 
