@@ -1,6 +1,16 @@
 // The public API of autoglm, layer by layer (see DESIGN.md).
 export * from './errors';
 export { createLogger, type Logger } from './observability/logger';
+// observability: Prometheus metrics, OpenTelemetry spans, adapters that instrument models, tools and workflows
+export { AutoglmMetrics, type AutoglmMetricsOptions } from './observability/metrics';
+export { withSpan, autoglmTracer, tracerName, type WithSpanOptions } from './observability/tracing';
+export { instrumentModel, spanAttributes, type InstrumentModelOptions } from './observability/instrument-model';
+export { instrumentToolCaller, type InstrumentToolCallerOptions } from './observability/instrument-tool-caller';
+export {
+  instrumentWorkflowEvents,
+  type InstrumentWorkflowOptions,
+  type WorkflowInstrumentation,
+} from './observability/instrument-workflow';
 
 // models: GlmModel over ONNX Runtime, tokenizer, constrained decoding, tiny random-weight models
 export type * from './models/language-model';

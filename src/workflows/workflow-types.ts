@@ -1,4 +1,5 @@
 import type { Logger } from '../observability/logger';
+import type { AutoglmMetrics } from '../observability/metrics';
 import type { LanguageModel } from '../models/language-model';
 import type { ToolCaller } from '../tools/tool';
 import type { AgentStepSpec, StepSpec } from './workflow-spec';
@@ -91,6 +92,12 @@ export interface WorkflowRunOptions {
   agents?: AgentRunner;
   /** Called synchronously for every event, in order. */
   onEvent?: (event: WorkflowEvent) => void;
+  /**
+   * Records the run in these metrics (step latency, retries, run status, workflow queue depth, tool calls by tool)
+   * and as OpenTelemetry spans (run > step > tool call / agent work). Wrap the model with `instrumentModel` for
+   * generation metrics. Defaults to none.
+   */
+  metrics?: AutoglmMetrics;
   /** Source of retry jitter in [0, 1). Defaults to Math.random; pass `seededRandom(n)` for reproducible runs. */
   random?: () => number;
 }

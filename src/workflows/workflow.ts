@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { CheckpointError, WorkflowSpecError } from '../errors';
+import { instrumentToolCaller } from '../observability/instrument-tool-caller';
+import { instrumentWorkflowEvents } from '../observability/instrument-workflow';
 import { silentLogger } from '../observability/logger';
 import type { ToolCaller } from '../tools/tool';
 import { recoverRun } from './recover-run';
@@ -160,18 +162,20 @@ export class Workflow {
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new WorkflowSpecError(`Expected \`concurrency\` to be an integer >= 1, got ${concurrency}.`, { details: { field: 'concurrency' } });
     }
+    // With `metrics`, the run's events, tool calls and agent steps are recorded (and traced) from the outside.
+    const observed = options.metrics === undefined ? undefined : instrumentWorkflowEvents({ metrics: options.metrics, next: options.onEvent });
     return new WorkflowRunner(this.spec, {
       runId,
       inputs,
       concurrency,
-      tools: options.tools,
-      agents: options.agents,
+      tools: observed && options.tools ? instrumentToolCaller(options.tools, { metrics: options.metrics, workflow: observed }) : options.tools,
+      agents: observed && options.agents ? observed.agents(options.agents) : options.agents,
       model: options.model,
       modelQueueKey: {},
       logger: options.logger ?? silentLogger(),
       signal: options.signal,
       journal,
-      onEvent: options.onEvent,
+      onEvent: observed ?? options.onEvent,
       random: options.random ?? Math.random,
       recovered,
       resumed: recovered !== undefined,
