@@ -12,6 +12,11 @@ export interface OpenModelOptions {
   context: CliContext;
 }
 
+function displayPath(cwd: string, directory: string): string {
+  const relative = path.relative(cwd, directory);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? directory : relative;
+}
+
 export async function openModel(options: OpenModelOptions): Promise<{ model: GlmModel; directory: string; tiny: boolean }> {
   const { context } = options;
   if (options.model !== undefined) {
@@ -21,7 +26,7 @@ export async function openModel(options: OpenModelOptions): Promise<{ model: Glm
   const cacheDir = defaultCacheDir(context.cwd, context.env);
   const { directory, created } = await ensureTinyModel({ cacheDir });
   context.stderr.write(
-    `autoglm: no --model given: ${created ? 'built' : 'using'} the tiny random-weight GLM model in ${path.relative(context.cwd, directory) || directory}` +
+    `autoglm: no --model given: ${created ? 'built' : 'using'} the tiny random-weight GLM model in ${displayPath(context.cwd, directory)}` +
       `${created ? ' (no download; reused next time)' : ''}. It writes nonsense prose; figures that tools extract are real. ` +
       'Pass --model DIR for a real GLM export (see `autoglm pull`).\n',
   );

@@ -2,6 +2,7 @@
  * `autoglm run <workflow.yaml>`: runs (or resumes) a workflow with the built-in tools, the plugins of its
  * autoglm.config.json, and an AutoAgent runner for its agent steps.
  */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors';
 import type { LanguageModel } from '../models/language-model';
@@ -94,7 +95,10 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
   }
   const workflowFile = path.resolve(context.cwd, positionals[0]!);
   const config = await loadCliConfig({ workflowFile, configFile: values.config === undefined ? undefined : path.resolve(context.cwd, values.config) });
-  const roots = [path.dirname(workflowFile), context.cwd, ...config.roots, ...(values.root ?? []).map((root) => path.resolve(context.cwd, root))];
+  const extraRoots = (values.root ?? []).map((root) => path.resolve(context.cwd, root));
+  // A --root named on the command line is where the user wants output: create it, as `mkdir -p` would.
+  for (const root of extraRoots) await mkdir(root, { recursive: true });
+  const roots = [path.dirname(workflowFile), context.cwd, ...config.roots, ...extraRoots];
   // Tool steps are written by the workflow's author, so they may write inside the roots; agents get read-only tools.
   const tools = new ToolRegistry([...pdfTools, ...financeTools, ...documentTools, ...fileTools], { roots, allowWrites: true });
   for (const plugin of [...config.plugins, ...(values.plugin ?? [])]) await tools.use(plugin);
