@@ -4,12 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { AutoglmError, UsageError } from '../errors';
-import { agentCommand } from './agent-command';
 import { exitCodes, processContext, type CliContext, type Command } from './cli-context';
-import { modelCreateTinyCommand } from './model-create-tiny-command';
-import { modelInspectCommand } from './model-inspect-command';
-import { pullCommand } from './pull-command';
-import { runCommand } from './run-command';
 
 export const mainHelp = `Usage: autoglm <command> [options]
 
@@ -34,12 +29,13 @@ const modelHelp = `Usage: autoglm model <create-tiny|inspect> ...
   model create-tiny <DIR>   Write a tiny random-weight GLM model (no download)
   model inspect <DIR>       Family, shapes, files, dtypes and graph I/O of a model directory`;
 
-const commands: Record<string, Command> = {
-  run: runCommand,
-  agent: agentCommand,
-  pull: pullCommand,
-  'model create-tiny': modelCreateTinyCommand,
-  'model inspect': modelInspectCommand,
+// Imported on use: `--help` and usage errors answer without loading ONNX Runtime, pdf.js or transformers.
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run-command')).runCommand,
+  agent: async () => (await import('./agent-command')).agentCommand,
+  pull: async () => (await import('./pull-command')).pullCommand,
+  'model create-tiny': async () => (await import('./model-create-tiny-command')).modelCreateTinyCommand,
+  'model inspect': async () => (await import('./model-inspect-command')).modelInspectCommand,
 };
 
 /** Codes of mistakes in what the user wrote (command line, workflow file, agent options): exit code 2. */
@@ -67,13 +63,13 @@ async function dispatch(args: string[], context: CliContext): Promise<number> {
     }
     const command = commands[`model ${sub}`];
     if (command === undefined) throw new UsageError(`Unknown command "model ${sub}": expected model create-tiny or model inspect.`);
-    return command(subArgs, context);
+    return (await command())(subArgs, context);
   }
   const command = commands[first];
   if (command === undefined) {
     throw new UsageError(`Unknown command "${first}": expected one of run, agent, model, pull. Run \`autoglm --help\`.`);
   }
-  return command(rest, context);
+  return (await command())(rest, context);
 }
 
 /** Runs one command line; resolves to the exit code. Never throws. */

@@ -12,14 +12,17 @@ import type { AgentEvent } from '../agent/agent-events';
 import { WorkflowSpecError } from '../errors';
 import type { LanguageModel } from '../models/language-model';
 import type { FileAccess } from '../tools/tool';
-import type { ToolRegistry } from '../tools/tool-registry';
+import { ToolRegistry } from '../tools/tool-registry';
 import type { AgentRunner } from '../workflows/workflow-types';
 
 export interface WorkflowAgentRunnerOptions {
   model: LanguageModel;
   /** Resolves a step's `inputFile` (relative to the workflow's folder) to a real path inside the run's roots. */
   files: FileAccess;
-  /** Tools of agents whose task is no preset (presets bring their own, read-only). Defaults to none. */
+  /**
+   * The tools an agent step may list in `agent.tools` (a preset without that list uses its own read-only tools; a
+   * free-text task without it gets none). Defaults to none.
+   */
   tools?: ToolRegistry;
   /** Sees every agent event (progress display). */
   onEvent?: (stepId: string, event: AgentEvent) => void;
@@ -34,8 +37,19 @@ const agentStepOptions = z
     temperature: z.coerce.number().min(0).optional(),
     plan: z.boolean().optional(),
     seed: z.coerce.number().int().optional(),
+    tools: z.array(z.string().min(1)).optional(),
   })
   .strict();
+
+function selectTools(names: string[], registry: ToolRegistry | undefined, stepId: string): ToolRegistry {
+  const unknown = names.filter((name) => registry?.get(name) === undefined);
+  if (unknown.length > 0 || registry === undefined) {
+    throw new WorkflowSpecError(`step "${stepId}", field "agent.tools": unknown or unavailable tools ${unknown.join(', ')}; agents may use ${registry?.list().map((tool) => tool.name).join(', ') || 'none'}.`, {
+      details: { step: stepId, unknown },
+    });
+  }
+  return new ToolRegistry(names.map((name) => registry.get(name)!), { files: registry.files });
+}
 
 export function createWorkflowAgentRunner(options: WorkflowAgentRunnerOptions): AgentRunner {
   return async (agent, input, ctx) => {
@@ -49,7 +63,7 @@ export function createWorkflowAgentRunner(options: WorkflowAgentRunnerOptions): 
     const autoAgent = new AutoAgent({
       task: spec.task,
       model: options.model,
-      tools: isPreset ? undefined : (options.tools ?? []),
+      tools: spec.tools === undefined ? (isPreset ? undefined : []) : selectTools(spec.tools, options.tools, ctx.stepId),
       instructions: spec.instructions,
       maxSteps: spec.maxSteps,
       plan: spec.plan,
