@@ -20,13 +20,16 @@ export const agentHelp = `Usage: autoglm agent --task <preset|text> [request] [o
 
 Runs an AutoAgent once. --task is a preset (summarize_financial_report) or the task in words. The input is
 --input-file (a document the tools read; a .json file is passed as the input object) or the request text.
-Tools: a preset's own; otherwise read-only pdf.*, finance.*, document.*, files.read/list inside the input
-file's folder and the working directory. Never uses the network.
+Tools: a preset's own; otherwise --tools, read-only, inside the input file's folder and the working directory.
+Never uses the network.
 
 Options:
   --task NAME|TEXT       The task (required)
   --input-file F         The document (or a .json input object) to work on
   --model DIR            A GLM model directory. Default: the cached tiny random-weight model (nonsense prose)
+  --tools LIST           Tools of a free-text task, comma-separated (default with --input-file:
+                         pdf.extract,pdf.search,files.read; without: none). Available: pdf.extract, pdf.search,
+                         finance.keyFigures, document.chunk, document.summarize, files.read, files.list
   --max-steps N          Most model steps (default 12)
   --max-new-tokens N     Token budget per step (default: the preset's, else 512)
   --seed N               Seed of sampled generation
@@ -43,6 +46,7 @@ export async function agentCommand(args: string[], context: CliContext): Promise
     'max-steps': { type: 'string' },
     'max-new-tokens': { type: 'string' },
     seed: { type: 'string' },
+    tools: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (values.help) {
@@ -65,7 +69,11 @@ export async function agentCommand(args: string[], context: CliContext): Promise
     throw new UsageError('agent: give --input-file F or the request text.');
   }
   const roots = [...(inputFile === undefined ? [] : [path.dirname(inputFile)]), context.cwd];
-  const tools = new ToolRegistry([...pdfTools, ...financeTools, ...documentTools, ...fileTools.filter((tool) => tool.name !== 'files.write')], { roots });
+  const available = new ToolRegistry([...pdfTools, ...financeTools, ...documentTools, ...fileTools.filter((tool) => tool.name !== 'files.write')], { roots });
+  const names = values.tools === undefined ? (inputFile === undefined ? [] : ['pdf.extract', 'pdf.search', 'files.read']) : values.tools.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !available.has(name));
+  if (unknown.length > 0) throw new UsageError(`agent: --tools: unknown tools ${unknown.join(', ')}; available: ${available.list().map((tool) => tool.name).join(', ')}.`);
+  const tools = new ToolRegistry(names.map((name) => available.get(name)!), { files: available.files });
   const isPreset = /^[a-z]+(_[a-z]+)+$/.test(values.task);
   const { model } = await openModel({ model: values.model, context });
   const progress = new ProgressLine({ stream: context.stderr, disabled: values.json === true });
