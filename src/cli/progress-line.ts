@@ -34,7 +34,7 @@ export class ProgressLine {
     const now = Date.now();
     if (!force && now - this.#lastDraw < 50) return;
     this.#lastDraw = now;
-    const columns = (this.#stream as { columns?: number }).columns ?? 100;
+    const columns = (this.#stream as { columns?: number }).columns || 100;
     this.#stream.write(`\r\x1b[K${line.slice(0, Math.max(10, columns - 1))}`);
     this.#shown = true;
   }

@@ -123,6 +123,7 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
       if (event.type === 'step-start') running = event.stepId;
       if (event.type === 'step-end') {
         ended += 1;
+        if (running === event.stepId) running = '';
         progress.clear();
         if (!values.json) context.stderr.write(`  ${describeStepEnd(event)}\n`);
       }
