@@ -41,8 +41,18 @@ const commands: Record<string, () => Promise<Command>> = {
 /** Codes of mistakes in what the user wrote (command line, workflow file, agent options): exit code 2. */
 const usageCodes = new Set(['USAGE', 'WORKFLOW_SPEC', 'AGENT', 'PLUGIN_LOAD']);
 
+/** The package version: package.json is two folders up from src/cli/, one from dist/. */
 function version(): string {
-  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  const require = createRequire(import.meta.url);
+  for (const candidate of ['../../package.json', '../package.json']) {
+    try {
+      const json = require(candidate) as { name?: string; version?: string };
+      if (json.name === 'autoglm' && json.version) return json.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
 }
 
 async function dispatch(args: string[], context: CliContext): Promise<number> {

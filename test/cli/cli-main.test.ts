@@ -94,3 +94,10 @@ describe('autoglm main', () => {
     expect(fetching.map((file) => path.relative(repositoryRoot, file))).toEqual([path.join('src', 'cli', 'pull-command.ts')]);
   });
 });
+
+describe('autoglm --version', () => {
+  it('prints the package version', async () => {
+    const packageJson = JSON.parse(readFileSync(path.join(repositoryRoot, 'package.json'), 'utf8')) as { version: string };
+    expect(await call(['--version'])).toMatchObject({ code: 0, stdout: `${packageJson.version}\n` });
+  });
+});
