@@ -72,3 +72,5 @@ export class AgentError extends AutoglmError { static override readonly code = '
 export class AbortError extends AutoglmError { static override readonly code = 'ABORT'; }
 /** An agent run whose final answer does not match the agent's output schema (only possible unconstrained or truncated). */
 export class AgentOutputError extends AutoglmError { static override readonly code = 'AGENT_OUTPUT'; }
+/** A command line that cannot be run: unknown command or option, missing or malformed argument. */
+export class UsageError extends AutoglmError { static override readonly code = 'USAGE'; }

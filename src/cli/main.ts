@@ -1,0 +1,99 @@
+/**
+ * The `autoglm` command line: dispatches to one file per command, maps errors to exit codes (0 ok, 1 failed,
+ * 2 usage or spec error) and prints typed errors as `CODE: message`, never a stack.
+ */
+import { createRequire } from 'node:module';
+import { AutoglmError, UsageError } from '../errors';
+import { exitCodes, processContext, type CliContext, type Command } from './cli-context';
+
+export const mainHelp = `Usage: autoglm <command> [options]
+
+Run GLM-family models locally through ONNX Runtime, and the agents and workflows built on them.
+Nothing but \`autoglm pull\` uses the network.
+
+Commands:
+  run <workflow.yaml>        Run (or --resume) a workflow        [--input k=v] [--model DIR] [--checkpoint-dir DIR] [--json]
+  agent --task <name|text>   Run an agent once                    [--input-file F] [--model DIR] [--json]
+  model create-tiny <DIR>    Write a tiny random-weight GLM model (no download)
+  model inspect <DIR>        Family, shapes, files, dtypes, graph I/O of a model directory [--json]
+  pull <hub-repo-id>         Download a GLM ONNX export (the only network command) [--dtype q4] [--dir DIR]
+
+Without --model, run and agent use a tiny random-weight model built once into .cache/autoglm
+($AUTOGLM_CACHE_DIR): it writes nonsense prose, while figures that tools extract are real.
+
+Run \`autoglm <command> --help\` for a command's options.
+Exit codes: 0 ok, 1 run failed, 2 usage or spec error.`;
+
+const modelHelp = `Usage: autoglm model <create-tiny|inspect> ...
+
+  model create-tiny <DIR>   Write a tiny random-weight GLM model (no download)
+  model inspect <DIR>       Family, shapes, files, dtypes and graph I/O of a model directory`;
+
+// Imported on use: `--help` and usage errors answer without loading ONNX Runtime, pdf.js or transformers.
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run-command')).runCommand,
+  agent: async () => (await import('./agent-command')).agentCommand,
+  pull: async () => (await import('./pull-command')).pullCommand,
+  'model create-tiny': async () => (await import('./model-create-tiny-command')).modelCreateTinyCommand,
+  'model inspect': async () => (await import('./model-inspect-command')).modelInspectCommand,
+};
+
+/** Codes of mistakes in what the user wrote (command line, workflow file, agent options): exit code 2. */
+const usageCodes = new Set(['USAGE', 'WORKFLOW_SPEC', 'AGENT', 'PLUGIN_LOAD']);
+
+/** The package version: package.json is two folders up from src/cli/, one from dist/. */
+function version(): string {
+  const require = createRequire(import.meta.url);
+  for (const candidate of ['../../package.json', '../package.json']) {
+    try {
+      const json = require(candidate) as { name?: string; version?: string };
+      if (json.name === 'autoglm' && json.version) return json.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
+}
+
+async function dispatch(args: string[], context: CliContext): Promise<number> {
+  const [first, ...rest] = args;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    context.stdout.write(`${mainHelp}\n`);
+    return first === undefined ? exitCodes.usage : exitCodes.ok;
+  }
+  if (first === '--version' || first === '-v') {
+    context.stdout.write(`${version()}\n`);
+    return exitCodes.ok;
+  }
+  if (first === 'model') {
+    const [sub, ...subArgs] = rest;
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      context.stdout.write(`${modelHelp}\n`);
+      return sub === undefined ? exitCodes.usage : exitCodes.ok;
+    }
+    const command = commands[`model ${sub}`];
+    if (command === undefined) throw new UsageError(`Unknown command "model ${sub}": expected model create-tiny or model inspect.`);
+    return (await command())(subArgs, context);
+  }
+  const command = commands[first];
+  if (command === undefined) {
+    throw new UsageError(`Unknown command "${first}": expected one of run, agent, model, pull. Run \`autoglm --help\`.`);
+  }
+  return (await command())(rest, context);
+}
+
+/** Runs one command line; resolves to the exit code. Never throws. */
+export async function main(args: string[], context: CliContext = processContext()): Promise<number> {
+  try {
+    return await dispatch(args, context);
+  } catch (error) {
+    if (error instanceof AutoglmError) {
+      context.stderr.write(`autoglm: ${error.code}: ${error.message}\n`);
+      return usageCodes.has(error.code) ? exitCodes.usage : exitCodes.failed;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    context.stderr.write(`autoglm: ${message}\n`);
+    if (context.env.AUTOGLM_DEBUG && error instanceof Error && error.stack) context.stderr.write(`${error.stack}\n`);
+    return exitCodes.failed;
+  }
+}

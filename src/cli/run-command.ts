@@ -1,0 +1,175 @@
+/**
+ * `autoglm run <workflow.yaml>`: runs (or resumes) a workflow with the built-in tools, the plugins of its
+ * autoglm.config.json, and an AutoAgent runner for its agent steps.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../errors';
+import type { LanguageModel } from '../models/language-model';
+import { documentTools } from '../tools/documents/document-tools';
+import { financeTools } from '../tools/finance/key-figures-tool';
+import { fileTools } from '../tools/file-tools';
+import { pdfTools } from '../tools/pdf';
+import { ToolRegistry } from '../tools/tool-registry';
+import { Workflow } from '../workflows/workflow';
+import type { WorkflowSpec } from '../workflows/workflow-spec';
+import type { WorkflowEvent, WorkflowRunResult } from '../workflows/workflow-types';
+import { loadCliConfig } from './cli-config';
+import { exitCodes, type CliContext } from './cli-context';
+import { openModel } from './open-model';
+import { parseCommandLine } from './parse-command-line';
+import { ProgressLine } from './progress-line';
+import { createWorkflowAgentRunner } from './workflow-agent-runner';
+
+export const runHelp = `Usage: autoglm run <workflow.yaml> [options]
+
+Runs a workflow file: tool steps on the built-in tools (pdf.*, finance.*, document.*, files.*) and the plugins
+listed in an autoglm.config.json beside the workflow; agent steps on an AutoAgent. Relative paths given to tools
+resolve against the workflow's folder. Never uses the network.
+
+Options:
+  --input k=v          A workflow input (repeatable); JSON for non-string inputs (--input maxSteps=2)
+  --model DIR          A GLM model directory. Default: the tiny random-weight model, built once into
+                       $AUTOGLM_CACHE_DIR (default .cache/autoglm) with no download
+  --checkpoint-dir DIR Journal the run there, so that --resume can continue it after a crash
+  --resume RUN_ID      Continue a checkpointed run (needs --checkpoint-dir)
+  --run-id ID          Name a new run (default: generated)
+  --root DIR           Another folder tools may read and write (repeatable); the workflow's folder and the
+                       working directory always are
+  --plugin SPEC        Load a tool plugin (package name or file path; repeatable)
+  --config FILE        The CLI config (default: autoglm.config.json beside the workflow)
+  --json               Print the run result as JSON on stdout (no progress display)
+  -h, --help           Show this help
+
+Exit codes: 0 the run succeeded, 1 it failed or was cancelled, 2 usage or workflow spec error.`;
+
+/** Steps that need the model: agent steps and `usesModel` tool steps, nested workflows included. */
+function needsModel(spec: WorkflowSpec): boolean {
+  return spec.steps.some((step) => step.agent !== undefined || step.usesModel === true || (step.workflow !== undefined && needsModel(step.workflow)));
+}
+
+function parseInputs(values: string[], spec: WorkflowSpec): Record<string, unknown> {
+  const inputs: Record<string, unknown> = {};
+  for (const value of values) {
+    const equals = value.indexOf('=');
+    if (equals <= 0) throw new UsageError(`run: --input expects key=value, got "${value}".`);
+    const key = value.slice(0, equals);
+    const text = value.slice(equals + 1);
+    const declared = spec.inputs[key];
+    if (declared === undefined || declared.type === 'string') {
+      inputs[key] = text;
+      continue;
+    }
+    try {
+      inputs[key] = JSON.parse(text);
+    } catch {
+      throw new UsageError(`run: --input ${key} is declared as ${declared.type}; give it as JSON, got "${text}".`);
+    }
+  }
+  return inputs;
+}
+
+function describeStepEnd(event: Extract<WorkflowEvent, { type: 'step-end' }>): string {
+  return event.error ? `${event.stepId}: ${event.status} (${event.error.code}: ${event.error.message})` : `${event.stepId}: ${event.status}`;
+}
+
+export async function runCommand(args: string[], context: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandLine('run', args, {
+    input: { type: 'string', multiple: true },
+    model: { type: 'string' },
+    'checkpoint-dir': { type: 'string' },
+    resume: { type: 'string' },
+    'run-id': { type: 'string' },
+    root: { type: 'string', multiple: true },
+    plugin: { type: 'string', multiple: true },
+    config: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) {
+    context.stdout.write(`${runHelp}\n`);
+    return exitCodes.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError(`run: expected one workflow file, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}.`);
+  if (values.resume !== undefined && values['checkpoint-dir'] === undefined) {
+    throw new UsageError('run: --resume needs --checkpoint-dir, the folder the run was journaled to.');
+  }
+  const workflowFile = path.resolve(context.cwd, positionals[0]!);
+  const config = await loadCliConfig({ workflowFile, configFile: values.config === undefined ? undefined : path.resolve(context.cwd, values.config) });
+  const extraRoots = (values.root ?? []).map((root) => path.resolve(context.cwd, root));
+  // A --root named on the command line is where the user wants output: create it, as `mkdir -p` would.
+  for (const root of extraRoots) await mkdir(root, { recursive: true });
+  const roots = [path.dirname(workflowFile), context.cwd, ...config.roots, ...extraRoots];
+  // Tool steps are written by the workflow's author, so they may write inside the roots; agents get read-only tools.
+  const tools = new ToolRegistry([...pdfTools, ...financeTools, ...documentTools, ...fileTools], { roots, allowWrites: true });
+  for (const plugin of [...config.plugins, ...(values.plugin ?? [])]) await tools.use(plugin);
+  const workflow = await Workflow.load(workflowFile, { tools });
+  const inputs = parseInputs(values.input ?? [], workflow.spec);
+  if (values.resume !== undefined && values.input !== undefined) throw new UsageError('run: --resume continues a run with its own inputs; drop --input.');
+
+  const progress = new ProgressLine({ stream: context.stderr, disabled: values.json === true });
+  let model: LanguageModel | undefined;
+  try {
+    if (needsModel(workflow.spec)) {
+      const opened = await openModel({ model: values.model, context });
+      model = opened.model;
+    }
+    const readOnlyTools = new ToolRegistry([...pdfTools, ...financeTools, ...documentTools, ...fileTools.filter((tool) => tool.name !== 'files.write')], { roots, model });
+    const total = workflow.spec.steps.length;
+    let ended = 0;
+    let running = '';
+    let agentTokens = 0;
+    let agentStart = 0;
+    const onEvent = (event: WorkflowEvent) => {
+      if (event.type === 'step-start') running = event.stepId;
+      if (event.type === 'step-end') {
+        ended += 1;
+        if (running === event.stepId) running = '';
+        progress.clear();
+        if (!values.json) context.stderr.write(`  ${describeStepEnd(event)}\n`);
+      }
+      progress.bar(ended, total, `steps${running ? `, running ${running}` : ''}`, true);
+    };
+    const agents =
+      model === undefined
+        ? undefined
+        : createWorkflowAgentRunner({
+            model,
+            files: tools.files,
+            tools: readOnlyTools,
+            onEvent: (stepId, event) => {
+              if (event.type === 'step-start') {
+                agentTokens = 0;
+                agentStart = Date.now();
+              }
+              if (event.type === 'text-delta') {
+                agentTokens += 1;
+                const seconds = (Date.now() - agentStart) / 1000;
+                progress.bar(ended, total, `steps, ${stepId} agent step ${event.step}: ${agentTokens} tokens, ${(agentTokens / Math.max(seconds, 1e-3)).toFixed(1)} tokens/s`);
+              }
+            },
+          });
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    let result: WorkflowRunResult;
+    try {
+      const common = { tools, model, agents, onEvent, signal: controller.signal };
+      result =
+        values.resume === undefined
+          ? await workflow.run({ ...common, inputs, checkpointDir: values['checkpoint-dir'] === undefined ? undefined : path.resolve(context.cwd, values['checkpoint-dir']), runId: values['run-id'] })
+          : await Workflow.resume(values.resume, { ...common, checkpointDir: path.resolve(context.cwd, values['checkpoint-dir']!), spec: workflow });
+    } finally {
+      process.off('SIGINT', onSignal);
+      progress.clear();
+    }
+    if (values.json) {
+      context.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } else {
+      context.stdout.write(`Run ${result.runId} of ${result.workflow}: ${result.status} in ${((result.endedAt - result.startedAt) / 1000).toFixed(1)} s\n`);
+      context.stdout.write(`Outputs:\n${JSON.stringify(result.outputs, null, 2)}\n`);
+    }
+    return result.status === 'succeeded' ? exitCodes.ok : exitCodes.failed;
+  } finally {
+    await model?.dispose();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The `agents` runner the CLI gives to workflows: each `agent:` step runs an AutoAgent on the run's model.
+ *
+ * ```yaml
+ * agent: { task: summarize_financial_report, maxSteps: 3, maxNewTokens: 384, temperature: 0, plan: false }
+ * with: { inputFile: report.pdf, figures: "${{ steps.figures.output }}" }
+ * ```
+ */
+import { z } from 'zod';
+import { AutoAgent } from '../agent/auto-agent';
+import type { AgentEvent } from '../agent/agent-events';
+import { WorkflowSpecError } from '../errors';
+import type { LanguageModel } from '../models/language-model';
+import type { FileAccess } from '../tools/tool';
+import { ToolRegistry } from '../tools/tool-registry';
+import type { AgentRunner } from '../workflows/workflow-types';
+
+export interface WorkflowAgentRunnerOptions {
+  model: LanguageModel;
+  /** Resolves a step's `inputFile` (relative to the workflow's folder) to a real path inside the run's roots. */
+  files: FileAccess;
+  /**
+   * The tools an agent step may list in `agent.tools` (a preset without that list uses its own read-only tools; a
+   * free-text task without it gets none). Defaults to none.
+   */
+  tools?: ToolRegistry;
+  /** Sees every agent event (progress display). */
+  onEvent?: (stepId: string, event: AgentEvent) => void;
+}
+
+const agentStepOptions = z
+  .object({
+    task: z.string({ error: 'task is required: a preset name or the task in words' }).min(1),
+    instructions: z.string().optional(),
+    maxSteps: z.coerce.number().int().min(1).optional(),
+    maxNewTokens: z.coerce.number().int().min(1).optional(),
+    temperature: z.coerce.number().min(0).optional(),
+    plan: z.boolean().optional(),
+    seed: z.coerce.number().int().optional(),
+    tools: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+function selectTools(names: string[], registry: ToolRegistry | undefined, stepId: string): ToolRegistry {
+  const unknown = names.filter((name) => registry?.get(name) === undefined);
+  if (unknown.length > 0 || registry === undefined) {
+    throw new WorkflowSpecError(`step "${stepId}", field "agent.tools": unknown or unavailable tools ${unknown.join(', ')}; agents may use ${registry?.list().map((tool) => tool.name).join(', ') || 'none'}.`, {
+      details: { step: stepId, unknown },
+    });
+  }
+  return new ToolRegistry(names.map((name) => registry.get(name)!), { files: registry.files });
+}
+
+export function createWorkflowAgentRunner(options: WorkflowAgentRunnerOptions): AgentRunner {
+  return async (agent, input, ctx) => {
+    const parsed = agentStepOptions.safeParse(agent);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'agent'}: ${issue.message}`).join('; ');
+      throw new WorkflowSpecError(`step "${ctx.stepId}", field "agent": ${problems}.`, { details: { step: ctx.stepId } });
+    }
+    const spec = parsed.data;
+    const isPreset = /^[a-z]+(_[a-z]+)+$/.test(spec.task);
+    const autoAgent = new AutoAgent({
+      task: spec.task,
+      model: options.model,
+      tools: spec.tools === undefined ? (isPreset ? undefined : []) : selectTools(spec.tools, options.tools, ctx.stepId),
+      instructions: spec.instructions,
+      maxSteps: spec.maxSteps,
+      plan: spec.plan,
+      generation: { maxNewTokens: spec.maxNewTokens, temperature: spec.temperature },
+      logger: ctx.logger,
+    });
+    let agentInput: Record<string, unknown> = input;
+    if (typeof input.inputFile === 'string') agentInput = { ...input, inputFile: await options.files.resolve(input.inputFile) };
+    for await (const event of autoAgent.stream(agentInput, { signal: ctx.signal, seed: spec.seed })) {
+      options.onEvent?.(ctx.stepId, event);
+      if (event.type === 'final') return event.result.output;
+    }
+    throw new WorkflowSpecError(`step "${ctx.stepId}": the agent ended without a result.`);
+  };
+}
