@@ -2,10 +2,12 @@
  * `autoglm run <workflow.yaml>`: runs (or resumes) a workflow with the built-in tools, the plugins of its
  * autoglm.config.json, and an AutoAgent runner for its agent steps.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors';
 import type { LanguageModel } from '../models/language-model';
+import { instrumentModel } from '../observability/instrument-model';
+import { AutoglmMetrics } from '../observability/metrics';
 import { documentTools } from '../tools/documents/document-tools';
 import { financeTools } from '../tools/finance/key-figures-tool';
 import { fileTools } from '../tools/file-tools';
@@ -38,6 +40,8 @@ Options:
                        working directory always are
   --plugin SPEC        Load a tool plugin (package name or file path; repeatable)
   --config FILE        The CLI config (default: autoglm.config.json beside the workflow)
+  --metrics-file FILE  Write the run's metrics there in Prometheus text format when it ends (tokens, tokens/s,
+                       time to first token, tool calls and failures by tool, step latency, queue depth)
   --json               Print the run result as JSON on stdout (no progress display)
   -h, --help           Show this help
 
@@ -83,6 +87,7 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     root: { type: 'string', multiple: true },
     plugin: { type: 'string', multiple: true },
     config: { type: 'string' },
+    'metrics-file': { type: 'string' },
     json: { type: 'boolean' },
   });
   if (values.help) {
@@ -107,11 +112,14 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
   if (values.resume !== undefined && values.input !== undefined) throw new UsageError('run: --resume continues a run with its own inputs; drop --input.');
 
   const progress = new ProgressLine({ stream: context.stderr, disabled: values.json === true });
+  const metricsFile = values['metrics-file'] === undefined ? undefined : path.resolve(context.cwd, values['metrics-file']);
+  const metrics = metricsFile === undefined ? undefined : new AutoglmMetrics();
+  let loaded: LanguageModel | undefined;
   let model: LanguageModel | undefined;
   try {
     if (needsModel(workflow.spec)) {
-      const opened = await openModel({ model: values.model, context });
-      model = opened.model;
+      loaded = (await openModel({ model: values.model, context })).model;
+      model = metrics === undefined ? loaded : instrumentModel(loaded, { metrics });
     }
     const readOnlyTools = new ToolRegistry([...pdfTools, ...financeTools, ...documentTools, ...fileTools.filter((tool) => tool.name !== 'files.write')], { roots, model });
     const total = workflow.spec.steps.length;
@@ -153,7 +161,7 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     process.once('SIGINT', onSignal);
     let result: WorkflowRunResult;
     try {
-      const common = { tools, model, agents, onEvent, signal: controller.signal };
+      const common = { tools, model, agents, onEvent, metrics, signal: controller.signal };
       result =
         values.resume === undefined
           ? await workflow.run({ ...common, inputs, checkpointDir: values['checkpoint-dir'] === undefined ? undefined : path.resolve(context.cwd, values['checkpoint-dir']), runId: values['run-id'] })
@@ -161,6 +169,7 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     } finally {
       process.off('SIGINT', onSignal);
       progress.clear();
+      if (metricsFile !== undefined && metrics !== undefined) await writeFile(metricsFile, await metrics.text());
     }
     if (values.json) {
       context.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -170,6 +179,6 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     }
     return result.status === 'succeeded' ? exitCodes.ok : exitCodes.failed;
   } finally {
-    await model?.dispose();
+    await loaded?.dispose();
   }
 }
