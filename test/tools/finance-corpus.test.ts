@@ -2,7 +2,7 @@
  * finance.keyFigures on the real filings of the shared corpus. Expected values were read by hand from
  * `pdftotext -layout` (see test/fixtures/finance/expected-key-figures.json). Each PDF is parsed once.
  * The three largest 10-Ks (Coca-Cola, 194 pages; Microsoft; Netflix 2016) take ~14 s more and run only with FINANCE_FULL_CORPUS=1;
- * `npx tsx bench/finance-key-figures.ts` checks all 12 filings.
+ * `npx tsx bench/finance-key-figures.bench.ts` checks all 12 filings.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * Tool layer figures: ToolRegistry.call overhead against calling execute directly, and chunkDocument with a real
  * 151k-entry BPE tokenizer (Qwen3's) on the Coca-Cola 10-K against tokenizing its pages once.
- * Run: npx tsx bench/tools.ts
+ * Run: npx tsx bench/tools.bench.ts
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

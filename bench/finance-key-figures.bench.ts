@@ -1,7 +1,7 @@
 /**
  * finance.keyFigures over all 12 filings of the shared corpus: what is found, correct, wrong or missing against the
  * hand-checked expectations in test/fixtures/finance/expected-key-figures.json, and the time per filing.
- * Run: npx tsx bench/finance-key-figures.ts
+ * Run: npx tsx bench/finance-key-figures.bench.ts
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,6 +1,6 @@
 /**
  * Load time and bare session.run decode cost of the createTinyGlm variants on one GLM-Edge-like shape
- * (151k vocabulary). Not a test: `npx tsx bench/tiny-glm-variants.ts [layers]`. Medians of alternated rounds.
+ * (151k vocabulary). Not a test: `npx tsx bench/tiny-glm-variants.bench.ts [layers]`. Medians of alternated rounds.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
