@@ -116,6 +116,17 @@ describe('constrained output stays valid UTF-8', () => {
     expect(finished).toBeGreaterThan(10);
   }, 60_000);
 
+  it('numbers: at most 16 fraction digits, so a number cannot run to the end of the token budget', async () => {
+    const constraint = await compiler.createConstraint({ schema: { type: 'object', properties: { x: { type: 'number' } }, required: ['x'] } });
+    for (const id of encode('{"x": 1.')) expect(constraint.acceptToken(id)).toBe(true);
+    for (let digit = 0; digit < 15; digit++) expect(constraint.acceptToken(byteToken(0x31))).toBe(true);
+    expect(allowedAfter(constraint, 0x31)).toBe(true);
+    expect(constraint.acceptToken(byteToken(0x31))).toBe(true);
+    expect(allowedAfter(constraint, 0x31)).toBe(false);
+    expect(allowedAfter(constraint, 0x7d)).toBe(true);
+    constraint.dispose();
+  });
+
   it('Utf8TokenMasks: a token that is a whole invalid sequence is never allowed', () => {
     const masks = new Utf8TokenMasks([Uint8Array.of(0x41), Uint8Array.of(0xc1, 0xb1), Uint8Array.of(0xc3), Uint8Array.of(0xa9), undefined], 64);
     const allowed = (state: number) => [0, 1, 2, 3, 4].filter((id) => (masks.mask(state)[0]! >>> id) & 1);
