@@ -175,11 +175,21 @@ export class ContextWindow {
     return true;
   }
 
-  /** Shorten the latest tool result so the pinned items fit, keeping its beginning and saying it was cut. */
+  /**
+   * Shorten the latest tool result so the pinned items fit, keeping its beginning and saying it was cut; if that is
+   * not enough, the call's own text too (a call cut off at maxNewTokens can be as long as the whole budget).
+   */
   #truncateLatestResult(): void {
     const turn = this.#turns.findLast((candidate) => candidate.kind === 'tool');
-    const index = turn?.messages.findLastIndex((message) => message.role === 'observation') ?? -1;
-    if (turn === undefined || index === -1) return;
+    if (turn === undefined) return;
+    const observation = turn.messages.findLastIndex((message) => message.role === 'observation');
+    const call = turn.messages.findLastIndex((message) => message.role === 'assistant');
+    for (const index of [observation, call]) {
+      if (index !== -1 && this.#tokens() > this.#options.maxTokens) this.#truncateMessage(turn, index);
+    }
+  }
+
+  #truncateMessage(turn: ContextTurn, index: number): void {
     const { maxTokens } = this.#options;
     for (let attempt = 0; attempt < 4; attempt += 1) {
       const total = this.#tokens();

@@ -79,6 +79,21 @@ describe('ContextWindow', () => {
     expect(window.evictedTurns).toBe(2);
   });
 
+  it('also truncates the pinned call text when the result alone cannot make room (a call cut off at its token budget)', () => {
+    const window = windowWith({ maxTokens: 400 });
+    window.addTurn('tool', [
+      { role: 'assistant', metadata: 'doc.read', content: `{"name": "${'g'.repeat(1000)}` },
+      { role: 'observation', content: '{"error":{"code":"TOOL_CALL_FORMAT"}}' },
+    ]);
+    window.addTurn('note', [{ role: 'user', content: 'answer now' }]);
+    const messages = window.messages();
+    expect(countCharacters(messages)).toBeLessThanOrEqual(400);
+    const call = messages.find((message) => message.role === 'assistant')!;
+    expect(call.metadata).toBe('doc.read');
+    expect(call.content).toMatch(/^\{"name": "g+\n\[truncated: /);
+    expect(messages.at(-1)!.content).toBe('answer now');
+  });
+
   it('truncates the pinned latest result when it alone does not fit, and says so', () => {
     const window = windowWith({ maxTokens: 200 });
     window.addTurn('tool', toolTurn(1, 'z'.repeat(1000)));

@@ -37,7 +37,8 @@ export const summarizeFinancialReport: TaskPreset<FinancialSummary> = {
   ].join('\n'),
   toolNames: ['pdf.extract', 'pdf.search'],
   output: FinancialSummary,
-  // The summary's JSON can reach ~2,400 characters at its schema's limits: room for it even with small vocabularies.
+  // The summary's JSON can reach ~2,900 characters at its schema's limits: room for it with GLM's 151k vocabulary
+  // (several characters a token); a vocabulary of single characters needs about 3000 (generation.maxNewTokens).
   maxNewTokens: 1024,
   loadDefaultTools: loadPdfTools,
 };

@@ -16,6 +16,7 @@ import type { JsonSchema, ToolSpec } from '../language-model';
 import { GrammarConstraint } from './grammar-constraint';
 import { extractNumberRanges, insertNumberRanges, toGrammarJsonSchema } from './grammar-json-schema';
 import { readTokenizerVocabulary } from './tokenizer-vocabulary';
+import { Utf8TokenMasks, vocabularyBytes } from './utf8-token-masks';
 import { loadXGrammar, type XGrammarModule } from './xgrammar-loader';
 
 export interface GrammarCompilerOptions {
@@ -59,7 +60,10 @@ export class GrammarCompiler {
   readonly #vocabSize: number;
   readonly #stopTokenIds: readonly number[];
   readonly #maxCachedGrammars: number;
-  readonly #cache = new Map<string, Promise<CompiledGrammar>>();
+  readonly #utf8Masks: Utf8TokenMasks;
+  readonly #tokenBytes: Array<Uint8Array | undefined>;
+  #bmpMasks: Utf8TokenMasks | undefined;
+  readonly #cache = new Map<string, Promise<CompiledEntry>>();
   #compilations = 0;
   #cacheHits = 0;
   #disposed = false;
@@ -69,6 +73,7 @@ export class GrammarCompiler {
     tokenizerInfo: TokenizerInfo,
     compiler: XGrammarCompiler,
     options: Required<GrammarCompilerOptions>,
+    tokenBytes: Array<Uint8Array | undefined>,
   ) {
     this.#xgrammar = xgrammar;
     this.#tokenizerInfo = tokenizerInfo;
@@ -76,6 +81,8 @@ export class GrammarCompiler {
     this.#vocabSize = options.vocabSize;
     this.#stopTokenIds = [...options.stopTokenIds];
     this.#maxCachedGrammars = options.maxCachedGrammars;
+    this.#tokenBytes = tokenBytes;
+    this.#utf8Masks = new Utf8TokenMasks(tokenBytes, options.vocabSize);
   }
 
   /**
@@ -114,17 +121,25 @@ export class GrammarCompiler {
     );
     // Our own cache bounds memory; XGrammar's would keep every grammar forever.
     const compiler = await xgrammar.GrammarCompiler.createGrammarCompiler(tokenizerInfo, false);
-    return new GrammarCompiler(xgrammar, tokenizerInfo, compiler, resolved);
+    const tokenBytes = vocabularyBytes(vocabulary.encodedVocabulary, vocabulary.vocabularyType);
+    return new GrammarCompiler(xgrammar, tokenizerInfo, compiler, resolved, tokenBytes);
   }
 
   /** A fresh constraint for one generation; the grammar is compiled on first use of a request and then cached. */
   async createConstraint(request: ConstraintRequest): Promise<TokenConstraint> {
     this.#assertLive();
-    const compiled = await this.#compiled(request);
+    const { grammar: compiled, bmpOnly } = await this.#compiled(request);
     this.#assertLive();
+    if (bmpOnly) this.#bmpMasks ??= new Utf8TokenMasks(this.#tokenBytes, this.#vocabSize, { astral: false });
     const binding = this.#xgrammar.binding();
     const matcher = new binding.GrammarMatcher(compiled.handle, undefined, false, -1);
-    return new GrammarConstraint({ matcher, binding, vocabSize: this.#vocabSize, stopTokenIds: this.#stopTokenIds });
+    return new GrammarConstraint({
+      matcher,
+      binding,
+      vocabSize: this.#vocabSize,
+      stopTokenIds: this.#stopTokenIds,
+      utf8Masks: bmpOnly ? this.#bmpMasks! : this.#utf8Masks,
+    });
   }
 
   get statistics(): GrammarCompilerStatistics {
@@ -135,7 +150,7 @@ export class GrammarCompiler {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const entry of this.#cache.values()) void entry.then((grammar) => grammar.dispose(), () => undefined);
+    for (const entry of this.#cache.values()) void entry.then((entry) => entry.grammar.dispose(), () => undefined);
     this.#cache.clear();
     this.#compiler.dispose();
     this.#tokenizerInfo.dispose();
@@ -145,7 +160,7 @@ export class GrammarCompiler {
     if (this.#disposed) throw new GenerationError('GrammarCompiler used after dispose().');
   }
 
-  #compiled(request: ConstraintRequest): Promise<CompiledGrammar> {
+  #compiled(request: ConstraintRequest): Promise<CompiledEntry> {
     const normalized = normalizeRequest(request);
     const key = createHash('sha256').update(JSON.stringify(normalized)).digest('hex');
     const cached = this.#cache.get(key);
@@ -160,32 +175,35 @@ export class GrammarCompiler {
     this.#cache.set(key, compiling);
     compiling.catch(() => this.#cache.delete(key));
     while (this.#cache.size > this.#maxCachedGrammars) {
-      const [oldestKey, oldest] = this.#cache.entries().next().value as [string, Promise<CompiledGrammar>];
+      const [oldestKey, oldest] = this.#cache.entries().next().value as [string, Promise<CompiledEntry>];
       this.#cache.delete(oldestKey);
       // A matcher holds its own reference to the compiled grammar: releasing ours is safe.
-      void oldest.then((grammar) => grammar.dispose(), () => undefined);
+      void oldest.then((entry) => entry.grammar.dispose(), () => undefined);
     }
     return compiling;
   }
 
-  async #compile(request: NormalizedRequest): Promise<CompiledGrammar> {
+  async #compile(request: NormalizedRequest): Promise<CompiledEntry> {
     const schemaGrammar = request.schema ? await this.#jsonGrammar(request.schema, 'schema') : undefined;
     try {
       if (!request.tools) {
         const grammar = await this.#xgrammar.Grammar.fromEBNF(schemaGrammar!);
         try {
-          return await this.#compiler.compileGrammar(grammar);
+          return { grammar: await this.#compiler.compileGrammar(grammar), bmpOnly: hasBoundedStrings(schemaGrammar!) };
         } finally {
           grammar.dispose();
         }
       }
       const calls: StructuralTagFormat[] = [];
+      let bmpOnly = schemaGrammar !== undefined && hasBoundedStrings(schemaGrammar);
       for (const tool of request.tools) {
+        const parameters = await this.#jsonGrammar(tool.parameters, `tool "${tool.name}" parameters`);
+        bmpOnly ||= hasBoundedStrings(parameters);
         calls.push({
           type: 'sequence',
           elements: [
             { type: 'const_string', value: `${tool.name}\n` },
-            { type: 'grammar', grammar: await this.#jsonGrammar(tool.parameters, `tool "${tool.name}" parameters`) },
+            { type: 'grammar', grammar: parameters },
           ],
         });
       }
@@ -193,10 +211,11 @@ export class GrammarCompiler {
       const answer: StructuralTagFormat = schemaGrammar
         ? { type: 'sequence', elements: [{ type: 'const_string', value: '\n' }, { type: 'grammar', grammar: schemaGrammar }] }
         : freeTextAnswer;
-      return await this.#compiler.compileStructuralTag({
+      const grammar = await this.#compiler.compileStructuralTag({
         type: 'structural_tag',
         format: { type: 'or', elements: [...calls, answer] },
       });
+      return { grammar, bmpOnly };
     } catch (error) {
       if (error instanceof GenerationError) throw error;
       throw new GenerationError(`GrammarCompiler: XGrammar could not compile the grammar: ${this.#describe(error)}`, {
@@ -230,11 +249,36 @@ export class GrammarCompiler {
       });
     }
     try {
-      return insertNumberRanges(grammar.toString(), prepared.numberRanges, where);
+      return boundedStringCharacters(insertNumberRanges(grammar.toString(), prepared.numberRanges, where));
     } finally {
       grammar.dispose();
     }
   }
+}
+
+/** The character class XGrammar 0.1.27 writes for each character of a string with minLength / maxLength. */
+const boundedStringCharacter = '[^\\"\\\\\\r\\n]';
+/**
+ * Its replacement: no raw control characters (invalid in JSON; XGrammar's unbounded strings exclude them too).
+ * Characters beyond the BMP, which zod's `.max()` / `.min()` count as two (UTF-16 code units) where JSON Schema and
+ * the grammar count one (code points), cannot be excluded here: XGrammar 0.1.27 clamps the non-ASCII ranges of a
+ * negated class to 127, and a positive class with non-ASCII ranges accepts a lone lead byte as a character. Grammars
+ * with bounded strings therefore mask 4-byte UTF-8 sequences at the token level (Utf8TokenMasks, `astral: false`).
+ */
+const safeBoundedStringCharacter = '[^\\0-\\x1f\\"\\\\]';
+
+function boundedStringCharacters(ebnf: string): string {
+  return ebnf.split(boundedStringCharacter).join(safeBoundedStringCharacter);
+}
+
+function hasBoundedStrings(ebnf: string): boolean {
+  return ebnf.includes(safeBoundedStringCharacter);
+}
+
+interface CompiledEntry {
+  grammar: CompiledGrammar;
+  /** The grammar has length-bounded strings: mask characters beyond the BMP (see boundedStringCharacters). */
+  bmpOnly: boolean;
 }
 
 interface NormalizedRequest {

@@ -3,6 +3,7 @@
  */
 import { GenerationError } from '../../errors';
 import type { TokenConstraint } from '../generation/token-constraint';
+import type { Utf8TokenMasks } from './utf8-token-masks';
 import type { XGrammarBinding, XGrammarMatcherHandle } from './xgrammar-loader';
 
 export interface GrammarConstraintOptions {
@@ -12,6 +13,8 @@ export interface GrammarConstraintOptions {
   vocabSize: number;
   /** Stop token ids of the model. */
   stopTokenIds: readonly number[];
+  /** Masks tokens that would make the output invalid UTF-8 (XGrammar lets some through). Defaults to none. */
+  utf8Masks?: Utf8TokenMasks;
 }
 
 export class GrammarConstraint implements TokenConstraint {
@@ -25,11 +28,15 @@ export class GrammarConstraint implements TokenConstraint {
   #bitmaskCurrent = false;
   #onlyStopAllowed = false;
   #acceptedCount = 0;
+  readonly #utf8Masks: Utf8TokenMasks | undefined;
+  /** UTF-8 decoder state after each accepted token (index 0: before any), for rollback. */
+  readonly #utf8States: number[] = [0];
 
   constructor(options: GrammarConstraintOptions) {
     this.#matcher = options.matcher;
     this.#binding = options.binding;
     this.#vocabSize = options.vocabSize;
+    this.#utf8Masks = options.utf8Masks;
     const words = Math.ceil(options.vocabSize / 32);
     this.#bitmask = new Int32Array(words);
     this.#stopBits = new Int32Array(words);
@@ -70,6 +77,7 @@ export class GrammarConstraint implements TokenConstraint {
     if (!Number.isInteger(tokenId) || tokenId < 0 || tokenId >= this.#vocabSize) return false;
     const accepted = matcher.AcceptToken(tokenId, false);
     if (accepted) {
+      if (this.#utf8Masks) this.#utf8States.push(this.#utf8Masks.next(this.#utf8States.at(-1)!, tokenId));
       this.#acceptedCount++;
       this.#bitmaskCurrent = false;
     }
@@ -93,6 +101,7 @@ export class GrammarConstraint implements TokenConstraint {
     }
     if (count === 0) return;
     matcher.Rollback(count);
+    if (this.#utf8Masks) this.#utf8States.length -= count;
     this.#acceptedCount -= count;
     this.#bitmaskCurrent = false;
   }
@@ -123,6 +132,7 @@ export class GrammarConstraint implements TokenConstraint {
         vector.delete();
       }
     }
+    if (this.#utf8Masks) this.#applyUtf8Mask(this.#utf8Masks.mask(this.#utf8States.at(-1)!));
     let onlyStop = true;
     for (let word = 0; word < this.#bitmask.length; word++) {
       if ((this.#bitmask[word]! & ~this.#stopBits[word]!) !== 0) {
@@ -133,5 +143,14 @@ export class GrammarConstraint implements TokenConstraint {
     this.#onlyStopAllowed = onlyStop;
     this.#bitmaskCurrent = true;
     return this.#bitmask;
+  }
+
+  /** AND the grammar's mask with the UTF-8 one, unless that leaves nothing (then the grammar alone decides). */
+  #applyUtf8Mask(utf8: Int32Array): void {
+    const bitmask = this.#bitmask;
+    let any = 0;
+    for (let word = 0; word < bitmask.length; word++) any |= bitmask[word]! & utf8[word]!;
+    if (any === 0) return;
+    for (let word = 0; word < bitmask.length; word++) bitmask[word]! &= utf8[word]!;
   }
 }

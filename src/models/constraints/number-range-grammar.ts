@@ -10,7 +10,7 @@
  *
  * The grammar is exact for integers. For fractions it is exact when the bounds are integers, and conservative
  * otherwise: a fraction is allowed when its whole integer interval lies within the bounds (with `minimum: 0.5` the
- * smallest fraction is 1.x). Fractions are written canonically: no exponent, no trailing zero (`2.5`, not `2.50`).
+ * smallest fraction is 1.x). Fractions are written canonically: no exponent, no trailing zero (`2.5`, not `2.50`), at most 16 digits.
  */
 
 export interface NumberBounds {
@@ -29,7 +29,11 @@ interface Span {
   high: bigint | undefined;
 }
 
-const fraction = '"." [0-9]* [1-9]';
+/**
+ * At most 16 fraction digits (more than a double holds): unbounded, a weak model can write digits until its token
+ * budget runs out and the JSON is cut.
+ */
+const fraction = '"." [0-9]{0,15} [1-9]';
 /** Integer digits allowed where the schema gives no upper bound. */
 const maxDigits = 20;
 
