@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { GrammarCompiler } from '../../src/models/constraints/grammar-compiler';
 import { Utf8TokenMasks, nextUtf8State } from '../../src/models/constraints/utf8-token-masks';
-import { createRandom, qwenTokenizer } from './constraints-helpers';
+import { qwenTokenizer } from './constraints-helpers';
+import { seededRandom } from '../../src/models/generation/random-generator';
 
 // Byte-level BPE: every byte is one token, written in GPT-2's printable alphabet.
 const byteCharacter: string[] = [];
@@ -86,7 +87,7 @@ describe('constrained output stays valid UTF-8', () => {
     let finished = 0;
     for (let seed = 0; seed < 30; seed++) {
       const constraint = await compiler.createConstraint({ schema });
-      const random = createRandom(seed);
+      const random = seededRandom(seed);
       const ids: number[] = [];
       const logits = new Float32Array(vocabSize);
       for (let step = 0; step < 80; step++) {
