@@ -29,14 +29,14 @@ describe('examples/financial-report', () => {
     const outputDir = path.join(temp, 'out');
     const run = await runCli([
       'run', 'examples/financial-report/workflow.yaml', '--model', modelDir, '--json',
-      '--root', outputDir, '--input', `outputDir=${outputDir}`, '--input', 'maxNewTokens=96',
+      '--root', outputDir, '--input', `outputDir=${outputDir}`,
     ]);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.status).toBe('succeeded');
-    expect(['succeeded', 'failed']).toContain(result.steps.summary.status);
-    for (const step of ['extract', 'figures', 'compose', 'write']) expect(result.steps[step].status).toBe('succeeded');
+    // With the default token budget even a random model's constrained draft closes its JSON: every step succeeds.
+    for (const step of ['extract', 'figures', 'summary', 'compose', 'write']) expect(result.steps[step].status).toBe('succeeded');
 
     const summary = FinancialSummary.parse(result.outputs.summary);
     expect(summary).toMatchObject({
@@ -49,7 +49,7 @@ describe('examples/financial-report', () => {
     });
     expect(result.outputs.notice).toMatch(/read from the filing .* are real.*tiny random-weight demo model writes nonsense/);
     expect(result.outputs.checks.map((check: { figure: string }) => check.figure)).toEqual(['revenue', 'netIncome', 'operatingCashFlow', 'eps']);
-    expect(['valid', 'invalid', 'failed']).toContain(result.outputs.draftStatus);
+    expect(['valid', 'invalid']).toContain(result.outputs.draftStatus);
 
     expect(result.outputs.files).toEqual({ json: path.join(outputDir, 'report.json'), markdown: path.join(outputDir, 'report.md') });
     const written = FinancialSummary.parse(JSON.parse(await readFile(path.join(outputDir, 'report.json'), 'utf8')));
