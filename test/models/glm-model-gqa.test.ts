@@ -160,6 +160,25 @@ describe('GlmModel on the onnxruntime-genai layout (GroupQueryAttention, shared 
   });
 });
 
+describe('fp16 GroupQueryAttention graph', () => {
+  it('decodes with a float16 shared buffer; a warm prefix equals a cold run', async () => {
+    const dir = path.join(root, 'gqa-fp16');
+    await createTinyGlm(dir, { ...shape, attention: 'gqa', dtype: 'fp16' });
+    const model = await GlmModel.load(dir);
+    try {
+      const first = await model.generate(conversation, { maxNewTokens: 6 });
+      expect(first.tokenIds).toHaveLength(6);
+      const extended: ChatMessage[] = [...conversation, { role: 'assistant', content: first.text }, { role: 'user', content: 'More?' }];
+      const warm = await model.generate(extended, { maxNewTokens: 8 });
+      expect(warm.usage.cachedTokens).toBeGreaterThan(0);
+      const cold = await model.generate(extended, { maxNewTokens: 8, prefixCache: false });
+      expect(warm.tokenIds).toEqual(cold.tokenIds);
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
 describe('genai layout errors', () => {
   async function copyWithGenai(name: string, edit: (genai: Record<string, any>) => void): Promise<string> {
     const dir = path.join(root, name);
