@@ -185,8 +185,8 @@ export class CausalLmGraph {
 
 function missing(file: string, kind: 'input' | 'output', name: string, present: string[]): ModelFormatError {
   return new ModelFormatError(
-    `Graph ${file} lacks the ${kind} '${name}' of the Optimum decoder layout (it has: ${present.slice(0, 8).join(', ')}${present.length > 8 ? ', ...' : ''}). ` +
-      `Export the model with past key values (text-generation-with-past).`,
+    `Graph ${file} lacks the ${kind} '${name}' of a decoder with past key values (it has: ${present.slice(0, 8).join(', ')}${present.length > 8 ? ', ...' : ''}). ` +
+      `Export the model with past key values (Optimum: text-generation-with-past; onnxruntime-genai: check genai_config.json's input and output names).`,
     { details: { file, [kind]: name } },
   );
 }
