@@ -1,13 +1,27 @@
 /**
- * A decoder graph in the Optimum / transformers.js layout, adapted to its own I/O metadata: with or without
- * `position_ids` and `num_logits_to_keep`, fp32 or fp16 KV and logits. One `forward` call runs some new tokens on
- * top of a KeyValueCache and returns the logits of the last position.
+ * A decoder graph in the Optimum / transformers.js layout or onnxruntime-genai's, adapted to its own I/O metadata:
+ * with or without `position_ids` and `num_logits_to_keep`, fp32 or fp16 KV and logits, a growing past or one
+ * buffer shared by past and present. One `forward` call runs some new tokens on top of a KeyValueCache and returns
+ * the logits of the last position.
  */
 import { ModelFormatError } from '../errors';
+import { OPTIMUM_IO_NAMES, layerName, type DecoderIoNames } from './genai-config';
 import { widenFloat16 } from './generation/float16';
 import { KvCache, type KeyValueCache, type KvCacheLayout } from './kv-cache';
 import type { ModelInfo } from './language-model';
 import { createTensor, type OnnxBackend, type OrtTensor, type TensorMetadata } from './onnx-backend';
+import { SharedKvCache } from './shared-kv-cache';
+
+export interface CausalLmGraphOptions {
+  /** The graph's input and output names. Defaults to the Optimum names (`input_ids`, `past_key_values.%d.key`, `present.%d.key`, ...). */
+  names?: DecoderIoNames;
+  /**
+   * Past and present share one buffer per layer of at most `maxLength` positions (GroupQueryAttention graphs with
+   * onnxruntime-genai's `past_present_share_buffer`); `growthStep` as in SharedKvCacheOptions. Defaults to a
+   * growing past.
+   */
+  sharedBuffer?: { maxLength: number; growthStep?: number };
+}
 
 /** What the engine learned from the graph's inputs and outputs. */
 export interface GraphFeatures {
@@ -23,14 +37,20 @@ export class CausalLmGraph {
   readonly info: ModelInfo;
   readonly features: GraphFeatures;
   readonly kvLayout: KvCacheLayout;
+  readonly names: DecoderIoNames;
+  /** Set when past and present share one buffer (then the cache is a SharedKvCache). */
+  readonly sharedBuffer: { maxLength: number; growthStep?: number } | undefined;
   /** fp16 logits of the last position, widened to fp32; overwritten by the next forward. */
   readonly #lastLogits: Float32Array;
   #ones = new BigInt64Array(0);
   readonly #logitsToKeep = createTensor('int64', BigInt64Array.from([1n]), []);
 
-  constructor(backend: OnnxBackend, info: ModelInfo) {
+  constructor(backend: OnnxBackend, info: ModelInfo, options: CausalLmGraphOptions = {}) {
     this.backend = backend;
     this.info = info;
+    const names = options.names ?? OPTIMUM_IO_NAMES;
+    this.names = names;
+    this.sharedBuffer = options.sharedBuffer;
     const file = backend.modelPath;
     const input = (name: string): TensorMetadata => {
       const metadata = backend.inputs.get(name);
@@ -42,17 +62,17 @@ export class CausalLmGraph {
       if (!metadata) throw missing(file, 'output', name, [...backend.outputs.keys()]);
       return metadata;
     };
-    input('input_ids');
-    input('attention_mask');
-    const logits = output('logits');
-    const pastKey = input('past_key_values.0.key');
+    input(names.inputIds);
+    input(names.attentionMask);
+    const logits = output(names.logits);
+    const pastKey = input(layerName(names.pastKey, 0));
     for (let layer = 0; layer < info.layers; layer++) {
-      input(`past_key_values.${layer}.key`);
-      input(`past_key_values.${layer}.value`);
-      output(`present.${layer}.key`);
-      output(`present.${layer}.value`);
+      input(layerName(names.pastKey, layer));
+      input(layerName(names.pastValue, layer));
+      output(layerName(names.presentKey, layer));
+      output(layerName(names.presentValue, layer));
     }
-    if (backend.inputs.has(`past_key_values.${info.layers}.key`)) {
+    if (backend.inputs.has(layerName(names.pastKey, info.layers))) {
       throw new ModelFormatError(`Graph ${file} has more layers of past_key_values than config.json's num_hidden_layers (${info.layers}).`, {
         details: { file, field: 'num_hidden_layers' },
       });
@@ -61,8 +81,8 @@ export class CausalLmGraph {
     const headDimDim = pastKey.shape[3];
     if ((typeof kvHeadsDim === 'number' && kvHeadsDim !== info.kvHeads) || (typeof headDimDim === 'number' && headDimDim !== info.headDim)) {
       throw new ModelFormatError(
-        `Graph ${file} declares past_key_values.0.key as [${pastKey.shape.join(', ')}] but config.json gives ${info.kvHeads} kv heads of size ${info.headDim}.`,
-        { details: { file, input: 'past_key_values.0.key' } },
+        `Graph ${file} declares ${pastKey.name} as [${pastKey.shape.join(', ')}] but config.json gives ${info.kvHeads} kv heads of size ${info.headDim}.`,
+        { details: { file, input: pastKey.name } },
       );
     }
     const floatType = (metadata: TensorMetadata): 'float32' | 'float16' => {
@@ -72,7 +92,7 @@ export class CausalLmGraph {
       });
     };
     this.features = {
-      hasPositionIds: backend.inputs.has('position_ids'),
+      hasPositionIds: names.positionIds !== undefined && backend.inputs.has(names.positionIds),
       logitsToKeepInput: ['num_logits_to_keep', 'logits_to_keep'].find((name) => backend.inputs.has(name)),
       kvType: floatType(pastKey),
       logitsType: floatType(logits),
@@ -83,16 +103,17 @@ export class CausalLmGraph {
       kvHeads: info.kvHeads,
       headDim: info.headDim,
       type: kvType,
-      pastKeyName: (layer) => `past_key_values.${layer}.key`,
-      pastValueName: (layer) => `past_key_values.${layer}.value`,
-      presentKeyName: (layer) => `present.${layer}.key`,
-      presentValueName: (layer) => `present.${layer}.value`,
+      pastKeyName: (layer) => layerName(names.pastKey, layer),
+      pastValueName: (layer) => layerName(names.pastValue, layer),
+      presentKeyName: (layer) => layerName(names.presentKey, layer),
+      presentValueName: (layer) => layerName(names.presentValue, layer),
     };
     this.#lastLogits = new Float32Array(info.vocabSize);
   }
 
   /** A cache of the layout this graph uses. */
   createCache(): KeyValueCache {
+    if (this.sharedBuffer) return new SharedKvCache({ layout: this.kvLayout, ...this.sharedBuffer });
     return new KvCache(this.kvLayout);
   }
 
@@ -109,27 +130,28 @@ export class CausalLmGraph {
     const inputIds = new BigInt64Array(n);
     for (let i = 0; i < n; i++) inputIds[i] = BigInt(ids[i]);
     const feeds: Record<string, OrtTensor> = {
-      input_ids: createTensor('int64', inputIds, [1, n]),
-      attention_mask: createTensor('int64', this.#ones.subarray(0, total), [1, total]),
+      [this.names.inputIds]: createTensor('int64', inputIds, [1, n]),
+      [this.names.attentionMask]: createTensor('int64', this.#ones.subarray(0, total), [1, total]),
     };
     if (this.features.hasPositionIds) {
       const positions = new BigInt64Array(n);
       for (let i = 0; i < n; i++) positions[i] = BigInt(past + i);
-      feeds.position_ids = createTensor('int64', positions, [1, n]);
+      feeds[this.names.positionIds as string] = createTensor('int64', positions, [1, n]);
     }
     if (this.features.logitsToKeepInput) {
       feeds[this.features.logitsToKeepInput] = options.allPositions ? createTensor('int64', BigInt64Array.from([0n]), []) : this.#logitsToKeep;
     }
-    cache.addPastFeeds(feeds);
+    // Fetches first: a shared buffer may grow to fit the new tokens, and the past must be that same buffer.
     let fetches: Record<string, OrtTensor | null> | undefined;
     if (cache.addPresentFetches) {
-      fetches = { logits: null };
+      fetches = { [this.names.logits]: null };
       cache.addPresentFetches(fetches, n);
     }
+    cache.addPastFeeds(feeds);
     const outputs = await this.backend.run(feeds, fetches);
     cache.update(outputs, ids);
 
-    const logits = outputs.logits;
+    const logits = outputs[this.names.logits];
     const vocab = this.info.vocabSize;
     const rows = logits.dims[1];
     if (logits.dims[2] !== vocab) {
@@ -163,8 +185,8 @@ export class CausalLmGraph {
 
 function missing(file: string, kind: 'input' | 'output', name: string, present: string[]): ModelFormatError {
   return new ModelFormatError(
-    `Graph ${file} lacks the ${kind} '${name}' of the Optimum decoder layout (it has: ${present.slice(0, 8).join(', ')}${present.length > 8 ? ', ...' : ''}). ` +
-      `Export the model with past key values (text-generation-with-past).`,
+    `Graph ${file} lacks the ${kind} '${name}' of a decoder with past key values (it has: ${present.slice(0, 8).join(', ')}${present.length > 8 ? ', ...' : ''}). ` +
+      `Export the model with past key values (Optimum: text-generation-with-past; onnxruntime-genai: check genai_config.json's input and output names).`,
     { details: { file, [kind]: name } },
   );
 }

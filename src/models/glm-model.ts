@@ -1,11 +1,12 @@
 /**
- * GlmModel: a GLM-family model directory (Optimum / transformers.js ONNX layout) run through ONNX Runtime, behind
- * the LanguageModel interface.
+ * GlmModel: a GLM-family model directory (Optimum / transformers.js ONNX layout, or onnxruntime-genai's with a
+ * GroupQueryAttention graph) run through ONNX Runtime, behind the LanguageModel interface.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { GenerationError, ModelFormatError } from '../errors';
 import { silentLogger, type Logger } from '../observability/logger';
-import { CausalLmGraph } from './causal-lm-graph';
+import { CausalLmGraph, type CausalLmGraphOptions } from './causal-lm-graph';
 import { resolveGenerateOptions } from './generation/resolve-generate-options';
 import { runGeneration } from './generation/run-generation';
 import type { TokenConstraint } from './generation/token-constraint';
@@ -33,7 +34,7 @@ export interface GlmModelLoadOptions {
   threads?: number;
   /** ONNX Runtime graph optimisation level. Defaults to 'all'. */
   graphOptimizationLevel?: GraphOptimizationLevel;
-  /** Weight format, selecting `onnx/model{suffix}.onnx`. Defaults to the first present of fp32, fp16, q8, q4f16, q4, int8, uint8, bnb4. */
+  /** Weight format, selecting `onnx/model{suffix}.onnx` (not for the genai layout, which has one graph). Defaults to the first present of fp32, fp16, q8, q4f16, q4, int8, uint8, bnb4. */
   dtype?: ModelDtype;
   /** Logger for load decisions and per-generation figures. Defaults to a silent logger. */
   logger?: Logger;
@@ -99,9 +100,17 @@ export class GlmModel implements LanguageModel {
       ...(options.graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel: options.graphOptimizationLevel }),
     });
     try {
-      const graph = new CausalLmGraph(backend, config.info);
+      const graph = new CausalLmGraph(backend, config.info, graphOptions(files, config));
       logger.info(
-        { directory: files.directory, onnxFile: files.onnxFile, dtype: files.dtype, executionProvider: backend.executionProvider, features: graph.features },
+        {
+          directory: files.directory,
+          onnxFile: files.onnxFile,
+          layout: files.layout,
+          dtype: files.dtype,
+          executionProvider: backend.executionProvider,
+          features: graph.features,
+          sharedBuffer: graph.sharedBuffer,
+        },
         'GLM model loaded',
       );
       return new GlmModel(files, config, tokenizer, graph, logger);
@@ -250,6 +259,30 @@ export class GlmModel implements LanguageModel {
       throw new GenerationError(`GlmModel.${operation}: the model of ${this.files.directory} was disposed. Load it again.`);
     }
   }
+}
+
+/** The genai layout's I/O names and shared buffer, after checking genai_config.json agrees with config.json. */
+function graphOptions(files: ModelFiles, config: ModelConfig): CausalLmGraphOptions {
+  const genai = files.genai;
+  if (!genai) return {};
+  const file = join(files.directory, 'genai_config.json');
+  const { info } = config;
+  for (const [field, genaiValue, configValue] of [
+    ['num_hidden_layers', genai.layers, info.layers],
+    ['num_key_value_heads', genai.kvHeads, info.kvHeads],
+    ['head_size', genai.headDim, info.headDim],
+  ] as const) {
+    if (genaiValue !== configValue) {
+      throw new ModelFormatError(
+        `${file}: model.decoder.${field} is ${genaiValue} but ${files.configFile} gives ${configValue}. The two files describe different models; re-export them together.`,
+        { details: { file, field: `model.decoder.${field}` } },
+      );
+    }
+  }
+  return {
+    names: genai.names,
+    ...(genai.pastPresentShareBuffer ? { sharedBuffer: { maxLength: Math.min(genai.contextLength, info.contextLength) } } : {}),
+  };
 }
 
 function readJson(file: string): unknown {

@@ -1,10 +1,12 @@
 /**
- * The files of a model directory in the Optimum / transformers.js layout: which exist, which ONNX graph a dtype
- * selects, and which external data files sit beside it.
+ * The files of a model directory, in the Optimum / transformers.js layout (`onnx/model{suffix}.onnx`, a dtype
+ * selects the graph) or onnxruntime-genai's (`genai_config.json` naming one graph at the top level): which exist,
+ * which graph to load, and which external data files sit beside it.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ModelLoadError, TokenizerError } from '../errors';
+import { ModelFormatError, ModelLoadError, TokenizerError } from '../errors';
+import { parseGenaiConfig, type GenaiDecoderConfig } from './genai-config';
 
 /** Weight formats of the Optimum layout, named as transformers.js names them. */
 export type ModelDtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16' | 'bnb4';
@@ -31,10 +33,18 @@ export interface ModelFiles {
   generationConfigFile: string | undefined;
   tokenizerFile: string;
   tokenizerConfigFile: string;
-  dtype: ModelDtype;
+  /** `optimum`: onnx/model{suffix}.onnx; `genai`: the graph genai_config.json names. */
+  layout: 'optimum' | 'genai';
+  /** The Optimum dtype of the graph; undefined in the genai layout (one graph, whatever its weights). */
+  dtype: ModelDtype | undefined;
   onnxFile: string;
-  /** `model.onnx_data`, `model.onnx_data_1`, ... beside the graph (ONNX Runtime reads them through the graph's path). */
+  /**
+   * `model.onnx_data`, `model.onnx_data_1`, ... (`model.onnx.data` in the genai layout) beside the graph (ONNX
+   * Runtime reads them through the graph's path).
+   */
   externalDataFiles: string[];
+  /** The parsed genai_config.json, in the genai layout. */
+  genai: GenaiDecoderConfig | undefined;
 }
 
 export interface ResolveModelFilesOptions {
@@ -67,12 +77,21 @@ export function resolveModelFiles(directory: string, options: ResolveModelFilesO
   const onnxDir = join(dir, 'onnx');
   const available = DTYPE_PREFERENCE.filter((dtype) => existsSync(onnxPath(onnxDir, dtype)));
 
-  if (available.length === 0 && existsSync(join(dir, 'genai_config.json'))) {
-    throw new ModelLoadError(
-      `${dir} is in the onnxruntime-genai layout (genai_config.json, model.onnx at the top level), which GlmModel does ` +
-        'not load yet. Use an export in the Optimum / transformers.js layout (onnx/model*.onnx).',
-      { details: { directory: dir, file: join(dir, 'genai_config.json') } },
-    );
+  const genaiConfigFile = join(dir, 'genai_config.json');
+  if (available.length === 0 && existsSync(genaiConfigFile)) {
+    if (options.dtype !== undefined) {
+      throw new ModelLoadError(
+        `${dir} is in the onnxruntime-genai layout (genai_config.json names its one graph), so dtype '${options.dtype}' cannot select a graph. Leave dtype unset.`,
+        { details: { directory: dir, file: genaiConfigFile, field: 'dtype' } },
+      );
+    }
+    return resolveGenaiFiles(dir, genaiConfigFile, {
+      directory: dir,
+      configFile,
+      generationConfigFile: existsSync(generationConfigFile) ? generationConfigFile : undefined,
+      tokenizerFile,
+      tokenizerConfigFile,
+    });
   }
   let dtype = options.dtype;
   if (dtype === undefined) {
@@ -100,9 +119,45 @@ export function resolveModelFiles(directory: string, options: ResolveModelFilesO
     generationConfigFile: existsSync(generationConfigFile) ? generationConfigFile : undefined,
     tokenizerFile,
     tokenizerConfigFile,
+    layout: 'optimum',
     dtype,
     onnxFile,
-    externalDataFiles: findExternalData(onnxDir, `model${DTYPE_SUFFIXES[dtype]}.onnx`),
+    externalDataFiles: findExternalData(onnxDir, `model${DTYPE_SUFFIXES[dtype]}.onnx`, '_data'),
+    genai: undefined,
+  };
+}
+
+function resolveGenaiFiles(
+  dir: string,
+  genaiConfigFile: string,
+  common: Pick<ModelFiles, 'directory' | 'configFile' | 'generationConfigFile' | 'tokenizerFile' | 'tokenizerConfigFile'>,
+): ModelFiles {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(genaiConfigFile, 'utf8'));
+  } catch (error) {
+    throw new ModelFormatError(`${genaiConfigFile} is not readable JSON: ${(error as Error).message}`, {
+      cause: error,
+      details: { file: genaiConfigFile },
+    });
+  }
+  const genai = parseGenaiConfig(json, genaiConfigFile);
+  const onnxFile = join(dir, genai.filename);
+  if (!existsSync(onnxFile)) {
+    throw new ModelLoadError(`Missing ${onnxFile}, the graph that ${genaiConfigFile} names in model.decoder.filename.`, {
+      details: { directory: dir, file: onnxFile, field: 'model.decoder.filename' },
+    });
+  }
+  const slash = genai.filename.lastIndexOf('/');
+  const graphDir = slash < 0 ? dir : join(dir, genai.filename.slice(0, slash));
+  const graphName = genai.filename.slice(slash + 1);
+  return {
+    ...common,
+    layout: 'genai',
+    dtype: undefined,
+    onnxFile,
+    externalDataFiles: findExternalData(graphDir, graphName, '.data'),
+    genai,
   };
 }
 
@@ -110,8 +165,8 @@ function onnxPath(onnxDir: string, dtype: ModelDtype): string {
   return join(onnxDir, `model${DTYPE_SUFFIXES[dtype]}.onnx`);
 }
 
-function findExternalData(onnxDir: string, graphName: string): string[] {
-  const pattern = new RegExp(`^${graphName.replace(/\./g, '\\.')}_data(_\\d+)?$`);
+function findExternalData(onnxDir: string, graphName: string, suffix: '_data' | '.data'): string[] {
+  const pattern = new RegExp(`^${`${graphName}${suffix}`.replace(/\./g, '\\.')}(_\\d+)?$`);
   return readdirSync(onnxDir)
     .filter((name) => pattern.test(name))
     .sort()

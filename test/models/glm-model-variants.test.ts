@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelLoadError, createTinyGlm } from '../../src/index';
+import { createTinyGlm } from '../../src/index';
 import { GlmModel } from '../../src/models/glm-model';
 
 let root: string;
@@ -47,10 +47,16 @@ describe('GlmModel on other graph variants', () => {
     }
   });
 
-  it('the onnxruntime-genai layout (gqa) is refused with a clear error', async () => {
+  it('the onnxruntime-genai layout (gqa) loads from genai_config.json', async () => {
     const dir = path.join(root, 'gqa');
     await createTinyGlm(dir, { family: 'glm', seed: 4, attention: 'gqa', headDim: 16 });
-    await expect(GlmModel.load(dir)).rejects.toThrow(ModelLoadError);
-    await expect(GlmModel.load(dir)).rejects.toThrow(/onnxruntime-genai layout/);
+    const model = await GlmModel.load(dir);
+    try {
+      expect(model.files).toMatchObject({ layout: 'genai', dtype: undefined, onnxFile: path.join(dir, 'model.onnx') });
+      const result = await model.generate(prompt, { maxNewTokens: 6 });
+      expect(result.tokenIds).toHaveLength(6);
+    } finally {
+      await model.dispose();
+    }
   });
 });
