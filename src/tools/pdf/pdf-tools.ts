@@ -100,6 +100,10 @@ export function createPdfTools(options: PdfToolsOptions = {}): Tool[] {
         if (!(error instanceof AbortError) || ctx.signal.aborted) throw error;
         index = await cache.get(bytes, readOptions);
       }
+      // The index may come from a build another call started: this call's own cancellation still wins.
+      if (ctx.signal.aborted) {
+        throw new AbortError(`Searching "${readOptions.fileName}" was cancelled.`, { cause: ctx.signal.reason, details: { file: readOptions.fileName } });
+      }
       return { hits: index.search(args.query, { topK: args.topK }) };
     },
   });
