@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { GlmModel } from '../src/models/glm-model';
+import { bareGreedyLoop } from './support/bare-greedy-loop';
 
 const argument = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -22,35 +23,10 @@ const session = await ort.InferenceSession.create(path.join(dir, 'onnx', 'model.
 const model = await GlmModel.load(dir);
 const { layers, kvHeads, headDim } = model.info;
 const ids = Array.from({ length: promptTokens }, (_, i) => 3 + ((i * 37) % 200));
-const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), dims);
-
 /** Milliseconds per decoded token after the first. */
 async function floor(): Promise<number> {
-  let feeds: Record<string, ort.Tensor> = {
-    input_ids: int64(ids, [1, ids.length]),
-    attention_mask: int64(ids.map(() => 1), [1, ids.length]),
-    position_ids: int64(ids.map((_, i) => i), [1, ids.length]),
-    num_logits_to_keep: int64([1], []),
-  };
-  for (let l = 0; l < layers; l++) for (const k of ['key', 'value']) feeds[`past_key_values.${l}.${k}`] = new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim]);
-  let length = ids.length;
-  let first = 0;
-  for (let step = 0; step < decodeTokens; step++) {
-    const out = await session.run(feeds);
-    const logits = out.logits.data as Float32Array;
-    let best = 0;
-    for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
-    if (step === 0) first = performance.now();
-    feeds = {
-      input_ids: int64([best], [1, 1]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(length + 1).fill(1n), [1, length + 1]),
-      position_ids: int64([length], [1, 1]),
-      num_logits_to_keep: int64([1], []),
-    };
-    for (let l = 0; l < layers; l++) for (const k of ['key', 'value']) feeds[`past_key_values.${l}.${k}`] = out[`present.${l}.${k}`];
-    length++;
-  }
-  return (performance.now() - first) / (decodeTokens - 1);
+  const run = await bareGreedyLoop(session, { layers, kvHeads, headDim }, ids, decodeTokens);
+  return run.decodeMs / (decodeTokens - 1);
 }
 
 async function glmModel(): Promise<number> {

@@ -11,6 +11,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bareGreedyLoop } from './support/bare-greedy-loop';
+import { writeBenchmarkSection } from './support/benchmark-doc';
 import { createTinyGlm } from '../src/index';
 
 type Contender = 'floor' | 'glm-model' | 'transformers.js';
@@ -46,40 +48,9 @@ async function runChild(contender: Contender, dir: string): Promise<Measurement>
     const ort = await import('onnxruntime-node');
     const session = await ort.InferenceSession.create(path.join(dir, 'onnx', 'model.onnx'), { graphOptimizationLevel: 'all' });
     const loadMs = performance.now() - loadStart;
-    const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), dims);
     const greedy = async (ids: number[], steps: number) => {
-      const start = performance.now();
-      let feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
-        input_ids: int64(ids, [1, ids.length]),
-        attention_mask: int64(ids.map(() => 1), [1, ids.length]),
-        position_ids: int64(ids.map((_, i) => i), [1, ids.length]),
-        num_logits_to_keep: int64([1], []),
-      };
-      for (let layer = 0; layer < shape.layers; layer++) {
-        for (const kind of ['key', 'value']) {
-          feeds[`past_key_values.${layer}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, shape.kvHeads, 0, shape.headDim]);
-        }
-      }
-      let first = 0;
-      let length = ids.length;
-      for (let step = 0; step < steps; step++) {
-        const out = await session.run(feeds);
-        const logits = out.logits.data as Float32Array;
-        let best = 0;
-        for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
-        if (step === 0) first = performance.now();
-        feeds = {
-          input_ids: int64([best], [1, 1]),
-          attention_mask: new ort.Tensor('int64', new BigInt64Array(length + 1).fill(1n), [1, length + 1]),
-          position_ids: int64([length], [1, 1]),
-          num_logits_to_keep: int64([1], []),
-        };
-        for (let layer = 0; layer < shape.layers; layer++) {
-          for (const kind of ['key', 'value']) feeds[`past_key_values.${layer}.${kind}`] = out[`present.${layer}.${kind}`];
-        }
-        length++;
-      }
-      return { ttft: first - start, decode: performance.now() - first };
+      const run = await bareGreedyLoop(session, shape, ids, steps);
+      return { ttft: run.timeToFirstTokenMs, decode: run.decodeMs };
     };
     await greedy(promptIds.slice(0, 8), 4);
     return best(loadMs, await repeat(() => greedy(promptIds, decodeTokens).then((r) => ({ ...r, count: decodeTokens }))));
@@ -230,16 +201,7 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   console.log(`\n${section}`);
-  const docs = path.join(path.dirname(script), '..', 'docs', 'benchmarks.md');
-  let text = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n\n';
-  const start = text.indexOf('## Engine');
-  if (start !== -1) {
-    const next = text.indexOf('\n## ', start + 1);
-    text = text.slice(0, start) + section + (next === -1 ? '' : text.slice(next + 1));
-  } else {
-    text = `${text.trimEnd()}\n\n${section}`;
-  }
-  writeFileSync(docs, text);
+  writeBenchmarkSection('Engine', section);
 }
 
 function summary(measurements: Measurement[]) {

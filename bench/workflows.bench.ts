@@ -7,11 +7,12 @@
  *   npx tsx bench/workflows.bench.ts [--steps 10000] [--rounds 3] [--concurrency 8]
  */
 import { execSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBenchmarkSection } from './support/benchmark-doc';
 import PQueue from 'p-queue';
 import type { ToolCaller, ToolResult } from '../src/tools/tool';
 import { Workflow } from '../src/workflows/workflow';
@@ -124,16 +125,7 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   console.log(`\n${section}`);
-  const docs = path.join(path.dirname(script), '..', 'docs', 'benchmarks.md');
-  let text = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n\n';
-  const start = text.indexOf('## Workflows');
-  if (start !== -1) {
-    const next = text.indexOf('\n## ', start + 1);
-    text = text.slice(0, start) + section + (next === -1 ? '' : text.slice(next + 1));
-  } else {
-    text = `${text.trimEnd()}\n\n${section}`;
-  }
-  writeFileSync(docs, text);
+  writeBenchmarkSection('Workflows', section);
   if (calls !== rounds * 2 * 3 * stepCount) throw new Error(`expected ${rounds * 6 * stepCount} no-op calls, got ${calls}`);
 }
 

@@ -62,11 +62,7 @@ export class KvCache implements KeyValueCache {
 
   /** Length of the longest common prefix of `ids` and the held ids. */
   commonPrefixLength(ids: readonly number[]): number {
-    const held = this.#tokenIds;
-    const limit = Math.min(held.length, ids.length);
-    let i = 0;
-    while (i < limit && held[i] === ids[i]) i++;
-    return i;
+    return commonPrefixLength(this.#tokenIds, ids);
   }
 
   /** Adds the past tensors to a feeds object. */
@@ -128,4 +124,12 @@ export class KvCache implements KeyValueCache {
     this.#values = Array.from({ length: layers }, empty);
     this.#tokenIds = [];
   }
+}
+
+/** Length of the longest common prefix of two token sequences: how much of a held KV cache a new request can reuse. */
+export function commonPrefixLength(held: readonly number[], ids: readonly number[]): number {
+  const limit = Math.min(held.length, ids.length);
+  let i = 0;
+  while (i < limit && held[i] === ids[i]) i++;
+  return i;
 }

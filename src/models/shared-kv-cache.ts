@@ -10,7 +10,7 @@
  * `growthStep` positions instead of starting at the full context, so that copy stays near the valid length.
  */
 import { GenerationError } from '../errors';
-import type { KeyValueCache, KvCacheLayout } from './kv-cache';
+import { commonPrefixLength, type KeyValueCache, type KvCacheLayout } from './kv-cache';
 import { createTensor, type OrtTensor } from './onnx-backend';
 
 export interface SharedKvCacheOptions {
@@ -58,11 +58,7 @@ export class SharedKvCache implements KeyValueCache {
   }
 
   commonPrefixLength(ids: readonly number[]): number {
-    const held = this.#tokenIds;
-    const limit = Math.min(held.length, ids.length);
-    let i = 0;
-    while (i < limit && held[i] === ids[i]) i++;
-    return i;
+    return commonPrefixLength(this.#tokenIds, ids);
   }
 
   /** Binds the buffers as the present outputs, first growing them to hold `newTokens` more positions. */
