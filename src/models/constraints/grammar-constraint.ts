@@ -83,6 +83,12 @@ export class GrammarConstraint implements TokenConstraint {
   acceptToken(tokenId: number): boolean {
     const matcher = this.#live();
     if (!Number.isInteger(tokenId) || tokenId < 0 || tokenId >= this.#vocabSize) return false;
+    if (this.#stringBounds) {
+      // The grammar no longer knows these maxima: a token that would overrun one is refused here.
+      const state = this.#boundStates.at(-1)!;
+      if (state.inString && state.remaining >= 0 && !this.#stringBounds.masks.fits(tokenId, state.remaining)) return false;
+      if (this.#stringBounds.tracker.advance(state, this.#stringBounds.masks.tokenBytes[tokenId]).overflow) return false;
+    }
     const accepted = matcher.AcceptToken(tokenId, false);
     if (accepted) {
       if (this.#utf8Masks) this.#utf8States.push(this.#utf8Masks.next(this.#utf8States.at(-1)!, tokenId));
@@ -151,6 +157,7 @@ export class GrammarConstraint implements TokenConstraint {
       // Always applied: a vocabulary has a token starting with `"`, the one that closes a full string.
       const lengthMask = state.inString && state.remaining >= 0 ? this.#stringBounds.masks.mask(state.remaining) : undefined;
       if (lengthMask) for (let word = 0; word < this.#bitmask.length; word++) this.#bitmask[word]! &= lengthMask[word]!;
+      this.#maskOverflowingQuoteTokens(state);
     }
     let onlyStop = true;
     for (let word = 0; word < this.#bitmask.length; word++) {
@@ -162,6 +169,18 @@ export class GrammarConstraint implements TokenConstraint {
     this.#onlyStopAllowed = onlyStop;
     this.#bitmaskCurrent = true;
     return this.#bitmask;
+  }
+
+  /** Masks the allowed tokens with a quote inside that would overrun a bounded string (see StringLengthMasks). */
+  #maskOverflowingQuoteTokens(state: StringBoundState): void {
+    if (state.prefix === undefined && state.bounds === undefined) return;
+    const { tracker, masks } = this.#stringBounds!;
+    const bitmask = this.#bitmask;
+    for (const id of masks.quoteTokens) {
+      const bit = 1 << (id & 31);
+      if ((bitmask[id >>> 5]! & bit) === 0) continue;
+      if (tracker.advance(state, masks.tokenBytes[id]).overflow) bitmask[id >>> 5]! &= ~bit;
+    }
   }
 
   /** AND the grammar's mask with the UTF-8 one, unless that leaves nothing (then the grammar alone decides). */

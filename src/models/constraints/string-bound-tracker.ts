@@ -26,6 +26,8 @@ export interface StringBoundState {
   readonly keyBytes: number[] | undefined;
   /** Characters the open string may still take; -1: unbounded. */
   readonly remaining: number;
+  /** A bounded string got more characters than its maximum (the last token must be refused). */
+  readonly overflow: boolean;
 }
 
 const QUOTE = 0x22;
@@ -58,6 +60,7 @@ export class StringBoundTracker {
       escape: false,
       keyBytes: undefined,
       remaining: -1,
+      overflow: false,
     };
   }
 
@@ -68,7 +71,7 @@ export class StringBoundTracker {
     let bounds = state.bounds;
     if (prefix === undefined && bounds === undefined) return state;
     const stack = state.stack.map((frame) => ({ ...frame }));
-    let { inString, escape, remaining } = state;
+    let { inString, escape, remaining, overflow } = state;
     let keyBytes = state.keyBytes ? [...state.keyBytes] : undefined;
     for (const byte of bytes) {
       if (prefix !== undefined) {
@@ -98,7 +101,10 @@ export class StringBoundTracker {
           continue;
         }
         if (keyBytes !== undefined) keyBytes.push(byte);
-        else if (remaining >= 0 && (byte & 0xc0) !== 0x80) remaining--;
+        else if (remaining >= 0 && (byte & 0xc0) !== 0x80) {
+          if (remaining === 0) overflow = true;
+          else remaining--;
+        }
         continue;
       }
       if (byte === QUOTE) {
@@ -114,7 +120,7 @@ export class StringBoundTracker {
       else if (byte === 0x7d || byte === 0x5d) stack.pop();
       else if (byte === 0x2c && top !== undefined && !top.array) top.expectingKey = true;
     }
-    return { prefix, bounds, stack, inString, escape, keyBytes, remaining };
+    return { prefix, bounds, stack, inString, escape, keyBytes, remaining, overflow };
   }
 }
 
@@ -124,6 +130,11 @@ export class StringLengthMasks {
   /** Characters (UTF-8 sequence starts) before the token's first `"`, or in all of it. */
   readonly #characters: Uint32Array;
   readonly #longest: number;
+  /**
+   * Tokens with a quote followed by more bytes: they may close a string and open the next one, or open one and
+   * write into it, so the per-budget masks cannot judge them; each allowed one is run through the tracker.
+   */
+  readonly quoteTokens: Int32Array;
   readonly #words: number;
   readonly #masks = new Map<number, Int32Array>();
 
@@ -142,6 +153,17 @@ export class StringLengthMasks {
       longest = Math.max(longest, count);
     }
     this.#longest = longest;
+    const quoteTokens: number[] = [];
+    tokenBytes.forEach((bytes, id) => {
+      const quote = bytes === undefined ? -1 : bytes.indexOf(QUOTE);
+      if (quote >= 0 && quote < bytes!.length - 1) quoteTokens.push(id);
+    });
+    this.quoteTokens = Int32Array.from(quoteTokens);
+  }
+
+  /** True when token `id` writes at most `remaining` characters before a quote. */
+  fits(id: number, remaining: number): boolean {
+    return id >= this.#characters.length || this.#characters[id]! <= remaining;
   }
 
   /** The tokens that write at most `remaining` characters before a quote; undefined when every token does. */
