@@ -137,6 +137,21 @@ describe('maxLength on the tokens, tiny byte-level tokenizer', () => {
     constraint.dispose();
   });
 
+  it('follows escapes in unbounded strings: an escaped quote neither ends a string nor starts a bounded one', async () => {
+    const constraint = await compiler.createConstraint({ schema: z.object({ free: z.string(), short: z.string().max(2) }) });
+    const allowed = (byte: number): boolean => {
+      const logits = new Float32Array(vocabSize);
+      constraint.maskLogits(logits);
+      return logits[byte] !== -Infinity;
+    };
+    for (const byte of new TextEncoder().encode('{"free": "x\\", \\"short\\": \\"ab')) expect(constraint.acceptToken(byte)).toBe(true);
+    expect(allowed(0x63)).toBe(true); // still inside "free": no bound
+    for (const byte of new TextEncoder().encode('cdef", "short": "ab')) expect(constraint.acceptToken(byte)).toBe(true);
+    expect(allowed(0x63)).toBe(false);
+    expect(allowed(0x22)).toBe(true);
+    constraint.dispose();
+  });
+
   it('random runs preferring long strings satisfy the zod schema (schema and tool calls)', async () => {
     const texts: string[] = [];
     for (let seed = 0; seed < 20; seed++) {
