@@ -18,6 +18,7 @@ const Summary = z.object({
   tags: z.array(z.string().max(3)).max(3),
   inner: z.object({ note: z.string().max(7), flag: z.boolean() }),
   code: z.string().max(2).optional(),
+  label: z.string().min(1).max(4).nullable(),
 });
 const toolArguments: Record<string, z.ZodType> = {
   search: z.object({ query: z.string().min(1).max(4) }),
@@ -74,24 +75,29 @@ function run(
 }
 
 /** Checks finished runs: the JSON satisfies zod, and returns the longest string seen per field to show the bound was reached. */
+/** Lengths of the non-null `label`s of the runs checked so far (the nullable bounded string). */
+const labels: number[] = [];
+
 function checkSchemaRuns(texts: string[]): number {
   let atMaximum = 0;
   for (const text of texts) {
     const parsed = Summary.safeParse(JSON.parse(text));
     expect(parsed.success, text).toBe(true);
     if (parsed.data!.name.length === 5) atMaximum++;
+    if (parsed.data!.label !== null) labels.push(parsed.data!.label.length);
   }
   return atMaximum;
 }
 
 describe('extractBoundedStrings', () => {
-  it('takes out strings reached through properties and items only, with their paths', () => {
+  it('takes out strings reached through properties, items and single-string unions only, with their paths', () => {
     const schema = {
       type: 'object',
       properties: {
         a: { type: 'string', maxLength: 3 },
         b: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 9 } },
-        c: { anyOf: [{ type: 'string', maxLength: 2 }, { type: 'integer' }] },
+        c: { anyOf: [{ type: 'string', maxLength: 2 }, { type: 'string' }] },
+        e: { anyOf: [{ type: 'string', maxLength: 5 }, { type: 'null' }] },
         d: { type: 'string', maxLength: 4, pattern: '^x' },
       },
     };
@@ -99,11 +105,13 @@ describe('extractBoundedStrings', () => {
     expect([...extracted.bounds.entries()]).toEqual([
       ['["a"]', 3],
       ['["b","\\u0000*"]', 9],
+      ['["e"]', 5],
     ]);
     const properties = (extracted.schema as { properties: Record<string, unknown> }).properties;
     expect(properties.c).toEqual(schema.properties.c);
     expect(properties.d).toEqual(schema.properties.d);
-    expect(extracted.grammars.size).toBe(2);
+    expect(extracted.grammars.size).toBe(3);
+    expect(properties.e).not.toEqual(schema.properties.e);
   });
 });
 
@@ -206,6 +214,7 @@ describe('maxLength on the tokens, 151k Qwen3 tokenizer', () => {
     expect(texts.length, JSON.stringify(unfinished)).toBeGreaterThan(4);
     expect(checkSchemaRuns(texts)).toBeGreaterThan(0);
     for (const text of texts) expect(text).not.toContain('\uFFFD');
+    expect(labels).toContain(4); // the nullable bounded string reached its maximum too
   }, 60_000);
 
   it('tool calls with a long bound (pdf.search style) stop at the bound', async () => {

@@ -7,8 +7,9 @@
  * put more characters before the closing quote than remain.
  *
  * Only strings the tracker can place without ambiguity are rewritten: reached from the root through `properties`
- * and `items` alone. Strings under anyOf / oneOf / allOf / $ref / prefixItems / additionalProperties keep
- * XGrammar's bounded rules (slow to compile, but exact).
+ * and `items`, or as the one branch of an anyOf / oneOf that admits strings (`.nullable()`). Other strings (under
+ * allOf / $ref / prefixItems / additionalProperties, or unions with several string branches) keep XGrammar's
+ * bounded rules (slow to compile, but exact).
  */
 import type { JsonSchema } from '../language-model';
 
@@ -37,6 +38,15 @@ const otherStringKeywords = ['pattern', 'format', 'const', 'enum', 'anyOf', 'one
 
 let placeholderCounter = 0;
 
+/** True for a subschema that admits no string: an explicit `type` without 'string', and no const / enum / union. */
+function cannotBeString(node: unknown): boolean {
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) return false;
+  const object = node as Record<string, unknown>;
+  if (['const', 'enum', 'anyOf', 'oneOf', 'allOf', '$ref', 'not'].some((keyword) => keyword in object)) return false;
+  const types = Array.isArray(object.type) ? (object.type as unknown[]) : [object.type];
+  return object.type !== undefined && !types.includes('string');
+}
+
 /** Swaps each unambiguously placed `{ type: 'string', maxLength }` for a placeholder; see the file comment. */
 export function extractBoundedStrings(schema: JsonSchema): ExtractedBoundedStrings {
   const grammars = new Map<string, string>();
@@ -60,6 +70,15 @@ export function extractBoundedStrings(schema: JsonSchema): ExtractedBoundedStrin
       return { const: placeholder };
     }
     const copy: Record<string, unknown> = { ...object };
+    // `z.string().max(n).nullable()` and the like: a union with one string branch; a string value at this path can
+    // only be that branch, so its bound is unambiguous. Other branches are left to XGrammar as they are.
+    for (const union of ['anyOf', 'oneOf'] as const) {
+      const branches = object[union];
+      if (!Array.isArray(branches)) continue;
+      const stringBranches = branches.filter((branch) => !cannotBeString(branch));
+      if (stringBranches.length !== 1) continue;
+      copy[union] = branches.map((branch) => (branch === stringBranches[0] ? visit(branch, path) : branch));
+    }
     if (typeof object.properties === 'object' && object.properties !== null) {
       copy.properties = Object.fromEntries(
         Object.entries(object.properties).map(([key, value]) => [key, visit(value, [...path, key])]),
