@@ -64,6 +64,16 @@ export class StringBoundTracker {
     };
   }
 
+  /** A property name's text from its bytes between the quotes (JSON escapes resolved). */
+  #propertyName(bytes: number[]): string {
+    const raw = this.#decoder.decode(Uint8Array.from(bytes));
+    try {
+      return JSON.parse(`"${raw}"`) as string;
+    } catch {
+      return raw; // not a property of the schema then: no bound applies under it
+    }
+  }
+
   /** The state after `bytes` (one token's) in `state`. */
   advance(state: StringBoundState, bytes: Uint8Array | undefined): StringBoundState {
     if (bytes === undefined || bytes.length === 0) return state;
@@ -93,7 +103,7 @@ export class StringBoundTracker {
         else if (byte === QUOTE) {
           inString = false;
           if (keyBytes !== undefined) {
-            top!.key = JSON.parse(`"${this.#decoder.decode(Uint8Array.from(keyBytes))}"`) as string;
+            top!.key = this.#propertyName(keyBytes);
             top!.expectingKey = false;
             keyBytes = undefined;
           }
