@@ -14,6 +14,8 @@ import { GenerationError, TokenizerError } from '../../errors';
 import type { TokenConstraint } from '../generation/token-constraint';
 import type { JsonSchema, ToolSpec } from '../language-model';
 import { GrammarConstraint } from './grammar-constraint';
+import { extractBoundedStrings, type StringBounds } from './bounded-strings';
+import { StringBoundTracker, StringLengthMasks, type StringBoundTarget } from './string-bound-tracker';
 import { extractNumberRanges, insertNumberRanges, toGrammarJsonSchema } from './grammar-json-schema';
 import { readTokenizerVocabulary } from './tokenizer-vocabulary';
 import { Utf8TokenMasks, vocabularyBytes } from './utf8-token-masks';
@@ -63,6 +65,7 @@ export class GrammarCompiler {
   readonly #utf8Masks: Utf8TokenMasks;
   readonly #tokenBytes: Array<Uint8Array | undefined>;
   #bmpMasks: Utf8TokenMasks | undefined;
+  #lengthMasks: StringLengthMasks | undefined;
   readonly #cache = new Map<string, Promise<CompiledEntry>>();
   #compilations = 0;
   #cacheHits = 0;
@@ -128,9 +131,10 @@ export class GrammarCompiler {
   /** A fresh constraint for one generation; the grammar is compiled on first use of a request and then cached. */
   async createConstraint(request: ConstraintRequest): Promise<TokenConstraint> {
     this.#assertLive();
-    const { grammar: compiled, bmpOnly } = await this.#compiled(request);
+    const { grammar: compiled, bmpOnly, stringBounds } = await this.#compiled(request);
     this.#assertLive();
     if (bmpOnly) this.#bmpMasks ??= new Utf8TokenMasks(this.#tokenBytes, this.#vocabSize, { astral: false });
+    if (stringBounds) this.#lengthMasks ??= new StringLengthMasks(this.#tokenBytes, this.#vocabSize);
     const binding = this.#xgrammar.binding();
     const matcher = new binding.GrammarMatcher(compiled.handle, undefined, false, -1);
     return new GrammarConstraint({
@@ -139,6 +143,7 @@ export class GrammarCompiler {
       vocabSize: this.#vocabSize,
       stopTokenIds: this.#stopTokenIds,
       utf8Masks: bmpOnly ? this.#bmpMasks! : this.#utf8Masks,
+      ...(stringBounds ? { stringBounds: { tracker: stringBounds, masks: this.#lengthMasks! } } : {}),
     });
   }
 
@@ -184,20 +189,29 @@ export class GrammarCompiler {
   }
 
   async #compile(request: NormalizedRequest): Promise<CompiledEntry> {
-    const schemaGrammar = request.schema ? await this.#jsonGrammar(request.schema, 'schema') : undefined;
+    const schemaJson = request.schema ? await this.#jsonGrammar(request.schema, 'schema') : undefined;
+    const schemaGrammar = schemaJson?.ebnf;
     try {
       if (!request.tools) {
         const grammar = await this.#xgrammar.Grammar.fromEBNF(schemaGrammar!);
         try {
-          return { grammar: await this.#compiler.compileGrammar(grammar), bmpOnly: hasBoundedStrings(schemaGrammar!) };
+          return {
+            grammar: await this.#compiler.compileGrammar(grammar),
+            bmpOnly: hasBoundedStrings(schemaGrammar!),
+            stringBounds: trackerFor({ schema: schemaJson!.bounds }),
+          };
         } finally {
           grammar.dispose();
         }
       }
       const calls: StructuralTagFormat[] = [];
       let bmpOnly = schemaGrammar !== undefined && hasBoundedStrings(schemaGrammar);
+      const toolBounds = new Map<string, StringBounds>();
+      if (schemaJson) toolBounds.set('', schemaJson.bounds);
       for (const tool of request.tools) {
-        const parameters = await this.#jsonGrammar(tool.parameters, `tool "${tool.name}" parameters`);
+        const json = await this.#jsonGrammar(tool.parameters, `tool "${tool.name}" parameters`);
+        const parameters = json.ebnf;
+        toolBounds.set(tool.name, json.bounds);
         bmpOnly ||= hasBoundedStrings(parameters);
         calls.push({
           type: 'sequence',
@@ -215,7 +229,7 @@ export class GrammarCompiler {
         type: 'structural_tag',
         format: { type: 'or', elements: [...calls, answer] },
       });
-      return { grammar, bmpOnly };
+      return { grammar, bmpOnly, stringBounds: trackerFor({ tools: toolBounds }) };
     } catch (error) {
       if (error instanceof GenerationError) throw error;
       throw new GenerationError(`GrammarCompiler: XGrammar could not compile the grammar: ${this.#describe(error)}`, {
@@ -237,8 +251,10 @@ export class GrammarCompiler {
   }
 
   /** The EBNF of JSON valid for `schema`, in the compact one-line layout. */
-  async #jsonGrammar(schema: JsonSchema, where: string): Promise<string> {
-    const prepared = extractNumberRanges(schema, where);
+  async #jsonGrammar(schema: JsonSchema, where: string): Promise<{ ebnf: string; bounds: StringBounds }> {
+    const strings = extractBoundedStrings(schema);
+    const prepared = extractNumberRanges(strings.schema, where);
+    for (const [placeholder, ebnf] of strings.grammars) prepared.numberRanges.set(placeholder, ebnf);
     let grammar;
     try {
       grammar = await this.#xgrammar.Grammar.fromJSONSchema(JSON.stringify(prepared.schema), false, -1, jsonSeparators);
@@ -249,7 +265,8 @@ export class GrammarCompiler {
       });
     }
     try {
-      return boundedStringCharacters(insertNumberRanges(grammar.toString(), prepared.numberRanges, where));
+      const ebnf = boundedStringCharacters(insertNumberRanges(grammar.toString(), prepared.numberRanges, where));
+      return { ebnf, bounds: strings.bounds };
     } finally {
       grammar.dispose();
     }
@@ -279,6 +296,12 @@ interface CompiledEntry {
   grammar: CompiledGrammar;
   /** The grammar has length-bounded strings: mask characters beyond the BMP (see boundedStringCharacters). */
   bmpOnly: boolean;
+  /** Enforces the maximum length of the strings bounded-strings.ts took out of the grammar; undefined: none. */
+  stringBounds: StringBoundTracker | undefined;
+}
+
+function trackerFor(target: StringBoundTarget): StringBoundTracker | undefined {
+  return StringBoundTracker.needed(target) ? new StringBoundTracker(target) : undefined;
 }
 
 interface NormalizedRequest {

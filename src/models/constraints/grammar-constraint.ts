@@ -3,6 +3,7 @@
  */
 import { GenerationError } from '../../errors';
 import type { TokenConstraint } from '../generation/token-constraint';
+import type { StringBoundState, StringBoundTracker, StringLengthMasks } from './string-bound-tracker';
 import type { Utf8TokenMasks } from './utf8-token-masks';
 import type { XGrammarBinding, XGrammarMatcherHandle } from './xgrammar-loader';
 
@@ -15,6 +16,8 @@ export interface GrammarConstraintOptions {
   stopTokenIds: readonly number[];
   /** Masks tokens that would make the output invalid UTF-8 (XGrammar lets some through). Defaults to none. */
   utf8Masks?: Utf8TokenMasks;
+  /** Maximum lengths of strings enforced on the tokens (see bounded-strings.ts). Defaults to none. */
+  stringBounds?: { tracker: StringBoundTracker; masks: StringLengthMasks };
 }
 
 export class GrammarConstraint implements TokenConstraint {
@@ -31,12 +34,17 @@ export class GrammarConstraint implements TokenConstraint {
   readonly #utf8Masks: Utf8TokenMasks | undefined;
   /** UTF-8 decoder state after each accepted token (index 0: before any), for rollback. */
   readonly #utf8States: number[] = [0];
+  readonly #stringBounds: GrammarConstraintOptions['stringBounds'];
+  /** String-bound tracker state after each accepted token (index 0: before any), for rollback. */
+  readonly #boundStates: StringBoundState[] = [];
 
   constructor(options: GrammarConstraintOptions) {
     this.#matcher = options.matcher;
     this.#binding = options.binding;
     this.#vocabSize = options.vocabSize;
     this.#utf8Masks = options.utf8Masks;
+    this.#stringBounds = options.stringBounds;
+    if (this.#stringBounds) this.#boundStates.push(this.#stringBounds.tracker.initial());
     const words = Math.ceil(options.vocabSize / 32);
     this.#bitmask = new Int32Array(words);
     this.#stopBits = new Int32Array(words);
@@ -75,9 +83,19 @@ export class GrammarConstraint implements TokenConstraint {
   acceptToken(tokenId: number): boolean {
     const matcher = this.#live();
     if (!Number.isInteger(tokenId) || tokenId < 0 || tokenId >= this.#vocabSize) return false;
+    if (this.#stringBounds) {
+      // The grammar no longer knows these maxima: a token that would overrun one is refused here.
+      const state = this.#boundStates.at(-1)!;
+      if (state.inString && state.remaining >= 0 && !this.#stringBounds.masks.fits(tokenId, state.remaining)) return false;
+      if (this.#stringBounds.tracker.advance(state, this.#stringBounds.masks.tokenBytes[tokenId]).overflow) return false;
+    }
     const accepted = matcher.AcceptToken(tokenId, false);
     if (accepted) {
       if (this.#utf8Masks) this.#utf8States.push(this.#utf8Masks.next(this.#utf8States.at(-1)!, tokenId));
+      if (this.#stringBounds) {
+        const { tracker, masks } = this.#stringBounds;
+        this.#boundStates.push(tracker.advance(this.#boundStates.at(-1)!, masks.tokenBytes[tokenId]));
+      }
       this.#acceptedCount++;
       this.#bitmaskCurrent = false;
     }
@@ -102,6 +120,7 @@ export class GrammarConstraint implements TokenConstraint {
     if (count === 0) return;
     matcher.Rollback(count);
     if (this.#utf8Masks) this.#utf8States.length -= count;
+    if (this.#stringBounds) this.#boundStates.length -= count;
     this.#acceptedCount -= count;
     this.#bitmaskCurrent = false;
   }
@@ -133,6 +152,13 @@ export class GrammarConstraint implements TokenConstraint {
       }
     }
     if (this.#utf8Masks) this.#applyUtf8Mask(this.#utf8Masks.mask(this.#utf8States.at(-1)!));
+    if (this.#stringBounds) {
+      const state = this.#boundStates.at(-1)!;
+      // Always applied: a vocabulary has a token starting with `"`, the one that closes a full string.
+      const lengthMask = state.inString && state.remaining >= 0 ? this.#stringBounds.masks.mask(state.remaining) : undefined;
+      if (lengthMask) for (let word = 0; word < this.#bitmask.length; word++) this.#bitmask[word]! &= lengthMask[word]!;
+      this.#maskOverflowingQuoteTokens(state);
+    }
     let onlyStop = true;
     for (let word = 0; word < this.#bitmask.length; word++) {
       if ((this.#bitmask[word]! & ~this.#stopBits[word]!) !== 0) {
@@ -143,6 +169,18 @@ export class GrammarConstraint implements TokenConstraint {
     this.#onlyStopAllowed = onlyStop;
     this.#bitmaskCurrent = true;
     return this.#bitmask;
+  }
+
+  /** Masks the allowed tokens with a quote inside that would overrun a bounded string (see StringLengthMasks). */
+  #maskOverflowingQuoteTokens(state: StringBoundState): void {
+    if (state.prefix === undefined && state.bounds === undefined) return;
+    const { tracker, masks } = this.#stringBounds!;
+    const bitmask = this.#bitmask;
+    for (const id of masks.quoteTokens) {
+      const bit = 1 << (id & 31);
+      if ((bitmask[id >>> 5]! & bit) === 0) continue;
+      if (tracker.advance(state, masks.tokenBytes[id]).overflow) bitmask[id >>> 5]! &= ~bit;
+    }
   }
 
   /** AND the grammar's mask with the UTF-8 one, unless that leaves nothing (then the grammar alone decides). */
