@@ -4,9 +4,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main';
+import { callMain } from './run-cli';
 import { createTinyGlm } from '../../src/models/tiny/create-tiny-glm';
 
 let temp: string;
@@ -20,16 +19,7 @@ afterAll(async () => {
   await rm(temp, { recursive: true, force: true });
 });
 
-async function call(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk) => (out += chunk));
-  stderr.on('data', (chunk) => (err += chunk));
-  const code = await main(args, { stdout, stderr, cwd: temp, env: { AUTOGLM_CACHE_DIR: path.join(temp, 'cache') } });
-  return { code, stdout: out, stderr: err };
-}
+const call = (args: string[]) => callMain(args, { cwd: temp, env: { AUTOGLM_CACHE_DIR: path.join(temp, 'cache') } });
 
 describe('autoglm agent', () => {
   it('answers a free-text request on --model with --json', async () => {

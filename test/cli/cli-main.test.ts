@@ -6,20 +6,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main';
 import { parsePullArguments } from '../../src/cli/pull-command';
-import { repositoryRoot } from './run-cli';
+import { callMain, repositoryRoot } from './run-cli';
 
-async function call(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk) => (out += chunk));
-  stderr.on('data', (chunk) => (err += chunk));
-  const code = await main(args, { stdout, stderr, cwd: repositoryRoot, env: { AUTOGLM_CACHE_DIR: '/nonexistent-autoglm-cache' } });
-  return { code, stdout: out, stderr: err };
-}
+const call = (args: string[]) => callMain(args, { cwd: repositoryRoot, env: { AUTOGLM_CACHE_DIR: '/nonexistent-autoglm-cache' } });
 
 function sourceFiles(directory: string): string[] {
   return readdirSync(directory).flatMap((name) => {

@@ -1,8 +1,11 @@
 /**
- * Runs the `autoglm` bin as a child process, the way a user does (`node bin/autoglm.mjs ...`).
+ * Runs the `autoglm` CLI: as a child process, the way a user does (`node bin/autoglm.mjs ...`), or in process
+ * through `main` with captured output streams.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli/main';
 
 export const repositoryRoot = path.resolve(import.meta.dirname, '../..');
 export const bin = path.join(repositoryRoot, 'bin', 'autoglm.mjs');
@@ -26,3 +29,16 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     );
   });
 }
+
+/** Runs `main(args)` in this process with captured stdout and stderr. */
+export async function callMain(args: string[], options: { cwd: string; env: Record<string, string> }): Promise<CliRun> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (chunk) => (out += chunk));
+  stderr.on('data', (chunk) => (err += chunk));
+  const code = await main(args, { stdout, stderr, cwd: options.cwd, env: options.env });
+  return { code, stdout: out, stderr: err };
+}
+
