@@ -8,6 +8,7 @@ import { GlmModel } from '../../src/models/glm-model';
 import type { ChatMessage, GenerationEvent } from '../../src/models/language-model';
 import { parseModelConfig } from '../../src/models/model-config';
 import { OnnxBackend } from '../../src/models/onnx-backend';
+import { streamWithAbort } from '../support/stream-with-abort';
 
 let root: string;
 let glmDir: string;
@@ -194,17 +195,7 @@ describe('GlmModel.generate', () => {
   });
 
   it('an abort mid-stream ends it with finishReason abort', async () => {
-    const controller = new AbortController();
-    const tokens: number[] = [];
-    let end: GenerationEvent | undefined;
-    for await (const event of model.stream(conversation, { maxNewTokens: 30, signal: controller.signal })) {
-      if (event.type === 'token') {
-        tokens.push(event.id);
-        if (tokens.length === 3) controller.abort();
-      } else {
-        end = event;
-      }
-    }
+    const { tokens, end } = await streamWithAbort(model, conversation, 3);
     expect(end).toMatchObject({ type: 'end', finishReason: 'abort', tokenIds: tokens });
     expect(tokens).toHaveLength(3);
     const aborted = await model.generate(conversation, { signal: AbortSignal.abort() });

@@ -6,12 +6,13 @@ import { ModelFormatError, ModelLoadError } from '../../src/errors';
 import { createTinyGlm, type TinyGlmOptions } from '../../src/index';
 import { CausalLmGraph } from '../../src/models/causal-lm-graph';
 import { GlmModel } from '../../src/models/glm-model';
-import type { ChatMessage, GenerationEvent } from '../../src/models/language-model';
+import type { ChatMessage } from '../../src/models/language-model';
 import { parseModelConfig } from '../../src/models/model-config';
 import { resolveModelFiles } from '../../src/models/model-files';
 import { OnnxBackend } from '../../src/models/onnx-backend';
 import { SharedKvCache } from '../../src/models/shared-kv-cache';
 import { loadReferenceModel } from '../support/reference-forward';
+import { streamWithAbort } from '../support/stream-with-abort';
 
 const shape: TinyGlmOptions = { family: 'glm4', seed: 21, hiddenSize: 128, heads: 4, kvHeads: 2, maxPositionEmbeddings: 256 };
 const conversation: ChatMessage[] = [
@@ -144,17 +145,7 @@ describe('GlmModel on the onnxruntime-genai layout (GroupQueryAttention, shared 
     expect(stopped.finishReason).toBe('stop');
     expect(stopped.text).toBe(reference.text.slice(0, reference.text.indexOf(stopAt)));
 
-    const controller = new AbortController();
-    const tokens: number[] = [];
-    let end: GenerationEvent | undefined;
-    for await (const event of gqa.stream(conversation, { maxNewTokens: 30, signal: controller.signal })) {
-      if (event.type === 'token') {
-        tokens.push(event.id);
-        if (tokens.length === 3) controller.abort();
-      } else {
-        end = event;
-      }
-    }
+    const { tokens, end } = await streamWithAbort(gqa, conversation, 3);
     expect(end).toMatchObject({ type: 'end', finishReason: 'abort', tokenIds: tokens });
     expect(tokens).toEqual(reference.tokenIds.slice(0, 3));
   });
