@@ -2,9 +2,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTinyGlm, type TinyGlmInfo } from '../../src/index';
 import { loadReferenceModel, referenceForward } from '../support/reference-forward';
+
+const { onnx } = onnxProto;
 
 let root: string;
 beforeAll(async () => {
@@ -90,6 +93,48 @@ describe.each([
     expect(equal).toBeLessThan(a.length / 4);
     // Norms and embeddings stay float32 and identical.
     expect(int4Weights.get('model.norm.weight')).toEqual(floatWeights.get('model.norm.weight'));
+  });
+});
+
+describe("createTinyGlm quantization: 'int4' with tied embeddings", () => {
+  let info: TinyGlmInfo;
+  beforeAll(async () => {
+    info = await createTinyGlm(path.join(root, 'tied'), { hiddenSize: 64, heads: 4, kvHeads: 2, tieWordEmbeddings: true, quantization: 'int4', seed: 5 });
+  });
+
+  it('gives the lm_head its own MatMulNBits weights and keeps the embedding lookup float32', async () => {
+    const model = onnx.ModelProto.decode(await readFile(info.modelPath));
+    const initializers = new Map((model.graph?.initializer ?? []).map((tensor) => [tensor.name, tensor]));
+    expect(initializers.get('lm_head.weight_Q4')?.dataType).toBe(onnx.TensorProto.DataType.UINT8);
+    expect(initializers.get('lm_head.weight_Q4')?.dims?.map(Number)).toEqual([info.options.vocab, 64 / 32, 16]);
+    expect(initializers.get('model.embed_tokens.weight')?.dataType).toBe(onnx.TensorProto.DataType.FLOAT);
+    const nodes = model.graph?.node ?? [];
+    const lmHead = nodes.find((node) => node.output?.includes('logits') || node.name === 'lm_head');
+    expect(lmHead?.opType).toBe('MatMulNBits');
+    // The float embedding matrix feeds only the Gather of the input ids.
+    const readers = nodes.filter((node) => node.input?.includes('model.embed_tokens.weight')).map((node) => node.opType);
+    expect(readers).toEqual(['Gather']);
+  });
+
+  it('computes the logits of the reference run on the dequantized lm_head, within half a step of the embedding', async () => {
+    const session = await ort.InferenceSession.create(info.modelPath);
+    try {
+      const logits = await runPrompt(session, info, prompt);
+      const reference = loadReferenceModel(info.directory, path.relative(info.directory, info.modelPath));
+      expect(maxAbsDiff(logits, referenceForward(reference, { inputIds: [prompt] }).logits[0])).toBeLessThan(1e-4);
+      const embedding = reference.weights.get('model.embed_tokens.weight')!;
+      const lmHead = reference.weights.get('lm_head.weight')!;
+      expect(lmHead.length).toBe(embedding.length);
+      let worst = 0;
+      for (let block = 0; block < embedding.length / 32; block++) {
+        let absMax = 0;
+        for (let j = 0; j < 32; j++) absMax = Math.max(absMax, Math.abs(embedding[block * 32 + j]));
+        for (let j = 0; j < 32; j++) worst = Math.max(worst, Math.abs(embedding[block * 32 + j] - lmHead[block * 32 + j]) / (absMax / 7));
+      }
+      expect(worst).toBeLessThanOrEqual(0.5 + 1e-5);
+    } finally {
+      await session.release();
+    }
   });
 });
 

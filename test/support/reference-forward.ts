@@ -275,7 +275,8 @@ export function referenceForward(model: ReferenceModel, input: ReferenceInput): 
       });
     }
 
-    const head = config.tieWordEmbeddings ? w('model.embed_tokens.weight') : w('lm_head.weight');
+    // A tied int4 model still has its own (dequantized) lm_head, as real q4 exports of tied models do.
+    const head = config.tieWordEmbeddings ? (weights.get('lm_head.weight') ?? w('model.embed_tokens.weight')) : w('lm_head.weight');
     logits.push(states.map((x) => matVec(head, rmsNorm(x, w('model.norm.weight'), config.rmsNormEps), vocabSize)));
   }
   return { logits, present };

@@ -61,7 +61,12 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
     const floatBytes = resolved.dtype === 'fp16' ? 2 : 4;
     return sum + (int4 ? count / 2 + (count / resolved.quantizationBlockSize) * floatBytes : count * floatBytes);
   }, 0);
-  const external = resolved.externalData === 'auto' ? weightBytes > INLINE_LIMIT_BYTES : resolved.externalData;
+  // int4 with tied embeddings adds an int4 lm_head beside the float embedding (see TinyGlmOptions.quantization).
+  const int4LmHeadBytes =
+    resolved.quantization === 'int4' && resolved.tieWordEmbeddings
+      ? (resolved.vocab * resolved.hiddenSize) / 2 + ((resolved.vocab * resolved.hiddenSize) / resolved.quantizationBlockSize) * (resolved.dtype === 'fp16' ? 2 : 4)
+      : 0;
+  const external = resolved.externalData === 'auto' ? weightBytes + int4LmHeadBytes > INLINE_LIMIT_BYTES : resolved.externalData;
 
   const specialTokens = tokenizer.specialTokens;
   const eosTokenIds = [specialTokens['<|endoftext|>'], specialTokens['<|user|>'], specialTokens['<|observation|>']];

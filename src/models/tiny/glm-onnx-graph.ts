@@ -3,13 +3,14 @@
  * input_ids, attention_mask, position_ids (standard attention only), past_key_values.{i}.key|value and optional
  * num_logits_to_keep in; logits and present.{i}.key|value out. Weights are initializers named after the Hugging
  * Face parameters: linear weights stored transposed ([in, out]) for MatMul, or as `<name>_Q4` / `<name>_scales`
- * for int4 MatMulNBits; every other tensor in Hugging Face layout. fp16 models keep RMSNorm, RoPE angles and
- * softmax in float32.
+ * for int4 MatMulNBits; every other tensor in Hugging Face layout. A tied lm_head reads the embedding matrix
+ * (Gemm, transB) except with int4, where it gets its own `lm_head.weight_Q4` / `_scales` quantized from the
+ * embedding, as real q4 exports of tied models have. fp16 models keep RMSNorm, RoPE angles and softmax in float32.
  */
 import { groupQueryAttention, optimumAttention } from './glm-attention';
 import { quantizeInt4, type Int4Weight } from './int4-quantization';
 import { toFloat16 } from './float16';
-import { OnnxDataType, OnnxGraphBuilder, floatTensor, type OnnxWeight } from './onnx-graph-builder';
+import { OnnxDataType, OnnxGraphBuilder, floatTensor, type OnnxDataTypeValue, type OnnxWeight } from './onnx-graph-builder';
 import { seededWeight, type WeightKind } from './seeded-weights';
 import type { ResolvedTinyGlmOptions } from './tiny-glm-options';
 
@@ -73,26 +74,7 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
     shapes.set(parameter.name, parameter.dims);
     const linearWeight = parameter.kind === 'linear';
     if (quantized && linearWeight) {
-      const [rows, columns] = parameter.dims;
-      const blockSize = options.quantizationBlockSize;
-      let cache: Int4Weight | undefined;
-      const quantize = () => (cache ??= quantizeInt4(glmParameterValues(options, parameter), rows, columns, blockSize));
-      g.weight({
-        name: `${parameter.name}_Q4`,
-        dataType: OnnxDataType.uint8,
-        dims: [rows, columns / blockSize, blockSize / 2],
-        bytes: () => quantize().packed,
-      });
-      g.weight({
-        name: `${parameter.name}_scales`,
-        dataType: compute,
-        dims: [rows * (columns / blockSize)],
-        bytes: () => {
-          const { scales } = quantize();
-          cache = undefined;
-          return floatBytes(scales);
-        },
-      });
+      addInt4Weight(g, options, parameter, () => glmParameterValues(options, parameter), floatBytes, compute);
       weights.set(parameter.name, parameter.name);
       continue;
     }
@@ -106,6 +88,15 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
       },
     };
     weights.set(parameter.name, g.weight(weight));
+  }
+  if (quantized && options.tieWordEmbeddings) {
+    // Real q4 exports of tied models keep the embedding Gather in float but give the lm_head MatMul its own
+    // (transposed, hence separate) initializer, which the quantizer turns into MatMulNBits like any other linear
+    // layer: without it, every decode step would still read the whole float vocabulary matrix.
+    const embedding = glmParameters(options)[0];
+    const lmHead: GlmParameter = { name: 'lm_head.weight', dims: embedding.dims, kind: 'linear' };
+    shapes.set(lmHead.name, lmHead.dims);
+    addInt4Weight(g, options, lmHead, () => glmParameterValues(options, embedding), floatBytes, compute);
   }
   const weight = (name: string): string => {
     const found = weights.get(name);
@@ -176,7 +167,7 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
     const start = g.op('Neg', [g.op('Reshape', [numLogitsToKeep, g.ints([1])])]);
     hidden = g.op('Slice', [hidden, start, g.ints([Number.MAX_SAFE_INTEGER]), g.ints([1])], undefined, 'keep_last_logits');
   }
-  if (options.tieWordEmbeddings) {
+  if (options.tieWordEmbeddings && !quantized) {
     // The tied matrix is [vocab, hidden] for the Gather; Gemm reads it transposed in place, without a second copy.
     const [outSize, inSize] = shapes.get('model.embed_tokens.weight') ?? [];
     const rows = g.op('Reshape', [hidden, g.ints([-1, inSize])]);
@@ -190,6 +181,38 @@ export function buildGlmOnnxGraph(options: ResolvedTinyGlmOptions): OnnxGraphBui
   g.output('logits', compute, ['batch_size', numLogitsToKeep ? 'logits_sequence_length' : 'sequence_length', options.vocab]);
   attention.declareOutputs();
   return g;
+}
+
+/** Adds the two MatMulNBits initializers of `parameter` (quantized from `values`, [out, in]). */
+function addInt4Weight(
+  g: OnnxGraphBuilder,
+  options: ResolvedTinyGlmOptions,
+  parameter: GlmParameter,
+  values: () => Float32Array,
+  floatBytes: (values: Float32Array) => Uint8Array,
+  scaleType: OnnxDataTypeValue,
+): void {
+  const [rows, columns] = parameter.dims;
+  const blockSize = options.quantizationBlockSize;
+  // Quantized once for both initializers, dropped after the second is written (they are written in order).
+  let cache: Int4Weight | undefined;
+  const quantize = () => (cache ??= quantizeInt4(values(), rows, columns, blockSize));
+  g.weight({
+    name: `${parameter.name}_Q4`,
+    dataType: OnnxDataType.uint8,
+    dims: [rows, columns / blockSize, blockSize / 2],
+    bytes: () => quantize().packed,
+  });
+  g.weight({
+    name: `${parameter.name}_scales`,
+    dataType: scaleType,
+    dims: [rows * (columns / blockSize)],
+    bytes: () => {
+      const { scales } = quantize();
+      cache = undefined;
+      return floatBytes(scales);
+    },
+  });
 }
 
 function transpose(values: Float32Array, rows: number, columns: number): Float32Array {

@@ -61,9 +61,11 @@ export interface TinyGlmOptions {
    */
   attention?: 'standard' | 'gqa';
   /**
-   * `int4`: every linear layer (q/k/v/o, gate_up, down, an untied lm_head) as com.microsoft MatMulNBits with
-   * block-wise symmetric int4 weights, the way real q4 exports are built; embeddings and norms stay float32. The
-   * Optimum layout then names the file `onnx/model_q4.onnx`. Defaults to `none`.
+   * `int4`: every linear layer (q/k/v/o, gate_up, down and the lm_head) as com.microsoft MatMulNBits with
+   * block-wise symmetric int4 weights, the way real q4 exports are built; embeddings and norms stay float32. With
+   * tied embeddings the lm_head gets its own int4 copy of the embedding matrix (`lm_head.weight_Q4`) while the
+   * embedding lookup stays float32, as in real q4 exports of tied models, so decoding does not read the float
+   * vocabulary matrix every token. The Optimum layout then names the file `onnx/model_q4.onnx`. Defaults to `none`.
    */
   quantization?: 'none' | 'int4';
   /** Block size of int4 quantization (a power of two >= 16 dividing every input width). Defaults to 32. */
