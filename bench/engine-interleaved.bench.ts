@@ -1,15 +1,16 @@
 /**
  * GlmModel against the bare `session.run` greedy loop in ONE process, alternating run by run, so both see the same
- * load on shared cores (a finer comparison than engine.bench.ts's process-per-contender rounds). Needs the model
- * engine.bench.ts writes first.
+ * load on shared cores (a finer check of the suite's "GlmModel >= 0.97x the floor" goal than engine.bench.ts's
+ * process-per-contender rounds), on the suite's fp32 Optimum model (bench/support/glm-edge-model.ts).
  *
  *   npx tsx bench/engine-interleaved.bench.ts [--pairs 6] [--prompt 32] [--decode 24]
  */
 import os from 'node:os';
-import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { GlmModel } from '../src/models/glm-model';
 import { bareGreedyLoop } from './support/bare-greedy-loop';
+import { promptIds } from './support/engine-contenders';
+import { glmEdgeGraphFile, glmEdgeModel } from './support/glm-edge-model';
 
 const argument = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -18,11 +19,11 @@ const argument = (name: string, fallback: number) => {
 const pairs = argument('pairs', 6);
 const promptTokens = argument('prompt', 32);
 const decodeTokens = argument('decode', 24);
-const dir = path.join(os.tmpdir(), 'autoglm-bench-engine');
-const session = await ort.InferenceSession.create(path.join(dir, 'onnx', 'model.onnx'), { graphOptimizationLevel: 'all' });
+const dir = await glmEdgeModel('fp32');
+const session = await ort.InferenceSession.create(glmEdgeGraphFile(dir, 'fp32'), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
 const model = await GlmModel.load(dir);
 const { layers, kvHeads, headDim } = model.info;
-const ids = Array.from({ length: promptTokens }, (_, i) => 3 + ((i * 37) % 200));
+const ids = promptIds(promptTokens);
 /** Milliseconds per decoded token after the first. */
 async function floor(): Promise<number> {
   const run = await bareGreedyLoop(session, { layers, kvHeads, headDim }, ids, decodeTokens);

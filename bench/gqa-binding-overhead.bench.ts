@@ -5,7 +5,7 @@
  * The JavaScript-side times come from a second session without the profiler (profiling slows the binding's
  * pre-allocated-output path). The difference is the Node binding: feeding, and the fresh copy of every output it
  * returns.
- * Needs the models bench/decode-context.bench.ts writes (same defaults).
+ * On the suite's GLM-Edge-shaped models (bench/support/glm-edge-model.ts).
  *
  *   npx tsx bench/gqa-binding-overhead.bench.ts
  */
@@ -13,12 +13,10 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { glmEdgeGraphFile, glmEdgeModel, glmEdgeShape } from './support/glm-edge-model';
 
-const root = path.join(os.tmpdir(), 'autoglm-bench-decode-context-1024-4-32000');
 const profileDir = path.join(os.tmpdir(), 'autoglm-bench-gqa-profile');
-const layers = 4;
-const kvHeads = 2;
-const headDim = 128;
+const { layers, kvHeads, headDim } = glmEdgeShape;
 const steps = 15;
 const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), dims);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -27,7 +25,8 @@ mkdirSync(profileDir, { recursive: true });
 
 console.log(`load average (1 min): ${os.loadavg()[0].toFixed(2)}`);
 for (const kind of ['gqa', 'optimum'] as const) {
-  const file = kind === 'gqa' ? path.join(root, 'gqa', 'model.onnx') : path.join(root, 'optimum', 'onnx', 'model.onnx');
+  const variant = kind === 'gqa' ? 'gqa' : 'fp32';
+  const file = glmEdgeGraphFile(await glmEdgeModel(variant), variant);
   const session = await ort.InferenceSession.create(file, { enableProfiling: true, profileFilePrefix: path.join(profileDir, kind) });
   const plain = await ort.InferenceSession.create(file);
   const javascript: Record<number, number> = {};

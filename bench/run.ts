@@ -1,7 +1,7 @@
 /**
  * `npm run bench [name ...]`: runs the benchmarks in bench/*.bench.ts one after another (each in its own process,
  * so one's memory and threads don't skew the next), or only those whose file name contains a given name.
- * Benchmarks print their tables (engine and workflows also rewrite their sections of docs/benchmarks.md through
+ * Benchmarks print their tables (workflows also rewrites its section of docs/benchmarks.md through
  * support/benchmark-doc.ts); they are never part of `npm test`.
  */
 import { spawnSync } from 'node:child_process';
