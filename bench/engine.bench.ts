@@ -190,6 +190,17 @@ const bytes = (directory: string) => {
 };
 const loadRows = pairs.map((pair) => `| ${graphLabel[pair.graph]} | ${contenderLabel[pair.contender]} | ${ms(median((results.get(key(pair)) ?? []).map((r) => r.loadMs)), 0)} |`);
 const shortTokens = pairs.flatMap((pair) => contexts.map((context) => ({ pair, context, c: cell(pair.graph, pair.contender, context) }))).filter((e) => e.c && e.c.minTokens < decodeTokens);
+// Same graph, same greedy tokens: a contender that disagrees with the floor runs something else.
+const disagreements = pairs.flatMap((pair) =>
+  contexts.flatMap((context) => {
+    const floorIds = results.get(`${pair.graph}:floor`)?.[0]?.contexts.find((c) => c.context === context)?.ids;
+    return (results.get(key(pair)) ?? []).flatMap((result, round) => {
+      const ids = result.contexts.find((c) => c.context === context)?.ids;
+      const n = Math.min(ids?.length ?? 0, floorIds?.length ?? 0);
+      return floorIds && ids && ids.slice(0, n).join() !== floorIds.slice(0, n).join() ? [`${key(pair)} @${context} round ${round + 1}`] : [];
+    });
+  }),
+);
 const markdown = [
   'Decode: median (p10) of every token-to-token interval over all rounds; speed ratios are the reference\'s ms/token over the contender\'s (> 1 = faster). ' +
     'Prefill tokens/s = context / time to first token (cold: no prefix cache). Peak RSS of the contender\'s own process up to that context. ' +
@@ -205,6 +216,10 @@ const markdown = [
   '',
   `Load average (1 min) at each round start and at the end: ${loads.map((l) => l.toFixed(2)).join(', ')}.`,
   ...(shortTokens.length > 0 ? ['', `Stopped early (end-of-sequence id): ${shortTokens.map((e) => `${key(e.pair)} @${e.context} (${e.c!.minTokens} tokens)`).join(', ')}.`] : []),
+  '',
+  disagreements.length === 0
+    ? 'Every contender generated the same greedy tokens as the floor of its graph at every context.'
+    : `Greedy tokens differing from the floor of the same graph (near-tied logits or a defect): ${disagreements.join(', ')}.`,
   ...(failures.length > 0 ? ['', `Failed runs: ${failures.join('; ')}.`] : []),
 ].join('\n');
 

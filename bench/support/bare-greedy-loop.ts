@@ -28,6 +28,8 @@ export interface BareGreedyLoopResult {
   /** From the first token to the last. */
   decodeMs: number;
   tokens: number;
+  /** The generated ids. */
+  ids: number[];
   /** performance.now() after each token's argmax: consecutive differences are the per-token decode times. */
   tokenTimes: number[];
 }
@@ -63,6 +65,7 @@ export async function bareGreedyLoop(
   let past: Record<string, ort.Tensor> | undefined;
   let length = 0;
   const tokenTimes: number[] = [];
+  const generated: number[] = [];
   for (let step = 0; step < steps; step++) {
     const total = length + newIds.length;
     const feeds: Record<string, ort.Tensor> = {
@@ -84,10 +87,11 @@ export async function bareGreedyLoop(
     let best = 0;
     for (let v = 1; v < logits.length; v++) if (logits[v]! > logits[best]!) best = v;
     tokenTimes.push(performance.now());
+    generated.push(best);
     if (!buffers) past = out;
     length = total;
     newIds = [best];
   }
   const first = tokenTimes[0] ?? start;
-  return { timeToFirstTokenMs: first - start, decodeMs: (tokenTimes.at(-1) ?? first) - first, tokens: steps, tokenTimes };
+  return { timeToFirstTokenMs: first - start, decodeMs: (tokenTimes.at(-1) ?? first) - first, tokens: steps, ids: generated, tokenTimes };
 }

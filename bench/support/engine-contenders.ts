@@ -16,6 +16,8 @@ export interface ContextMeasurement {
   timeToFirstTokenMs: number;
   /** Tokens generated (the requested number unless the model met an end-of-sequence id). */
   tokens: number;
+  /** The generated ids: the same graph must give every contender the same greedy tokens. */
+  ids: number[];
   /** The time of every decode step after the first token: consecutive token-to-token intervals. */
   intervalsMs: number[];
   /** Garbage-collection time between the first and the last token, per decode step. */
@@ -36,9 +38,10 @@ export function promptIds(length: number): number[] {
   return Array.from({ length }, (_, i) => 1000 + ((i * 7919) % 100000));
 }
 
-/** One generation: its start and the time each token was known. */
+/** One generation: its start, its tokens and the time each token was known. */
 interface Timed {
   start: number;
+  ids: number[];
   tokenTimes: number[];
 }
 
@@ -69,6 +72,7 @@ export async function runContender(graph: GlmEdgeVariant, contender: Contender, 
       context,
       timeToFirstTokenMs: first - run.start,
       tokens: run.tokenTimes.length,
+      ids: run.ids,
       intervalsMs,
       gcMsPerToken: intervalsMs.length > 0 ? gcMs / intervalsMs.length : Number.NaN,
       peakRssMb: peakRssMb(),
@@ -95,7 +99,7 @@ async function load(
         const sharedBufferLength = graph === 'gqa' ? Math.ceil((ids.length + tokens) / 256) * 256 : undefined;
         const start = performance.now();
         const run = await bareGreedyLoop(session, glmEdgeShape, ids, tokens, sharedBufferLength === undefined ? {} : { sharedBufferLength });
-        return { start, tokenTimes: run.tokenTimes };
+        return { start, ids: run.ids, tokenTimes: run.tokenTimes };
       },
       dispose: () => session.release(),
     };
@@ -107,10 +111,14 @@ async function load(
       generate: async (ids, tokens) => {
         const start = performance.now();
         const tokenTimes: number[] = [];
+        const generated: number[] = [];
         for await (const event of model.stream(ids, { maxNewTokens: tokens, temperature: 0, prefixCache: false })) {
-          if (event.type === 'token') tokenTimes.push(performance.now());
+          if (event.type === 'token') {
+            tokenTimes.push(performance.now());
+            generated.push(event.id);
+          }
         }
-        return { start, tokenTimes };
+        return { start, ids: generated, tokenTimes };
       },
       dispose: () => model.dispose(),
     };
@@ -123,11 +131,14 @@ async function load(
   return {
     generate: async (ids, tokens) => {
       const tokenTimes: number[] = [];
+      const generated: number[] = [];
       let puts = 0;
-      // The first put carries the prompt, every later one a generated token.
+      // The first put carries the prompt, every later one the generated token ([[id]] for one sequence).
       const streamer = {
-        put() {
-          if (puts++ > 0) tokenTimes.push(performance.now());
+        put(value: bigint[][]) {
+          if (puts++ === 0) return;
+          tokenTimes.push(performance.now());
+          generated.push(Number(value[0]![0]));
         },
         end() {},
       };
@@ -139,7 +150,7 @@ async function load(
         do_sample: false,
         streamer,
       } as never);
-      return { start, tokenTimes };
+      return { start, ids: generated, tokenTimes };
     },
     dispose: async () => {
       await model.dispose();
