@@ -23,7 +23,7 @@ const BUCKETS_PER_BIT = 64;
 const NUCLEUS_BITS = 40;
 const NUCLEUS_BUCKETS = NUCLEUS_BITS * BUCKETS_PER_BIT;
 /** A boundary bucket holding at most this many tokens is sorted; a larger one is split by a finer histogram first. */
-const SORT_LIMIT = 4096;
+const SORT_LIMIT = 256;
 /** Sub-buckets of the finer histogram of a crowded boundary bucket (each spans 2^-16 of a bit: near-ties). */
 const FINE_BUCKETS = 1024;
 /** 2^(-k / BUCKETS_PER_BIT): the weight at the top edge of bucket k. */
@@ -32,8 +32,6 @@ const NATS_PER_BUCKET = Math.LN2 / BUCKETS_PER_BIT;
 
 interface NucleusBuffers {
   weights: Float32Array;
-  /** Histogram bucket of each token (NUCLEUS_BUCKETS: left out). */
-  buckets: Uint16Array;
   boundary: Int32Array;
 }
 
@@ -118,7 +116,7 @@ export class TokenSampler {
 
   #rowBuffers(n: number): NucleusBuffers {
     if (this.#row === undefined || this.#row.weights.length < n) {
-      this.#row = { weights: new Float32Array(n), buckets: new Uint16Array(n), boundary: new Int32Array(n) };
+      this.#row = { weights: new Float32Array(n), boundary: new Int32Array(n) };
     }
     return this.#row;
   }
@@ -134,7 +132,7 @@ export class TokenSampler {
     const n = logits.length;
     const max = logits[argmax(logits)];
     if (max === -Infinity || Number.isNaN(max)) throw noCandidate();
-    const { weights, buckets, boundary } = this.#rowBuffers(n);
+    const { weights, boundary } = this.#rowBuffers(n);
     const mass = this.#bucketMass.fill(0);
     const scale = inverseTemperature * Math.LOG2E * BUCKETS_PER_BIT;
     for (let i = 0; i < n; i++) {
@@ -142,7 +140,6 @@ export class TokenSampler {
       if (!(y < NUCLEUS_BUCKETS)) {
         // Negligible, masked or NaN: never a candidate.
         weights[i] = 0;
-        buckets[i] = NUCLEUS_BUCKETS;
         continue;
       }
       const k = y | 0;
@@ -150,7 +147,6 @@ export class TokenSampler {
       // exp(-r) for r < 0.011 nats to 2e-7.
       const weight = BUCKET_WEIGHT[k] * (1 - r * (1 - r * 0.5));
       weights[i] = weight;
-      buckets[i] = k;
       mass[k] += weight;
     }
     let total = 0;
@@ -160,15 +156,21 @@ export class TokenSampler {
     let above = 0;
     let edge = 0;
     while (edge < NUCLEUS_BUCKETS - 1 && (mass[edge] === 0 || above + mass[edge] < target)) above += mass[edge++];
+    // Bucket of a token: y | 0 with y computed as above, so `y < edge + 1` is exactly "bucket <= edge". Tokens
+    // past the boundary get weight 0, which leaves the draw a plain walk over the weights.
+    const cut = edge + 1;
     let size = 0;
-    for (let i = 0; i < n; i++) if (buckets[i] === edge) boundary[size++] = i;
+    for (let i = 0; i < n; i++) {
+      const y = (max - logits[i]) * scale;
+      if (!(y < cut)) weights[i] = 0;
+      else if (y >= edge) boundary[size++] = i;
+    }
     const kept = above + this.#keepFromBoundary(logits, max, scale, edge, boundary, size, target - above, 0);
     if (!(kept > 0)) throw noCandidate();
 
     let draw = this.#random.nextFloat() * kept;
     let last = -1;
     for (let i = 0; i < n; i++) {
-      if (buckets[i] > edge) continue;
       const weight = weights[i];
       if (weight === 0) continue;
       last = i;
@@ -187,11 +189,16 @@ export class TokenSampler {
     const weights = this.#row!.weights;
     if (size <= SORT_LIMIT) {
       const keys = this.#sortKeys;
-      for (let j = 0; j < size; j++) keys[j] = orderKey(logits[ids[j]], ids[j]);
-      const sorted = keys.subarray(0, size).sort();
+      // Insertion sort in place: few keys, and no view or copy allocated per step.
+      for (let j = 0; j < size; j++) {
+        const key = orderKey(logits[ids[j]], ids[j]);
+        let at = j;
+        for (; at > 0 && keys[at - 1] > key; at--) keys[at] = keys[at - 1];
+        keys[at] = key;
+      }
       let kept = 0;
       for (let j = 0; j < size; j++) {
-        const id = sorted[j] % ID_RANGE;
+        const id = keys[j] % ID_RANGE;
         if (kept < need) kept += weights[id];
         else weights[id] = 0;
       }
@@ -204,9 +211,8 @@ export class TokenSampler {
     }
     const fineMass = this.#fineMass.fill(0);
     const fineCount = this.#fineCount.fill(0);
-    const fine = (id: number) => Math.min(FINE_BUCKETS - 1, (((max - logits[id]) * scale - edge) * FINE_BUCKETS) | 0);
     for (let j = 0; j < size; j++) {
-      const sub = fine(ids[j]);
+      const sub = fineBucket(logits[ids[j]], max, scale, edge);
       fineMass[sub] += weights[ids[j]];
       fineCount[sub]++;
     }
@@ -217,7 +223,7 @@ export class TokenSampler {
     let subSize = 0;
     for (let j = 0; j < size; j++) {
       const id = ids[j];
-      const bucket = fine(id);
+      const bucket = fineBucket(logits[id], max, scale, edge);
       if (bucket === sub) ids[subSize++] = id;
       else if (bucket > sub) weights[id] = 0;
     }
@@ -300,6 +306,11 @@ export function argmax(logits: Float32Array): number {
 const ID_RANGE = 2 ** 21;
 const float32 = new Float32Array(1);
 const float32Bits = new Uint32Array(float32.buffer);
+
+/** The sub-bucket of a token of bucket `edge` in a crowded boundary bucket's finer histogram. */
+function fineBucket(logit: number, max: number, scale: number, edge: number): number {
+  return Math.min(FINE_BUCKETS - 1, (((max - logit) * scale - edge) * FINE_BUCKETS) | 0);
+}
 
 /** A number that sorts ascending as logits descending, then ids ascending. */
 function orderKey(logit: number, id: number): number {
