@@ -160,17 +160,24 @@ export class TokenSampler {
     // past the boundary get weight 0, which leaves the draw a plain walk over the weights.
     const cut = edge + 1;
     let size = 0;
+    let first = n;
+    let lastCandidate = 0;
     for (let i = 0; i < n; i++) {
       const y = (max - logits[i]) * scale;
-      if (!(y < cut)) weights[i] = 0;
-      else if (y >= edge) boundary[size++] = i;
+      if (!(y < cut)) {
+        weights[i] = 0;
+        continue;
+      }
+      if (first === n) first = i;
+      lastCandidate = i;
+      if (y >= edge) boundary[size++] = i;
     }
     const kept = above + this.#keepFromBoundary(logits, max, scale, edge, boundary, size, target - above, 0);
     if (!(kept > 0)) throw noCandidate();
 
     let draw = this.#random.nextFloat() * kept;
     let last = -1;
-    for (let i = 0; i < n; i++) {
+    for (let i = first; i <= lastCandidate; i++) {
       const weight = weights[i];
       if (weight === 0) continue;
       last = i;
