@@ -32,6 +32,8 @@ const NATS_PER_BUCKET = Math.LN2 / BUCKETS_PER_BIT;
 
 interface NucleusBuffers {
   weights: Float32Array;
+  /** The next token of the same bucket (a singly linked list per bucket, newest first). */
+  next: Int32Array;
   boundary: Int32Array;
 }
 
@@ -54,6 +56,7 @@ export class TokenSampler {
   /** Per-token weights of the temperature-only path (allocated on first need). */
   #exactWeights: Float64Array | undefined;
   #bucketMass = new Float64Array(NUCLEUS_BUCKETS);
+  #bucketHead = new Int32Array(NUCLEUS_BUCKETS);
   #fineMass = new Float64Array(FINE_BUCKETS);
   #fineCount = new Int32Array(FINE_BUCKETS);
   #sortKeys = new Float64Array(SORT_LIMIT);
@@ -116,38 +119,40 @@ export class TokenSampler {
 
   #rowBuffers(n: number): NucleusBuffers {
     if (this.#row === undefined || this.#row.weights.length < n) {
-      this.#row = { weights: new Float32Array(n), boundary: new Int32Array(n) };
+      this.#row = { weights: new Float32Array(n), next: new Int32Array(n), boundary: new Int32Array(n) };
     }
     return this.#row;
   }
 
   /**
    * Top-p over the whole vocabulary. One pass weighs every token (2^-y with y its distance to the best in bits,
-   * from a table per 1/64 bit times a short series: relative error under 3e-7) and adds it to a histogram
-   * by y; walking the histogram from the top finds the bucket where the cumulative mass reaches p. Tokens above it
-   * are kept, tokens below dropped, and only the boundary bucket's tokens are ordered (by logit, then id) to keep
-   * exactly the smallest set reaching p. The draw walks the kept tokens in id order.
+   * from a table per 1/64 bit times a short series: relative error under 3e-7), adds it to a histogram by y and
+   * links it into its bucket's list. Walking the histogram from the top finds the bucket where the cumulative mass
+   * reaches p: buckets above it are kept, buckets below dropped, and only the boundary bucket's tokens are ordered
+   * (by logit, then id) to keep exactly the smallest set reaching p. The draw picks a bucket by mass, then a token
+   * in that bucket's list, so nothing after the first pass touches the whole row.
    */
   #sampleNucleus(logits: Float32Array, inverseTemperature: number): number {
     const n = logits.length;
-    const max = logits[argmax(logits)];
+    const best = argmax(logits);
+    const max = logits[best];
     if (max === -Infinity || Number.isNaN(max)) throw noCandidate();
-    const { weights, boundary } = this.#rowBuffers(n);
+    const { weights, next, boundary } = this.#rowBuffers(n);
     const mass = this.#bucketMass.fill(0);
+    const head = this.#bucketHead.fill(-1);
     const scale = inverseTemperature * Math.LOG2E * BUCKETS_PER_BIT;
     for (let i = 0; i < n; i++) {
       const y = (max - logits[i]) * scale;
-      if (!(y < NUCLEUS_BUCKETS)) {
-        // Negligible, masked or NaN: never a candidate.
-        weights[i] = 0;
-        continue;
-      }
+      // Negligible, masked or NaN: in no bucket, never a candidate.
+      if (!(y < NUCLEUS_BUCKETS)) continue;
       const k = y | 0;
       const r = (y - k) * NATS_PER_BUCKET;
       // exp(-r) for r < 0.011 nats to 2e-7.
       const weight = BUCKET_WEIGHT[k] * (1 - r * (1 - r * 0.5));
       weights[i] = weight;
       mass[k] += weight;
+      next[i] = head[k];
+      head[k] = i;
     }
     let total = 0;
     for (let k = 0; k < NUCLEUS_BUCKETS; k++) total += mass[k];
@@ -156,33 +161,21 @@ export class TokenSampler {
     let above = 0;
     let edge = 0;
     while (edge < NUCLEUS_BUCKETS - 1 && (mass[edge] === 0 || above + mass[edge] < target)) above += mass[edge++];
-    // Bucket of a token: y | 0 with y computed as above, so `y < edge + 1` is exactly "bucket <= edge". Tokens
-    // past the boundary get weight 0, which leaves the draw a plain walk over the weights.
-    const cut = edge + 1;
     let size = 0;
-    let first = n;
-    let lastCandidate = 0;
-    for (let i = 0; i < n; i++) {
-      const y = (max - logits[i]) * scale;
-      if (!(y < cut)) {
-        weights[i] = 0;
-        continue;
-      }
-      if (first === n) first = i;
-      lastCandidate = i;
-      if (y >= edge) boundary[size++] = i;
-    }
+    for (let id = head[edge]; id !== -1; id = next[id]) boundary[size++] = id;
     const kept = above + this.#keepFromBoundary(logits, max, scale, edge, boundary, size, target - above, 0);
     if (!(kept > 0)) throw noCandidate();
 
     let draw = this.#random.nextFloat() * kept;
-    let last = -1;
-    for (let i = first; i <= lastCandidate; i++) {
-      const weight = weights[i];
-      if (weight === 0) continue;
-      last = i;
+    let bucket = 0;
+    for (; bucket < edge && draw >= mass[bucket]; bucket++) draw -= mass[bucket];
+    let last = best;
+    for (let id = head[bucket]; id !== -1; id = next[id]) {
+      const weight = weights[id];
+      if (weight === 0) continue; // a boundary token left out
+      last = id;
       draw -= weight;
-      if (draw < 0) return i;
+      if (draw < 0) return id;
     }
     return last;
   }
