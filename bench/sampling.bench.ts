@@ -28,7 +28,7 @@ const { values: args } = parseArgs({ options: { quick: { type: 'boolean', defaul
 const quick = args.quick;
 const settings = quick
   ? { samplerRounds: 2, callsPerRound: 40, heapCalls: 200, decodeRounds: 2, decodeTokens: 12 }
-  : { samplerRounds: 10, callsPerRound: 200, heapCalls: 2000, decodeRounds: 10, decodeTokens: 48 };
+  : { samplerRounds: 10, callsPerRound: 200, heapCalls: 1000, decodeRounds: 10, decodeTokens: 40 };
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -207,19 +207,24 @@ const timingFactory: ConstraintFactory = {
   async createConstraint(request: ConstraintRequest) {
     const inner = await compiler.createConstraint(request);
     return {
-      maskLogits(logits) {
+      maskLogits(logits: Float32Array) {
         const start = performance.now();
         inner.maskLogits(logits);
         grammarMs += performance.now() - start;
       },
-      acceptToken(id) {
+      acceptToken(id: number) {
         const start = performance.now();
         const accepted = inner.acceptToken(id);
         grammarMs += performance.now() - start;
         grammarTokens += 1;
         return accepted;
       },
-      isTerminated: () => inner.isTerminated(),
+      isTerminated() {
+        const start = performance.now();
+        const terminated = inner.isTerminated();
+        grammarMs += performance.now() - start;
+        return terminated;
+      },
       rollback: (count) => inner.rollback(count),
       dispose: () => inner.dispose(),
     };
@@ -260,7 +265,7 @@ const decodeTable = [
   '| --- | --- | --- | --- |',
   `| unconstrained | ${fmt(unconstrained.median)} | ${fmt(unconstrained.p10)} | ${unconstrained.n} |`,
   `| constrained (JSON schema) | ${fmt(constrained.median)} | ${fmt(constrained.p10)} | ${constrained.n} |`,
-  `| grammar in the loop (mask + accept, per token) | ${fmt(grammar.median)} | ${fmt(grammar.p10)} | ${grammar.n} |`,
+  `| grammar in the loop (mask + accept + isTerminated, per token) | ${fmt(grammar.median)} | ${fmt(grammar.p10)} | ${grammar.n} |`,
 ];
 console.log(decodeTable.join('\n'));
 console.log(`overhead: in-loop ${inLoopOverhead.toFixed(2)}%, end to end ${endToEndOverhead.toFixed(1)}%; ${skipped} run(s) ended early and were left out`);
@@ -305,12 +310,12 @@ const file = saveBenchReport('sampling', started, {
     `Sampler: ${settings.samplerRounds} rounds x ${settings.callsPerRound} timed calls per row and configuration, configurations rotated each round, ` +
     `the row copied in before each (untimed) call; median and p10. Heap: ${settings.heapCalls} calls with no GC between (heapUsed + arrayBuffers). ` +
     `Decode: GlmModel, temperature 1, ${settings.decodeTokens} sampled tokens, ${settings.decodeRounds} rounds alternating constrained / unconstrained ` +
-    `(decodeMs / (tokens - 1)); the grammar's mask + accept timed inside the loop. XGrammar's tokenizer info built once in ${(compilerMs / 1000).toFixed(1)} s.`,
+    `(decodeMs / (tokens - 1)); the grammar's mask, accept and isTerminated timed inside the loop. XGrammar's tokenizer info built once in ${(compilerMs / 1000).toFixed(1)} s.`,
   markdown: [
     samplerTable.join('\n'),
     `Temperature-only sampling weighs the whole vocabulary with Math.exp; top-p buckets the row by weight in one pass and orders only the boundary bucket (src/models/generation/token-sampler.ts).`,
     decodeTable.join('\n'),
-    `Constrained overhead: the grammar's own work (mask + accept, timed inside the loop) is ${inLoopOverhead.toFixed(2)}% of an unconstrained decode step. ` +
+    `Constrained overhead: the grammar's own work (mask + accept + isTerminated, timed inside the loop) is ${inLoopOverhead.toFixed(2)}% of an unconstrained decode step. ` +
       `End to end, the constrained median is ${endToEndOverhead >= 0 ? '+' : ''}${endToEndOverhead.toFixed(1)}% and its p10 ` +
       `${p10Overhead >= 0 ? '+' : ''}${p10Overhead.toFixed(1)}% against the unconstrained runs (${constrained.n} and ${unconstrained.n} alternating runs).` +
       (skipped > 0 ? ` ${skipped} run(s) stopped before ${settings.decodeTokens} tokens and were left out.` : ''),
