@@ -313,7 +313,8 @@ const file = saveBenchReport('sampling', started, {
     `(decodeMs / (tokens - 1)); the grammar's mask, accept and isTerminated timed inside the loop. XGrammar's tokenizer info built once in ${(compilerMs / 1000).toFixed(1)} s.`,
   markdown: [
     samplerTable.join('\n'),
-    `Temperature-only sampling weighs the whole vocabulary with Math.exp; top-p buckets the row by weight in one pass and orders only the boundary bucket (src/models/generation/token-sampler.ts).`,
+    `Temperature-only sampling weighs the whole vocabulary with Math.exp; top-p buckets the row by weight in one pass and orders only the boundary bucket (src/models/generation/token-sampler.ts). ` +
+      `Heap growth per call includes the timing loop's own (greedy's figure); nothing is retained after a collection.`,
     decodeTable.join('\n'),
     `Constrained overhead: the grammar's own work (mask + accept + isTerminated, timed inside the loop) is ${inLoopOverhead.toFixed(2)}% of an unconstrained decode step. ` +
       `End to end, the constrained median is ${endToEndOverhead >= 0 ? '+' : ''}${endToEndOverhead.toFixed(1)}% and its p10 ` +
@@ -329,7 +330,8 @@ const file = saveBenchReport('sampling', started, {
     {
       goal: 'constrained-decoding overhead <= 3% of decode time',
       measured: `${inLoopOverhead.toFixed(2)}% in the loop (${fmt(grammar.median)} of ${fmt(unconstrained.median)} ms/token); end to end ${endToEndOverhead.toFixed(1)}% (median), ${p10Overhead.toFixed(1)}% (p10)`,
-      met: inLoopOverhead <= 3,
+      // The issue's measure is the decode time itself; the in-loop share says how much of it the grammar's own work explains.
+      met: endToEndOverhead <= 3,
     },
   ],
   plots,
