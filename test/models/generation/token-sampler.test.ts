@@ -68,6 +68,44 @@ describe('TokenSampler', () => {
     expect(Math.max(...seen)).toBeGreaterThan(30_000);
   });
 
+  it('top-p orders near-equal logits that share a histogram bucket exactly (logit, then id)', () => {
+    // Weights ~1, 0.999, 0.998, 0.997 (one bucket): p = 0.45 needs the first two; ids 2 and 3 never.
+    const logits = [-0.002, 0, -0.003, -0.001];
+    const frequencies = histogram(new TokenSampler({ vocabSize: 4, temperature: 1, topP: 0.45, seed: 7 }), logits, 4000);
+    expect(frequencies[0] + frequencies[2]).toBe(0);
+    expect(Math.abs(frequencies[1] - 0.5)).toBeLessThan(0.04);
+  });
+
+  it('top-p keeps exactly the smallest set by descending logit on a random 5,000-token row', () => {
+    let state = 11;
+    const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const logits = Array.from({ length: 5000 }, () => Math.fround(random() * 12));
+    const temperature = 0.7;
+    const topP = 0.8;
+    const order = logits.map((logit, id) => ({ logit, id })).sort((a, b) => b.logit - a.logit || a.id - b.id);
+    const max = order[0]!.logit;
+    const weight = (logit: number) => Math.exp((logit - max) / temperature);
+    const total = logits.reduce((sum, logit) => sum + weight(logit), 0);
+    const kept = new Set<number>();
+    let cumulative = 0;
+    for (const { logit, id } of order) {
+      kept.add(id);
+      cumulative += weight(logit);
+      if (cumulative >= topP * total) break;
+    }
+    const frequencies = histogram(new TokenSampler({ vocabSize: 5000, temperature, topP, seed: 8 }), logits, 20000);
+    let keptFrequency = 0;
+    frequencies.forEach((frequency, id) => {
+      if (!kept.has(id)) expect(frequency).toBe(0);
+      else keptFrequency += frequency;
+    });
+    expect(keptFrequency).toBeCloseTo(1, 9);
+    // The best token's share: its weight over the kept mass.
+    expect(Math.abs(frequencies[order[0]!.id] - 1 / cumulative)).toBeLessThan(0.01);
+    // The last kept token (the one that crosses p) is reachable.
+    expect(kept.size).toBeGreaterThan(5);
+  });
+
   it('top-k and top-p together', () => {
     const logits = [3, 2.9, 2.8, 2.7, -5];
     const frequencies = histogram(new TokenSampler({ vocabSize: 5, temperature: 1, topK: 3, topP: 0.5, seed: 5 }), logits, 4000);
