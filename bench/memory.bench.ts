@@ -23,7 +23,7 @@ import { median, quantile } from './support/stats';
 
 const quick = process.argv.includes('--quick');
 const settings = quick
-  ? { variants: ['int4', 'fp32'] as GlmEdgeVariant[], prefillTokens: 256, decodeTokens: 4, rounds: 1, driftVariant: 'int4' as GlmEdgeVariant, generations: 12 }
+  ? { variants: ['int4'] as GlmEdgeVariant[], prefillTokens: 256, decodeTokens: 4, rounds: 1, driftVariant: 'int4' as GlmEdgeVariant, generations: 12 }
   : { variants: ['fp32', 'gqa', 'int4'] as GlmEdgeVariant[], prefillTokens: 2048, decodeTokens: 16, rounds: 2, driftVariant: 'fp32' as GlmEdgeVariant, generations: 100 };
 const started = startBenchReport();
 const here = path.dirname(fileURLToPath(import.meta.url));

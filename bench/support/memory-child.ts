@@ -101,8 +101,8 @@ async function run(request: MemoryChildRequest): Promise<MemoryChildResult> {
       const drift: NonNullable<MemoryChildResult['drift']> = [];
       const generations = request.generations ?? 100;
       for (let index = 0; index < generations; index++) {
-        const head = promptIds(64 + ((index * 97) % 448));
-        const prompt = [...head, ...promptIds(8 + (index % 7) * 24, index + 1)];
+        const head = promptIds(32 + ((index * 97) % 256));
+        const prompt = [...head, ...promptIds(8 + (index % 7) * 16, index + 1)];
         const prefixCache = index % 2 === 0;
         const answer = await model.generate(prompt, { maxNewTokens: request.decodeTokens ?? 4, temperature: 0, prefixCache });
         drift.push({ rss: processMemory().rss, promptTokens: prompt.length, prefixCache, cachedTokens: answer.usage.cachedTokens });
