@@ -46,8 +46,12 @@ export interface MemoryChildResult {
   prefillMs?: number;
   /** Time of each decoded token after the first, ms. */
   decodeMs?: number[];
-  /** `drift`: RSS (MB) after each generation, and its prompt length and prefix-cache setting. */
-  drift?: Array<{ rss: number; promptTokens: number; prefixCache: boolean; cachedTokens: number }>;
+  /**
+   * `drift`: RSS (MB) after each generation, then again after a full garbage collection when the child runs with
+   * `--expose-gc` (what stays: the raw figure swings by tens of MB with the collector's timing, since every step
+   * hands the KV cache back as fresh ArrayBuffers); with the prompt length and prefix-cache setting.
+   */
+  drift?: Array<{ rss: number; rssAfterGc?: number; promptTokens: number; prefixCache: boolean; cachedTokens: number }>;
 }
 
 const MB = 2 ** 20;
@@ -105,7 +109,16 @@ async function run(request: MemoryChildRequest): Promise<MemoryChildResult> {
         const prompt = [...head, ...promptIds(8 + (index % 7) * 16, index + 1)];
         const prefixCache = index % 2 === 0;
         const answer = await model.generate(prompt, { maxNewTokens: request.decodeTokens ?? 4, temperature: 0, prefixCache });
-        drift.push({ rss: processMemory().rss, promptTokens: prompt.length, prefixCache, cachedTokens: answer.usage.cachedTokens });
+        const rss = processMemory().rss;
+        const collect = (globalThis as { gc?: () => void }).gc;
+        collect?.();
+        drift.push({
+          rss,
+          ...(collect ? { rssAfterGc: processMemory().rss } : {}),
+          promptTokens: prompt.length,
+          prefixCache,
+          cachedTokens: answer.usage.cachedTokens,
+        });
       }
       result.drift = drift;
     }
