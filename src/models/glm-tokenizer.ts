@@ -2,7 +2,7 @@
  * The model's own tokenizer (tokenizer.json) and chat template (tokenizer_config.json), through
  * @huggingface/transformers, loaded from the local directory only: no hub access, ever.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { TokenizerError } from '../errors';
 import type { ChatMessage, ToolSpec } from './language-model';
@@ -16,27 +16,37 @@ export interface TextTokenizer {
 }
 
 export class GlmTokenizer implements TextTokenizer {
-  /** The raw tokenizer.json text (what a grammar compiler needs to know the vocabulary). */
-  readonly tokenizerJson: string;
   readonly directory: string;
   readonly #tokenizer: PreTrainedTokenizer;
   readonly #chatTemplate: string | undefined;
 
-  private constructor(directory: string, tokenizer: PreTrainedTokenizer, tokenizerJson: string, chatTemplate: string | undefined) {
+  private constructor(directory: string, tokenizer: PreTrainedTokenizer, chatTemplate: string | undefined) {
     this.directory = directory;
     this.#tokenizer = tokenizer;
-    this.tokenizerJson = tokenizerJson;
     this.#chatTemplate = chatTemplate;
+  }
+
+  /**
+   * The raw tokenizer.json text (what a grammar compiler needs to know the vocabulary), read from the file on each
+   * call: held for the model's lifetime it would cost about 9 MB of heap for a 151k vocabulary, and only a grammar
+   * compiler, built once, reads it.
+   */
+  get tokenizerJson(): string {
+    const file = `${this.directory}/tokenizer.json`;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new TokenizerError(`Cannot read ${file}: ${messageOf(error)}`, { cause: error, details: { directory: this.directory, file } });
+    }
   }
 
   /** Loads tokenizer.json and tokenizer_config.json from `directory` (an absolute path). */
   static async load(directory: string): Promise<GlmTokenizer> {
     const tokenizerFile = `${directory}/tokenizer.json`;
     const configFile = `${directory}/tokenizer_config.json`;
-    let tokenizerJson: string;
     let tokenizerConfig: { chat_template?: unknown };
     try {
-      tokenizerJson = readFileSync(tokenizerFile, 'utf8');
+      if (!existsSync(tokenizerFile)) throw new Error(`${tokenizerFile} does not exist`);
       tokenizerConfig = JSON.parse(readFileSync(configFile, 'utf8')) as { chat_template?: unknown };
     } catch (error) {
       throw new TokenizerError(`Cannot read the tokenizer files of ${directory} (tokenizer.json, tokenizer_config.json): ${messageOf(error)}`, {
@@ -56,7 +66,7 @@ export class GlmTokenizer implements TextTokenizer {
       });
     }
     const template = tokenizerConfig.chat_template;
-    return new GlmTokenizer(directory, tokenizer, tokenizerJson, typeof template === 'string' ? template : undefined);
+    return new GlmTokenizer(directory, tokenizer, typeof template === 'string' ? template : undefined);
   }
 
   encode(text: string): number[] {

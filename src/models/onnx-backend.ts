@@ -28,6 +28,15 @@ export interface OnnxBackendOptions {
   graphOptimizationLevel?: GraphOptimizationLevel;
   /** Where load decisions (provider fallback) are logged. Defaults to a silent logger. */
   logger?: Logger;
+  /**
+   * ONNX Runtime's weight pre-packing: at load, kernels copy constant weights into their own blocked layout
+   * (config key `session.disable_prepacking` when false). Quantized kernels need it (MatMulNBits runs about 100x
+   * slower without). For fp32 MatMul / Gemm it is a second, anonymous-memory copy of the weights, while the
+   * memory-mapped originals of external data stay resident wherever another node (a tied embedding's Gather) reads
+   * them; without it, single-token steps read the mapped weights directly (MLAS has an unpacked M = 1 kernel).
+   * Defaults to true (ONNX Runtime's default).
+   */
+  prepacking?: boolean;
 }
 
 /** Type and shape of one graph input or output; symbolic dimensions are strings. */
@@ -87,13 +96,8 @@ export class OnnxBackend {
       logger.warn({ modelPath, fix: CUDA_INSTALL_FIX }, `CUDA requested but ${reason}; running on CPU`);
       provider = 'cpu';
     }
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: [provider],
-      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
-      ...(options.threads === undefined ? {} : { intraOpNumThreads: options.threads, interOpNumThreads: 1 }),
-    };
     try {
-      const session = await ort.InferenceSession.create(modelPath, sessionOptions);
+      const session = await ort.InferenceSession.create(modelPath, sessionOptionsFor(provider, options));
       return new OnnxBackend(modelPath, session, provider);
     } catch (error) {
       throw classifyLoadError(error, modelPath, provider);
@@ -116,6 +120,17 @@ export class OnnxBackend {
     this.#session = undefined;
     await session?.release();
   }
+}
+
+/** The ONNX Runtime session options of a load on `provider` (exported for tests: what reaches the session). */
+export function sessionOptionsFor(provider: ExecutionProvider, options: OnnxBackendOptions = {}): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+    ...(options.threads === undefined ? {} : { intraOpNumThreads: options.threads, interOpNumThreads: 1 }),
+    // The Node binding passes `extra` through as session config entries (onnxruntime_session_options_config_keys.h).
+    ...(options.prepacking === false ? { extra: { session: { disable_prepacking: '1' } } } : {}),
+  };
 }
 
 /** A tensor over an existing typed array (no copy). */
