@@ -39,6 +39,11 @@ export interface ConstraintRequest {
   schema?: JsonSchema | z.ZodType;
   /** Tools the output may call, GLM style: one tool name, `\n`, then JSON valid for its `parameters`. */
   tools?: ToolSpec[];
+  /**
+   * With `tools`: 'none' allows only the answer branch (`\n` then the answer), for a prompt that still shows the
+   * tools but must end the run. Defaults to 'auto' (a call or the answer).
+   */
+  toolChoice?: 'auto' | 'none';
 }
 
 export interface GrammarCompilerStatistics {
@@ -208,7 +213,7 @@ export class GrammarCompiler {
       let bmpOnly = schemaGrammar !== undefined && hasBoundedStrings(schemaGrammar);
       const toolBounds = new Map<string, StringBounds>();
       if (schemaJson) toolBounds.set('', schemaJson.bounds);
-      for (const tool of request.tools) {
+      for (const tool of request.answerOnly ? [] : request.tools) {
         const json = await this.#jsonGrammar(tool.parameters, `tool "${tool.name}" parameters`);
         const parameters = json.ebnf;
         toolBounds.set(tool.name, json.bounds);
@@ -227,7 +232,7 @@ export class GrammarCompiler {
         : freeTextAnswer;
       const grammar = await this.#compiler.compileStructuralTag({
         type: 'structural_tag',
-        format: { type: 'or', elements: [...calls, answer] },
+        format: calls.length === 0 ? answer : { type: 'or', elements: [...calls, answer] },
       });
       return { grammar, bmpOnly, stringBounds: trackerFor({ tools: toolBounds }) };
     } catch (error) {
@@ -307,6 +312,8 @@ function trackerFor(target: StringBoundTarget): StringBoundTracker | undefined {
 interface NormalizedRequest {
   schema?: JsonSchema;
   tools?: Array<{ name: string; parameters: JsonSchema }>;
+  /** toolChoice 'none': the tools grammar's answer branch alone. */
+  answerOnly?: true;
 }
 
 function normalizeRequest(request: ConstraintRequest): NormalizedRequest {
@@ -334,6 +341,10 @@ function normalizeRequest(request: ConstraintRequest): NormalizedRequest {
       const parameters = toGrammarJsonSchema(tool.parameters, `tool "${tool.name}" parameters`);
       return { name: tool.name, parameters: withObjectType(parameters) };
     });
+    if (request.toolChoice === 'none') normalized.answerOnly = true;
+  }
+  if (request.toolChoice !== undefined && request.toolChoice !== 'auto' && request.toolChoice !== 'none') {
+    throw new GenerationError(`createConstraint: toolChoice must be 'auto' or 'none', got ${JSON.stringify(request.toolChoice)}.`);
   }
   return normalized;
 }
