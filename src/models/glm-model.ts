@@ -45,7 +45,7 @@ export interface GlmModelLoadOptions {
 export interface ConstraintRequest {
   schema?: GenerateOptions['schema'];
   tools?: ToolSpec[];
-  /** 'none': only the answer branch of a tools grammar (`\n` then the answer). Defaults to 'auto'. */
+  /** 'none': only the answer branch of a tools grammar (`\n` then the answer); 'required': only its calls. Defaults to 'auto'. */
   toolChoice?: GenerateOptions['toolChoice'];
 }
 

@@ -161,6 +161,24 @@ describe('GrammarCompiler with the 151k Qwen3 tokenizer', () => {
     constraint.dispose();
   });
 
+  it("toolChoice 'required': only calls, even when the model prefers the answer", async () => {
+    let calls = 0;
+    for (let seed = 0; seed < 8; seed++) {
+      const constraint = await compiler.createConstraint({ tools, toolChoice: 'required' });
+      const run = model.run(constraint, { seed, maxTokens: 300, stopTokenIds, boostFirst: [tokenizer.encode('\n')[0]!] });
+      expect(run.rejected).toBe(0);
+      if (run.finished) {
+        calls++;
+        expect(checkToolOutput(tokenizer.decode(run.ids))).toBe('call');
+      }
+      constraint.dispose();
+    }
+    expect(calls).toBeGreaterThanOrEqual(4);
+    const constraint = await compiler.createConstraint({ tools, toolChoice: 'required' });
+    expect(constraint.acceptToken(tokenizer.encode('\n')[0]!)).toBe(false);
+    constraint.dispose();
+  });
+
   it('accepts a known valid call token by token, then allows only stop tokens', async () => {
     const constraint = await compiler.createConstraint({ tools });
     const ids = tokenizer.encode('get_weather\n{"city": "Beijing", "days": 3, "unit": "celsius"}');

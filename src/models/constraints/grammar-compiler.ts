@@ -41,9 +41,9 @@ export interface ConstraintRequest {
   tools?: ToolSpec[];
   /**
    * With `tools`: 'none' allows only the answer branch (`\n` then the answer), for a prompt that still shows the
-   * tools but must end the run. Defaults to 'auto' (a call or the answer).
+   * tools but must end the run; 'required' only the calls. Defaults to 'auto' (a call or the answer).
    */
-  toolChoice?: 'auto' | 'none';
+  toolChoice?: 'auto' | 'none' | 'required';
 }
 
 export interface GrammarCompilerStatistics {
@@ -213,7 +213,7 @@ export class GrammarCompiler {
       let bmpOnly = schemaGrammar !== undefined && hasBoundedStrings(schemaGrammar);
       const toolBounds = new Map<string, StringBounds>();
       if (schemaJson) toolBounds.set('', schemaJson.bounds);
-      for (const tool of request.answerOnly ? [] : request.tools) {
+      for (const tool of request.branches === 'answer' ? [] : request.tools) {
         const json = await this.#jsonGrammar(tool.parameters, `tool "${tool.name}" parameters`);
         const parameters = json.ebnf;
         toolBounds.set(tool.name, json.bounds);
@@ -230,9 +230,10 @@ export class GrammarCompiler {
       const answer: StructuralTagFormat = schemaGrammar
         ? { type: 'sequence', elements: [{ type: 'const_string', value: '\n' }, { type: 'grammar', grammar: schemaGrammar }] }
         : freeTextAnswer;
+      const branches = request.branches === 'calls' ? calls : request.branches === 'answer' ? [answer] : [...calls, answer];
       const grammar = await this.#compiler.compileStructuralTag({
         type: 'structural_tag',
-        format: calls.length === 0 ? answer : { type: 'or', elements: [...calls, answer] },
+        format: branches.length === 1 ? branches[0]! : { type: 'or', elements: branches },
       });
       return { grammar, bmpOnly, stringBounds: trackerFor({ tools: toolBounds }) };
     } catch (error) {
@@ -312,8 +313,8 @@ function trackerFor(target: StringBoundTarget): StringBoundTracker | undefined {
 interface NormalizedRequest {
   schema?: JsonSchema;
   tools?: Array<{ name: string; parameters: JsonSchema }>;
-  /** toolChoice 'none': the tools grammar's answer branch alone. */
-  answerOnly?: true;
+  /** toolChoice 'none': the tools grammar's answer branch alone; 'required': its calls alone. */
+  branches?: 'answer' | 'calls';
 }
 
 function normalizeRequest(request: ConstraintRequest): NormalizedRequest {
@@ -341,10 +342,11 @@ function normalizeRequest(request: ConstraintRequest): NormalizedRequest {
       const parameters = toGrammarJsonSchema(tool.parameters, `tool "${tool.name}" parameters`);
       return { name: tool.name, parameters: withObjectType(parameters) };
     });
-    if (request.toolChoice === 'none') normalized.answerOnly = true;
+    if (request.toolChoice === 'none') normalized.branches = 'answer';
+    if (request.toolChoice === 'required') normalized.branches = 'calls';
   }
-  if (request.toolChoice !== undefined && request.toolChoice !== 'auto' && request.toolChoice !== 'none') {
-    throw new GenerationError(`createConstraint: toolChoice must be 'auto' or 'none', got ${JSON.stringify(request.toolChoice)}.`);
+  if (request.toolChoice !== undefined && !['auto', 'none', 'required'].includes(request.toolChoice)) {
+    throw new GenerationError(`createConstraint: toolChoice must be 'auto', 'none' or 'required', got ${JSON.stringify(request.toolChoice)}.`);
   }
   return normalized;
 }
