@@ -46,7 +46,7 @@ const label: Record<Contender, string> = {
 };
 
 // Two cheap deterministic tools with enum / bounded-integer arguments, so every call the grammar lets a random model
-// write is complete within maxNewTokens. The results are sized like real tool output (a few hundred tokens for the
+// write is complete within maxNewTokens. The results are sized like small real tool output (about 100 tokens for the
 // default run, a line for --quick), so each step's new turn is what a real agent would append.
 const cities = ['Oslo', 'Lima', 'Pune', 'Kyiv', 'Bern', 'Riga', 'Doha', 'Nice'] as const;
 const hotelNames = ['Harbour', 'Central', 'Garden', 'Station', 'Old Town', 'Riverside'];
@@ -57,7 +57,7 @@ const tools = [
     input: z.object({ city: z.enum(cities), month: z.number().int().min(1).max(12) }),
     execute: ({ city, month }) => {
       const base = 60 + cities.indexOf(city) * 17 + month * 3;
-      const count = quick ? 1 : 5;
+      const count = quick ? 1 : 3;
       return {
         city,
         month,
@@ -65,7 +65,7 @@ const tools = [
           name: `${hotelNames[(index + month) % hotelNames.length]} ${city}`,
           pricePerNight: base + index * 23,
           rating: 3 + ((index + month) % 3),
-          ...(quick ? {} : { notes: `Breakfast ${index % 2 === 0 ? 'included' : 'extra'}, ${index + 2} km from the centre, free cancellation until ${index + 1} days before arrival.` }),
+          ...(quick ? {} : { notes: `Breakfast ${index % 2 === 0 ? 'included' : 'extra'}, ${index + 2} km from the centre.` }),
         })),
       };
     },
@@ -86,22 +86,40 @@ const tools = [
           ? {}
           : {
               summary: `In month ${month} ${city} usually sees highs around ${high} C and lows near ${high - 7} C; mornings are often misty and afternoons clear, with wind from the ${month % 2 === 0 ? 'west' : 'north'}.`,
-              advice: ['Pack a light rain jacket.', 'Book indoor activities for the rainy afternoons.', 'Public transport runs until midnight.'],
             }),
       };
     },
   }),
 ];
 const Answer = z.object({ city: z.enum(cities), budget: z.number().int().min(0).max(9999) });
+// The default run's system prompt carries an agency's working rules (about 350 tokens, ~950 with the task and the
+// tools block), the share of a real agent prompt that every step re-sends; tool results are about 100 tokens.
 const instructions = quick
   ? undefined
   : [
       'You plan short city trips for a travel agency. Compare the candidate cities on hotel prices and typical weather',
       'before recommending one. Use the hotel tool for prices and the weather tool for the climate of the travel month;',
       'prefer cities with mild weather and few rainy days, and keep the total budget (hotel nights plus a daily allowance',
-      'of 40 euros) under what the client gives. Never invent prices or weather: use only what the tools return. When',
-      'two cities are close, prefer the one with the better-rated hotel.',
-    ].join(' ');
+      'of 40 euros per adult) under what the client gives. Never invent prices or weather: use only what the tools return.',
+      'When two cities are close, prefer the one with the better-rated hotel.',
+      '',
+      'Agency rules:',
+      '1. Quote prices in euros, rounded to whole euros, for the whole stay and all travellers.',
+      '2. A hotel rated below 3 is never recommended, whatever its price.',
+      '3. A month with more than 10 rainy days counts as rainy; recommend a rainy city only when every candidate is rainy.',
+      '4. Daily highs above 30 C or below 5 C count as uncomfortable; weigh them like a rainy month.',
+      '5. Families with children prefer hotels within 3 km of the centre; note the distance when it is larger.',
+      '6. Free cancellation matters to clients who book more than a month ahead; mention it when the hotel offers it.',
+      '7. Do not recommend a city the client did not list, even if the tools return it.',
+      '8. When the budget cannot be met in any listed city, recommend the cheapest one and give its real total.',
+      '9. Keep the answer short: the city and the total budget, nothing else.',
+      '10. Check both tools for every city you recommend; a recommendation without weather data is incomplete.',
+      '',
+      'Pricing reminders: the nightly price is per room for two adults; a third adult adds 30 percent; children under 12',
+      'stay free; the daily allowance covers meals and local transport; city taxes are included in the hotel price.',
+      'Seasonal notes: months 6 to 8 are high season in the northern cities, months 12 to 2 in the southern ones; prices in',
+      'high season are usually 20 to 40 percent above the rest of the year, so compare like with like.',
+    ].join('\n');
 const input = 'Client: two adults, four nights in month 5, budget 1200 euros. Candidates: Oslo, Lima, Riga, Nice.';
 
 interface StepFigures {
