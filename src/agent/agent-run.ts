@@ -77,8 +77,14 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
       prefixCache: options.generation.prefixCache,
       seed: context.seed === undefined ? undefined : context.seed + step,
       signal,
-      // The final answer drops the tools, so the grammar admits the answer only.
-      tools: mode === 'answer' ? undefined : specs,
+      // The answer step keeps the tools in the prompt, so it extends the previous prompt (the prefix cache holds all
+      // of it), and toolChoice 'none' constrains the output to the answer. Unconstrained, nothing would enforce that:
+      // the tools are left out of the prompt instead.
+      ...(mode !== 'answer'
+        ? { tools: specs }
+        : options.generation.constrained && specs.length > 0
+          ? { tools: specs, toolChoice: 'none' as const }
+          : {}),
       schema: mode === 'plan' ? planSchema : options.output,
     };
     for (const key of Object.keys(generateOptions) as Array<keyof GenerateOptions>) {

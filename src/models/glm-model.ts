@@ -10,6 +10,7 @@ import { CausalLmGraph, type CausalLmGraphOptions } from './causal-lm-graph';
 import { resolveGenerateOptions } from './generation/resolve-generate-options';
 import { runGeneration } from './generation/run-generation';
 import type { TokenConstraint } from './generation/token-constraint';
+import { GeneratedTokenMemory } from './generated-token-memory';
 import { GlmTokenizer, type TextTokenizer } from './glm-tokenizer';
 import type { KeyValueCache } from './kv-cache';
 import type {
@@ -61,6 +62,8 @@ export const DEFAULT_PREFILL_CHUNK_SIZE = 256;
 export interface ConstraintRequest {
   schema?: GenerateOptions['schema'];
   tools?: ToolSpec[];
+  /** 'none': only the answer branch of a tools grammar (`\n` then the answer); 'required': only its calls. Defaults to 'auto'. */
+  toolChoice?: GenerateOptions['toolChoice'];
 }
 
 /** Makes a fresh TokenConstraint per generation (implemented over XGrammar in models/constraints). */
@@ -79,6 +82,8 @@ export class GlmModel implements LanguageModel {
   readonly #graph: CausalLmGraph;
   readonly #cache: KeyValueCache;
   readonly #logger: Logger;
+  /** Ids of recent generations, spliced back into chat prompts that show them (undefined: no `<|assistant|>` token). */
+  readonly #generated: GeneratedTokenMemory | undefined;
   #constraintFactory: Promise<ConstraintFactory> | undefined;
   /** The default grammar compiler, when this model made it (released on dispose). */
   #ownedCompiler: { dispose(): void } | undefined;
@@ -96,6 +101,16 @@ export class GlmModel implements LanguageModel {
     this.#cache = graph.createCache();
     this.executionProvider = graph.backend.executionProvider;
     this.#logger = logger;
+    const assistantTokenId = tokenizer.hasChatTemplate ? tokenizer.tokenId('<|assistant|>') : undefined;
+    this.#generated =
+      assistantTokenId === undefined
+        ? undefined
+        : new GeneratedTokenMemory({
+            decode: (ids) => tokenizer.decode(ids),
+            assistantTokenId,
+            specialTokenIds: tokenizer.addedTokenIds,
+            stopTokenIds: config.info.eosTokenIds,
+          });
   }
 
   /** Loads a model directory: config.json, tokenizer, and the ONNX graph for the dtype. */
@@ -192,6 +207,7 @@ export class GlmModel implements LanguageModel {
         yield event;
       }
       if (end?.type === 'end') {
+        this.#generated?.remember(end.tokenIds);
         this.#logger.debug({ usage: end.usage, timings: end.timings, finishReason: end.finishReason }, 'generation finished');
       }
     } finally {
@@ -207,6 +223,16 @@ export class GlmModel implements LanguageModel {
   countTokens(input: ModelInput, options: { tools?: ToolSpec[] } = {}): number {
     this.#assertOpen('countTokens');
     return this.#promptIds(input, options.tools).length;
+  }
+
+  /**
+   * The token ids `generate` would run for this input: chat messages rendered with the template and tools, with the
+   * content of an assistant message that repeats one of this model's recent generations as the ids it generated
+   * (the text is the same; see generated-token-memory.ts).
+   */
+  promptTokenIds(input: ModelInput, options: { tools?: ToolSpec[] } = {}): number[] {
+    this.#assertOpen('promptTokenIds');
+    return this.#promptIds(input, options.tools);
   }
 
   /** Waits for the running generation, then releases the ONNX session. Later calls throw GenerationError. */
@@ -243,7 +269,8 @@ export class GlmModel implements LanguageModel {
       return [...ids];
     }
     if (input.every((item) => typeof item === 'object' && item !== null && typeof item.role === 'string' && typeof item.content === 'string')) {
-      return this.#glmTokenizer.encodeChat(input as Exclude<ModelInput, string | number[]>, tools);
+      const canonical = this.#glmTokenizer.encodeChat(input as Exclude<ModelInput, string | number[]>, tools);
+      return this.#generated === undefined ? canonical : [...this.#generated.splice(canonical)];
     }
     throw new GenerationError('Input array must hold only token ids (numbers) or only chat messages ({ role, content }).');
   }
@@ -259,6 +286,7 @@ export class GlmModel implements LanguageModel {
     return factory.createConstraint({
       ...(options.schema === undefined ? {} : { schema: options.schema }),
       ...(options.tools === undefined ? {} : { tools: options.tools }),
+      ...(options.toolChoice === undefined ? {} : { toolChoice: options.toolChoice }),
     });
   }
 

@@ -19,6 +19,7 @@ export class GlmTokenizer implements TextTokenizer {
   readonly directory: string;
   readonly #tokenizer: PreTrainedTokenizer;
   readonly #chatTemplate: string | undefined;
+  #addedTokenIds: ReadonlySet<number> | undefined;
 
   private constructor(directory: string, tokenizer: PreTrainedTokenizer, chatTemplate: string | undefined) {
     this.directory = directory;
@@ -81,6 +82,21 @@ export class GlmTokenizer implements TextTokenizer {
   tokenId(token: string): number | undefined {
     const ids = this.#tokenizer.encode(token, { add_special_tokens: false });
     return ids.length === 1 ? ids[0] : undefined;
+  }
+
+  /**
+   * Ids of the tokenizer's added tokens (the chat markers such as `<|user|>`, `<|assistant|>`, eos): the encoder
+   * splits the text at them before anything else, so they bound each message's content in an encoded chat.
+   */
+  get addedTokenIds(): ReadonlySet<number> {
+    if (this.#addedTokenIds === undefined) {
+      const ids = new Set(this.#tokenizer.all_special_ids);
+      // Non-special added tokens too, where the tokenizer exposes them (transformers.js keeps them on its inner model).
+      const inner = (this.#tokenizer as unknown as { _tokenizer?: { get_added_tokens_decoder?(): Map<number, unknown> } })._tokenizer;
+      for (const id of inner?.get_added_tokens_decoder?.().keys() ?? []) ids.add(id);
+      this.#addedTokenIds = ids;
+    }
+    return this.#addedTokenIds;
   }
 
   get hasChatTemplate(): boolean {

@@ -55,6 +55,13 @@ export interface GenerateOptions {
    * (`\n` then free text, or JSON valid for `schema` when given).
    */
   tools?: ToolSpec[];
+  /**
+   * With `tools`: 'auto' lets the output call a tool or answer; 'none' keeps the tools in the prompt (a prompt that
+   * showed them stays an extension of the previous one, for the prefix cache) but constrains the output to the
+   * answer branch (`\n` then free text, or JSON valid for `schema`); 'required' constrains it to one call.
+   * Unconstrained (`constrained: false`) it cannot be enforced and only the prompt is built. Defaults to 'auto'.
+   */
+  toolChoice?: 'auto' | 'none' | 'required';
   /** Grammar-constrain `schema` / `tools` output. Defaults to true. */
   constrained?: boolean;
   /** Reuse the KV cache of the previous sequence's shared prefix. Defaults to true. */

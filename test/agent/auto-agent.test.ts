@@ -92,6 +92,7 @@ describe('AutoAgent loop', () => {
     expect(observation.body).toMatch(/TOOL_CALL_FORMAT.*not valid JSON/);
     // Four steps: the malformed call used one, so the fourth was the forced answer.
     expect(result.finishReason).toBe('max-steps');
+    // Unconstrained, toolChoice 'none' could not be enforced: the forced answer's prompt leaves the tools out.
     expect(model.calls[3]!.options.tools).toBeUndefined();
   });
 
@@ -121,8 +122,11 @@ describe('AutoAgent loop', () => {
     expect(promptMessages(model.calls[2]!.prompt).at(-2)).toMatchObject({ role: 'observation' });
     expect(promptMessages(model.calls[2]!.prompt).at(-2)!.body).toContain('You already called doc.read with exactly these arguments');
     const forced = model.calls[4]!;
-    expect(forced.options.tools).toBeUndefined();
+    // The tools stay in the prompt (append-only for the prefix cache); toolChoice 'none' allows the answer only.
+    expect(forced.options.tools).toHaveLength(3);
+    expect(forced.options.toolChoice).toBe('none');
     expect(forced.options.schema).toBe(Answer);
+    expect(forced.prompt.startsWith(model.calls[3]!.prompt)).toBe(true);
     expect(forced.prompt).toMatch(/You keep repeating the same call[^<]*<\|assistant\|>$/);
     expect(result.steps.at(-1)!.forced).toBe(true);
   });
@@ -145,7 +149,9 @@ describe('AutoAgent loop', () => {
     expect(model.calls).toHaveLength(4);
     const last = model.calls[3]!;
     expect(last.options.schema).toBe(Answer);
-    expect(last.options.tools).toBeUndefined();
+    expect(last.options.tools).toHaveLength(3);
+    expect(last.options.toolChoice).toBe('none');
+    expect(last.prompt.startsWith(`${model.calls[2]!.prompt}doc.read\n{"name":"b"}<|observation|>`)).toBe(true);
     expect(last.prompt).toMatch(/No steps are left[^<]*<\|assistant\|>$/);
     expect(result.steps.at(-1)).toMatchObject({ kind: 'answer', forced: true });
     // The earlier steps were not forced.

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { AgentResult } from '../../src/agent/agent-events';
 import { AutoAgent } from '../../src/agent/auto-agent';
 import { GlmModel } from '../../src/models/glm-model';
+import type { GenerateOptions, GenerationEvent, LanguageModel, ModelInput, ToolSpec } from '../../src/models/language-model';
 import { defineTool } from '../../src/tools/define-tool';
 import { tinyModelDirectory } from './onnx-helpers';
 
@@ -52,6 +53,33 @@ function agent(prefixCache: boolean, temperature: number) {
   });
 }
 
+/** Records the token ids of each prompt the agent sends, and what came back. */
+class RecordingModel implements LanguageModel {
+  readonly prompts: number[][] = [];
+  readonly generated: number[][] = [];
+  constructor(readonly inner: GlmModel) {}
+  get info() {
+    return this.inner.info;
+  }
+  generate(input: ModelInput, options?: GenerateOptions) {
+    return this.inner.generate(input, options);
+  }
+  async *stream(input: ModelInput, options: GenerateOptions = {}): AsyncGenerator<GenerationEvent, void, undefined> {
+    this.prompts.push(this.inner.promptTokenIds(input, options.tools ? { tools: options.tools } : {}));
+    for await (const event of this.inner.stream(input, options)) {
+      if (event.type === 'end') this.generated.push(event.tokenIds);
+      yield event;
+    }
+  }
+  tokenize(text: string) {
+    return this.inner.tokenize(text);
+  }
+  countTokens(input: ModelInput, options?: { tools?: ToolSpec[] }) {
+    return this.inner.countTokens(input, options);
+  }
+  async dispose() {}
+}
+
 function summary(result: AgentResult) {
   return { finishReason: result.finishReason, output: result.output, steps: result.steps.map(({ kind, toolCall, result: value, text }) => ({ kind, toolCall, result: value, text })) };
 }
@@ -79,21 +107,49 @@ describe('prefix reuse across agent steps (tiny ONNX model)', () => {
     for (let index = 1; index < steps.length; index++) {
       const previous = steps[index - 1]!.usage!;
       const usage = steps[index]!.usage!;
+      // Everything the cache held is reused: the previous prompt and the previous output (all but its last token,
+      // which was sampled but never run), the forced final answer included (it keeps the tools in its prompt).
+      expect(usage.cachedTokens).toBe(previous.promptTokens + previous.completionTokens - 1);
       expect(usage.prefillTokens).toBe(usage.promptTokens - usage.cachedTokens);
-      if (steps[index]!.forced) continue; // the forced answer drops the tool block: checked below
-      // The whole previous prompt is reused: the agent re-renders the call exactly as generated, so the prompt grows
-      // append-only. The generated turn itself is prefilled again when the model chose a non-canonical tokenization
-      // (a random model under a grammar nearly always does: "l","e","d","g","e","r" where the tokenizer writes
-      // "l","ed","g","er"), since the engine re-encodes the rendered text.
-      expect(usage.cachedTokens).toBeGreaterThanOrEqual(previous.promptTokens);
-      expect(usage.prefillTokens).toBeLessThanOrEqual(usage.promptTokens - previous.promptTokens);
     }
-  }, 120_000);
+    }, 120_000);
 
   it('sampled runs with the same seed are the same with and without the prefix cache', async () => {
     const cached = await agent(true, 1).run('First quarter profit?', { seed: 7 });
     const uncached = await agent(false, 1).run('First quarter profit?', { seed: 7 });
     expect(summary(cached)).toEqual(summary(uncached));
     expect(cached.usage.prefillTokens).toBeLessThan(uncached.usage.prefillTokens);
+  }, 120_000);
+
+  it('step 2 runs only the new turn: its prompt is step 1 prompt + the generated ids + the observation turn', async () => {
+    const recording = new RecordingModel(model);
+    let run: AgentResult | undefined;
+    for (let seed = 0; seed < 16 && (run === undefined || run.steps[0]!.kind !== 'tool' || !run.steps[0]!.result?.ok); seed++) {
+      recording.prompts.length = 0;
+      recording.generated.length = 0;
+      run = await new AutoAgent({
+        task: 'Compute the profit of the first quarter from the ledger.',
+        model: recording,
+        tools,
+        output: Output,
+        maxSteps: 2,
+        plan: false,
+        generation: { temperature: 1, maxNewTokens: 48 },
+      }).run('First quarter profit?', { seed });
+    }
+    expect(run!.steps[0]!.kind, 'no seed in 0..15 made a successful tool call at step 1').toBe('tool');
+    const [first, second] = recording.prompts as [number[], number[]];
+    const generated = recording.generated[0]!;
+    const stops = new Set(model.info.eosTokenIds);
+    const content = stops.has(generated.at(-1)!) ? generated.slice(0, -1) : generated;
+    // The new turn, encoded on its own (it starts at a special token, so this is how the whole prompt encodes it).
+    const observation = JSON.stringify(run!.steps[0]!.result!.ok ? run!.steps[0]!.result!.value : undefined);
+    const newTurn = model.tokenize(`<|observation|>\n${observation}<|user|>\nNo steps are left. Stop calling tools and give your final answer now, from what you have.<|assistant|>`);
+    expect(second).toEqual([...first, ...content, ...newTurn]);
+    // Exact apart from the split of the model's own output: the same text as the chat template renders.
+    expect(model.tokenizer.decode(second)).toBe(model.tokenizer.decode(model.tokenize(model.tokenizer.decode(second))));
+    const usage = run!.steps[1]!.usage!;
+    expect(usage.cachedTokens).toBe(first.length + generated.length - 1);
+    expect(usage.prefillTokens).toBe(newTurn.length + content.length - (generated.length - 1));
   }, 120_000);
 });

@@ -139,6 +139,46 @@ describe('GrammarCompiler with the 151k Qwen3 tokenizer', () => {
     expect(calls).toBeGreaterThanOrEqual(30);
   });
 
+  it("toolChoice 'none': only the answer branch, even when the model prefers a call", async () => {
+    const answer = z.object({ summary: z.string(), score: z.int().min(0).max(10) });
+    let finished = 0;
+    for (let seed = 0; seed < 8; seed++) {
+      const constraint = await compiler.createConstraint({ tools, schema: answer, toolChoice: 'none' });
+      const run = model.run(constraint, { seed, maxTokens: 300, stopTokenIds, boostFirst: branchBoost(seed) });
+      expect(run.rejected).toBe(0);
+      if (run.finished) {
+        finished++;
+        const text = tokenizer.decode(run.ids);
+        expect(checkToolOutput(text)).toBe('answer');
+        expect(answer.safeParse(JSON.parse(text.slice(1))).success, text).toBe(true);
+      }
+      constraint.dispose();
+    }
+    expect(finished).toBeGreaterThanOrEqual(4);
+    const constraint = await compiler.createConstraint({ tools, toolChoice: 'none' });
+    expect(constraint.acceptToken(tokenizer.encode('get_weather')[0]!)).toBe(false);
+    for (const id of tokenizer.encode('\nFree text answer.')) expect(constraint.acceptToken(id)).toBe(true);
+    constraint.dispose();
+  });
+
+  it("toolChoice 'required': only calls, even when the model prefers the answer", async () => {
+    let calls = 0;
+    for (let seed = 0; seed < 8; seed++) {
+      const constraint = await compiler.createConstraint({ tools, toolChoice: 'required' });
+      const run = model.run(constraint, { seed, maxTokens: 300, stopTokenIds, boostFirst: [tokenizer.encode('\n')[0]!] });
+      expect(run.rejected).toBe(0);
+      if (run.finished) {
+        calls++;
+        expect(checkToolOutput(tokenizer.decode(run.ids))).toBe('call');
+      }
+      constraint.dispose();
+    }
+    expect(calls).toBeGreaterThanOrEqual(4);
+    const constraint = await compiler.createConstraint({ tools, toolChoice: 'required' });
+    expect(constraint.acceptToken(tokenizer.encode('\n')[0]!)).toBe(false);
+    constraint.dispose();
+  });
+
   it('accepts a known valid call token by token, then allows only stop tokens', async () => {
     const constraint = await compiler.createConstraint({ tools });
     const ids = tokenizer.encode('get_weather\n{"city": "Beijing", "days": 3, "unit": "celsius"}');

@@ -39,6 +39,11 @@ export interface ConstraintRequest {
   schema?: JsonSchema | z.ZodType;
   /** Tools the output may call, GLM style: one tool name, `\n`, then JSON valid for its `parameters`. */
   tools?: ToolSpec[];
+  /**
+   * With `tools`: 'none' allows only the answer branch (`\n` then the answer), for a prompt that still shows the
+   * tools but must end the run; 'required' only the calls. Defaults to 'auto' (a call or the answer).
+   */
+  toolChoice?: 'auto' | 'none' | 'required';
 }
 
 export interface GrammarCompilerStatistics {
@@ -208,7 +213,7 @@ export class GrammarCompiler {
       let bmpOnly = schemaGrammar !== undefined && hasBoundedStrings(schemaGrammar);
       const toolBounds = new Map<string, StringBounds>();
       if (schemaJson) toolBounds.set('', schemaJson.bounds);
-      for (const tool of request.tools) {
+      for (const tool of request.branches === 'answer' ? [] : request.tools) {
         const json = await this.#jsonGrammar(tool.parameters, `tool "${tool.name}" parameters`);
         const parameters = json.ebnf;
         toolBounds.set(tool.name, json.bounds);
@@ -225,9 +230,10 @@ export class GrammarCompiler {
       const answer: StructuralTagFormat = schemaGrammar
         ? { type: 'sequence', elements: [{ type: 'const_string', value: '\n' }, { type: 'grammar', grammar: schemaGrammar }] }
         : freeTextAnswer;
+      const branches = request.branches === 'calls' ? calls : request.branches === 'answer' ? [answer] : [...calls, answer];
       const grammar = await this.#compiler.compileStructuralTag({
         type: 'structural_tag',
-        format: { type: 'or', elements: [...calls, answer] },
+        format: branches.length === 1 ? branches[0]! : { type: 'or', elements: branches },
       });
       return { grammar, bmpOnly, stringBounds: trackerFor({ tools: toolBounds }) };
     } catch (error) {
@@ -307,6 +313,8 @@ function trackerFor(target: StringBoundTarget): StringBoundTracker | undefined {
 interface NormalizedRequest {
   schema?: JsonSchema;
   tools?: Array<{ name: string; parameters: JsonSchema }>;
+  /** toolChoice 'none': the tools grammar's answer branch alone; 'required': its calls alone. */
+  branches?: 'answer' | 'calls';
 }
 
 function normalizeRequest(request: ConstraintRequest): NormalizedRequest {
@@ -334,6 +342,11 @@ function normalizeRequest(request: ConstraintRequest): NormalizedRequest {
       const parameters = toGrammarJsonSchema(tool.parameters, `tool "${tool.name}" parameters`);
       return { name: tool.name, parameters: withObjectType(parameters) };
     });
+    if (request.toolChoice === 'none') normalized.branches = 'answer';
+    if (request.toolChoice === 'required') normalized.branches = 'calls';
+  }
+  if (request.toolChoice !== undefined && !['auto', 'none', 'required'].includes(request.toolChoice)) {
+    throw new GenerationError(`createConstraint: toolChoice must be 'auto', 'none' or 'required', got ${JSON.stringify(request.toolChoice)}.`);
   }
   return normalized;
 }

@@ -31,6 +31,9 @@ export function resolveGenerateOptions(options: GenerateOptions, defaults: Gener
   }
   const stop = options.stop ?? [];
   if (!Array.isArray(stop) || stop.some((s) => typeof s !== 'string')) throw invalid('stop', stop, 'an array of strings');
+  if (options.toolChoice !== undefined && !['auto', 'none', 'required'].includes(options.toolChoice)) {
+    throw invalid('toolChoice', options.toolChoice, "'auto', 'none' or 'required'");
+  }
   return {
     maxNewTokens,
     temperature,

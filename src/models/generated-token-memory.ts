@@ -1,0 +1,111 @@
+/**
+ * The token ids of recent generations, so that a chat prompt which shows the model its own earlier output (an agent's
+ * tool call, a chat reply) carries the ids the model generated instead of the tokenizer's canonical split of the
+ * same text.
+ *
+ * Why: under a grammar (and when sampling) a model often writes a word in a split the tokenizer would never produce
+ * (`l`,`e`,`d`,`g`,`e`,`r` where encode gives `l`,`ed`,`g`,`er`). Re-encoding the rendered history then differs from
+ * the sequence whose KV the engine holds, inside the previous output, and the prefix cache has to prefill from there.
+ * With the generated ids spliced back in, the next prompt extends the previous sequence exactly.
+ *
+ * Exactness: the splice only replaces the content of an assistant message (the ids between `<|assistant|>` and the
+ * next special token of the canonical encoding) and only when the generated ids decode to exactly that content's
+ * text. Every other id is the canonical encoding's; the prompt decodes to the same text either way.
+ */
+
+export interface GeneratedTokenMemoryOptions {
+  /** Text of token ids, special tokens included (the model's decode). Required. */
+  decode(ids: readonly number[]): string;
+  /** Id of the token that opens an assistant message (`<|assistant|>`). Required. */
+  assistantTokenId: number;
+  /** Ids of the special tokens: they delimit message contents in an encoded chat. Required. */
+  specialTokenIds: ReadonlySet<number>;
+  /** Ids that end a generation (not part of its text): dropped from the end of what is remembered. Required. */
+  stopTokenIds: readonly number[];
+  /** Generations remembered (the oldest is forgotten first). Defaults to 32. */
+  capacity?: number;
+}
+
+interface Remembered {
+  ids: number[];
+  text: string;
+}
+
+export class GeneratedTokenMemory {
+  readonly #options: GeneratedTokenMemoryOptions;
+  readonly #capacity: number;
+  readonly #stop: ReadonlySet<number>;
+  /** By decoded text, oldest first (Map insertion order). */
+  readonly #entries = new Map<string, Remembered>();
+
+  constructor(options: GeneratedTokenMemoryOptions) {
+    this.#options = options;
+    this.#capacity = options.capacity ?? 32;
+    this.#stop = new Set(options.stopTokenIds);
+  }
+
+  /** Number of generations held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Remembers the ids of one generation (its trailing stop token, if any, is not part of its text). */
+  remember(generatedIds: readonly number[]): void {
+    let end = generatedIds.length;
+    while (end > 0 && this.#stop.has(generatedIds[end - 1]!)) end--;
+    if (end === 0) return;
+    const ids = generatedIds.slice(0, end);
+    if (ids.some((id) => this.#options.specialTokenIds.has(id))) return; // never inside one message's content
+    const text = this.#options.decode(ids);
+    this.#entries.delete(text);
+    this.#entries.set(text, { ids, text });
+    while (this.#entries.size > this.#capacity) this.#entries.delete(this.#entries.keys().next().value!);
+  }
+
+  /**
+   * `promptIds` (a canonically encoded chat) with the content of each assistant message that is, or starts, a
+   * remembered generation replaced by the generated ids. Returns `promptIds` itself when nothing matched.
+   */
+  splice(promptIds: readonly number[]): readonly number[] {
+    if (this.#entries.size === 0) return promptIds;
+    const { assistantTokenId, specialTokenIds } = this.#options;
+    let result: number[] | undefined;
+    let copied = 0;
+    for (let index = 0; index < promptIds.length; index++) {
+      if (promptIds[index] !== assistantTokenId) continue;
+      const start = index + 1;
+      let end = start;
+      while (end < promptIds.length && !specialTokenIds.has(promptIds[end]!)) end++;
+      index = end - 1;
+      if (end === start) continue;
+      const canonical = promptIds.slice(start, end);
+      const generated = this.#generatedIdsFor(this.#options.decode(canonical));
+      if (generated === undefined || sameIds(generated, canonical)) continue;
+      result ??= [];
+      for (let at = copied; at < start; at++) result.push(promptIds[at]!);
+      for (const id of generated) result.push(id);
+      copied = end;
+    }
+    if (result === undefined) return promptIds;
+    for (let at = copied; at < promptIds.length; at++) result.push(promptIds[at]!);
+    return result;
+  }
+
+  /** The generated ids whose text is exactly `text`: a whole generation, else the start of one (a trimmed call). */
+  #generatedIdsFor(text: string): readonly number[] | undefined {
+    const exact = this.#entries.get(text);
+    if (exact !== undefined) return exact.ids;
+    for (const entry of this.#entries.values()) {
+      if (!entry.text.startsWith(text)) continue;
+      for (let count = 1; count < entry.ids.length; count++) {
+        const prefix = this.#options.decode(entry.ids.slice(0, count));
+        if (prefix === text) return entry.ids.slice(0, count);
+      }
+    }
+    return undefined;
+  }
+}
+
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((id, index) => id === b[index]);
+}
