@@ -160,7 +160,7 @@ export function plotToVegaLite(plot: PlotSpec): TopLevelSpec {
         axis: plot.xLog ? { values: [...new Set(values.map((v) => v.x))].sort((a, b) => a - b) } : {},
       },
       y: { field: 'y', type: 'quantitative', title: plot.yLabel },
-      color: { field: 'series', type: 'nominal', title: null, sort: plot.series.map((s) => s.name), legend: { orient: 'bottom' } },
+      color: { field: 'series', type: 'nominal', title: null, sort: plot.series.map((s) => s.name), legend: { orient: 'right', labelLimit: 0 } },
     },
   };
 }
