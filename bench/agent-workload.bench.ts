@@ -18,11 +18,12 @@ import os from 'node:os';
 import { z } from 'zod';
 import { AutoAgent } from '../src/agent/auto-agent';
 import { GlmModel } from '../src/models/glm-model';
-import type { GenerateOptions, GenerationEvent, LanguageModel, ModelInput, ToolSpec } from '../src/models/language-model';
+import type { GenerateOptions } from '../src/models/language-model';
 import { defineTool } from '../src/tools/define-tool';
 import { saveBenchReport, startBenchReport, type GoalResult } from './support/bench-report';
 import { glmEdgeModel, glmEdgeShape } from './support/glm-edge-model';
 import { summarize } from './support/stats';
+import { RecordingModel, type RecordedGeneration } from '../test/support/recording-model';
 
 const quick = process.argv.includes('--quick');
 const option = (name: string): string | undefined => {
@@ -137,49 +138,23 @@ interface RunFigures {
   steps: StepFigures[];
 }
 
-/** Passes everything to the GlmModel and records each generation's figures (and, when asked, its prompt ids). */
-class RecordingModel implements LanguageModel {
-  readonly steps: StepFigures[] = [];
-  recordIds = false;
-  requireCalls = true;
-  constructor(readonly inner: GlmModel) {}
-  get info() {
-    return this.inner.info;
-  }
-  generate(prompt: ModelInput, options?: GenerateOptions) {
-    return this.inner.generate(prompt, options);
-  }
-  async *stream(prompt: ModelInput, options: GenerateOptions = {}): AsyncGenerator<GenerationEvent, void, undefined> {
-    const promptIds = this.recordIds ? this.inner.promptTokenIds(prompt, options.tools ? { tools: options.tools } : {}) : undefined;
-    // The workload's agent gathers before it answers: its tool steps must call (the random-weight model would
-    // otherwise answer at once), the forced answer step keeps the agent's toolChoice 'none'.
-    if (this.requireCalls && options.tools?.length && options.toolChoice === undefined) options = { ...options, toolChoice: 'required' };
-    for await (const event of this.inner.stream(prompt, options)) {
-      if (event.type === 'end') {
-        this.steps.push({
-          ...(promptIds ? { promptIds } : {}),
-          ...event.usage,
-          timeToFirstTokenMs: event.timings.timeToFirstTokenMs,
-          totalMs: event.timings.totalMs,
-        });
-      }
-      yield event;
-    }
-  }
-  tokenize(text: string) {
-    return this.inner.tokenize(text);
-  }
-  countTokens(prompt: ModelInput, options?: { tools?: ToolSpec[] }) {
-    return this.inner.countTokens(prompt, options);
-  }
-  async dispose() {}
+/** The figures of one recorded generation. */
+function stepFigures({ promptIds, result }: RecordedGeneration): StepFigures {
+  return { ...(promptIds ? { promptIds } : {}), ...result.usage, timeToFirstTokenMs: result.timings.timeToFirstTokenMs, totalMs: result.timings.totalMs };
 }
+
+/**
+ * The workload's agent gathers before it answers: its tool steps must call (the random-weight model would otherwise
+ * answer at once); the forced answer step keeps the agent's toolChoice 'none'.
+ */
+const requireCalls = (options: GenerateOptions): GenerateOptions =>
+  options.tools?.length && options.toolChoice === undefined ? { ...options, toolChoice: 'required' } : options;
 
 async function runAgent(model: RecordingModel, prefixCache: boolean, seed: number, recordIds: boolean, maxSteps = steps) {
   // Start cold: a different one-token sequence replaces whatever the KV cache held from the previous run.
   await model.inner.generate('Reset.', { maxNewTokens: 1, prefixCache: false });
-  model.steps.length = 0;
-  model.recordIds = recordIds;
+  model.generations.length = 0;
+  model.recordPromptIds = recordIds;
   const agent = new AutoAgent({
     task: 'Recommend the best city for the trip and its total budget.',
     ...(instructions ? { instructions } : {}),
@@ -195,7 +170,7 @@ async function runAgent(model: RecordingModel, prefixCache: boolean, seed: numbe
   const start = performance.now();
   const result = await agent.run(input, { seed });
   const totalMs = performance.now() - start;
-  return { result, figures: { totalMs, steps: [...model.steps] } satisfies RunFigures };
+  return { result, figures: { totalMs, steps: model.generations.map(stepFigures) } satisfies RunFigures };
 }
 
 /** Five executed tool calls, then the answer: the workload's shape. */
@@ -250,7 +225,7 @@ async function main(): Promise<void> {
   let loadStart = performance.now();
   const glm = await GlmModel.load(directory);
   const glmLoadMs = performance.now() - loadStart;
-  const model = new RecordingModel(glm);
+  const model = new RecordingModel(glm, { adjustOptions: requireCalls });
   loadStart = performance.now();
   const transformers = await loadTransformers(directory);
   const transformersLoadMs = performance.now() - loadStart;

