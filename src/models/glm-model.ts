@@ -13,14 +13,15 @@ import type { TokenConstraint } from './generation/token-constraint';
 import { GeneratedTokenMemory } from './generated-token-memory';
 import { GlmTokenizer, type TextTokenizer } from './glm-tokenizer';
 import type { KeyValueCache } from './kv-cache';
-import type {
-  GenerateOptions,
-  GenerateResult,
-  GenerationEvent,
-  LanguageModel,
-  ModelInfo,
-  ModelInput,
-  ToolSpec,
+import {
+  generateResultOf,
+  type GenerateOptions,
+  type GenerateResult,
+  type GenerationEvent,
+  type LanguageModel,
+  type ModelInfo,
+  type ModelInput,
+  type ToolSpec,
 } from './language-model';
 import { parseModelConfig, type ModelConfig } from './model-config';
 import { resolveModelFiles, type ModelDtype, type ModelFiles } from './model-files';
@@ -174,13 +175,7 @@ export class GlmModel implements LanguageModel {
   }
 
   async generate(input: ModelInput, options: GenerateOptions = {}): Promise<GenerateResult> {
-    for await (const event of this.stream(input, options)) {
-      if (event.type === 'end') {
-        const { type: _type, ...result } = event;
-        return result;
-      }
-    }
-    throw new GenerationError('Generation ended without a result.');
+    return generateResultOf(this.stream(input, options));
   }
 
   async *stream(input: ModelInput, options: GenerateOptions = {}): AsyncGenerator<GenerationEvent, void, undefined> {

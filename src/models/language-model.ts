@@ -3,6 +3,7 @@
  * Runtime; tests of the upper layers may implement it with a scripted model.
  */
 import type { z } from 'zod';
+import { GenerationError } from '../errors';
 
 export type ChatRole = 'system' | 'user' | 'assistant' | 'observation';
 
@@ -127,4 +128,18 @@ export interface LanguageModel {
   /** Tokens of a prompt as generate would see it (chat messages rendered with the template and tools). */
   countTokens(input: ModelInput, options?: { tools?: ToolSpec[] }): number;
   dispose(): Promise<void>;
+}
+
+/**
+ * The result of a generation stream: its `end` event without the `type` field. What `generate` returns for a
+ * LanguageModel whose `stream` does the work; throws if the stream ends without an `end` event.
+ */
+export async function generateResultOf(events: AsyncIterable<GenerationEvent>): Promise<GenerateResult> {
+  for await (const event of events) {
+    if (event.type === 'end') {
+      const { type: _type, ...result } = event;
+      return result;
+    }
+  }
+  throw new GenerationError('Generation ended without a result.');
 }

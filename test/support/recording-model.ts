@@ -4,7 +4,7 @@
  * read what each step cost through it.
  */
 import type { GlmModel } from '../../src/models/glm-model';
-import type { GenerateOptions, GenerateResult, GenerationEvent, LanguageModel, ModelInput, ToolSpec } from '../../src/models/language-model';
+import { generateResultOf, type GenerateOptions, type GenerateResult, type GenerationEvent, type LanguageModel, type ModelInput, type ToolSpec } from '../../src/models/language-model';
 
 export interface RecordedGeneration {
   /** The ids the engine ran, with `recordPromptIds`. */
@@ -36,14 +36,8 @@ export class RecordingModel implements LanguageModel {
     return this.inner.info;
   }
 
-  async generate(input: ModelInput, options: GenerateOptions = {}): Promise<GenerateResult> {
-    for await (const event of this.stream(input, options)) {
-      if (event.type === 'end') {
-        const { type: _type, ...result } = event;
-        return result;
-      }
-    }
-    throw new Error('The model ended without a result.');
+  generate(input: ModelInput, options: GenerateOptions = {}): Promise<GenerateResult> {
+    return generateResultOf(this.stream(input, options));
   }
 
   async *stream(input: ModelInput, options: GenerateOptions = {}): AsyncGenerator<GenerationEvent, void, undefined> {
