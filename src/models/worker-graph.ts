@@ -80,6 +80,8 @@ export class WorkerGraph {
   readonly executionProvider: ExecutionProvider;
   readonly features: GraphFeatures;
   readonly sharedBuffer: CausalLmGraphOptions['sharedBuffer'];
+  /** Resolves with the worker thread's exit code once it has ended (after dispose, or a crash). */
+  readonly exited: Promise<number>;
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
@@ -92,6 +94,7 @@ export class WorkerGraph {
     this.executionProvider = ready.executionProvider;
     this.features = ready.features;
     this.sharedBuffer = ready.sharedBuffer;
+    this.exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.on('message', (reply: GraphWorkerReply) => {
       if (reply.type === 'log' || reply.type === 'ready') return;
       const id = reply.id;
