@@ -213,6 +213,7 @@ function startWorker(workerData: GraphWorkerData): Worker {
   const source = join(directory, 'graph-worker.ts');
   let tsxApi: string;
   try {
+    if (!existsSync(source)) throw new Error(`${source} does not exist`);
     tsxApi = pathToFileURL(join(dirname(createRequire(here).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs')).href;
   } catch (error) {
     throw new ModelLoadError(
