@@ -4,10 +4,11 @@
  * here so that the generation loop reads its length and common prefix without asking the worker. A truncation or
  * clear made here travels with the next forward.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { GenerationError, ModelLoadError } from '../errors';
 import type { Logger } from '../observability/logger';
@@ -202,29 +203,67 @@ export class WorkerGraph {
 
 /**
  * The built worker (graph-worker.js, a tsup entry beside this bundle) when there is one; otherwise, in a source
- * checkout, graph-worker.ts through tsx's loader (a Worker's file is not transformed by vitest or by the parent's
- * `--import tsx` on Node 20, so the worker registers tsx itself before importing it).
+ * checkout, graph-worker.ts bundled once per process with esbuild (a dev dependency, tsx's own compiler) into
+ * node_modules/.cache. A Worker's file is not transformed by vitest, nor by the parent's `--import tsx` on Node 20;
+ * registering tsx inside each worker works too but costs about half a second per load, the bundle a tenth of that.
  */
 function startWorker(workerData: GraphWorkerData): Worker {
   const here = moduleFile();
   const directory = dirname(here);
   const built = join(directory, 'graph-worker.js');
-  if (existsSync(built)) return new Worker(built, { workerData });
-  const source = join(directory, 'graph-worker.ts');
-  let tsxApi: string;
+  const file = existsSync(built) ? built : (sourceBundle ??= bundleSource(here, join(directory, 'graph-worker.ts'), built));
+  return new Worker(file, { workerData, execArgv: withoutPreloads(process.execArgv) });
+}
+
+/**
+ * The parent's Node flags minus its module preloads and loaders (`--import tsx`, `--require ...`): the worker runs
+ * plain JavaScript, and a loader registered again in each worker costs about 300 ms per load.
+ */
+function withoutPreloads(execArgv: readonly string[]): string[] {
+  const preloads = ['--import', '--require', '-r', '--loader', '--experimental-loader'];
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i]!;
+    if (preloads.includes(flag)) i++;
+    else if (!preloads.some((name) => flag.startsWith(`${name}=`))) kept.push(flag);
+  }
+  return kept;
+}
+
+let sourceBundle: string | undefined;
+
+function bundleSource(here: string, source: string, built: string): string {
+  const require = createRequire(here);
+  let esbuild: typeof import('esbuild');
   try {
     if (!existsSync(source)) throw new Error(`${source} does not exist`);
-    tsxApi = pathToFileURL(join(dirname(createRequire(here).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs')).href;
+    esbuild = require('esbuild') as typeof import('esbuild');
   } catch (error) {
     throw new ModelLoadError(
-      `Cannot start the model worker: neither ${built} (the built package) nor tsx (to run ${source} in a source checkout) is present. ` +
+      `Cannot start the model worker: neither ${built} (the built package) nor esbuild (to bundle ${source} in a source checkout) is present. ` +
         "Run `npm run build`, `npm ci`, or load with { thread: 'main' }.",
       { cause: error, details: { file: built } },
     );
   }
-  const target = pathToFileURL(source).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(target)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  const output = esbuild.buildSync({
+    entryPoints: [source],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    write: false,
+  }).outputFiles[0]!.text;
+  // Beside node_modules, so that the bundle's bare imports (onnxruntime-node, pino) resolve; named by content.
+  const nodeModules = join(dirname(require.resolve('esbuild')), '..', '..');
+  const file = join(nodeModules, '.cache', 'autoglm-graph-worker', `${createHash('sha256').update(output).digest('hex').slice(0, 16)}.mjs`);
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    const partial = `${file}.${process.pid}.tmp`;
+    writeFileSync(partial, output);
+    renameSync(partial, file);
+  }
+  return file;
 }
 
 function moduleFile(): string {
