@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
+  // graph-worker: the worker thread of GlmModel (thread: 'worker'), found beside the bundle at run time.
+  entry: { index: 'src/index.ts', cli: 'src/cli/main.ts', 'graph-worker': 'src/models/graph-worker.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

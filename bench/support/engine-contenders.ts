@@ -48,7 +48,15 @@ interface Timed {
 type Generate = (ids: number[], tokens: number) => Promise<Timed>;
 
 /** Loads `contender` on `graph`, then measures each context in turn. */
-export async function runContender(graph: GlmEdgeVariant, contender: Contender, directory: string, contexts: number[], decodeTokens: number): Promise<ChildResult> {
+/** `thread`: where GlmModel runs its session (GlmModelLoadOptions.thread; the other contenders ignore it). */
+export async function runContender(
+  graph: GlmEdgeVariant,
+  contender: Contender,
+  directory: string,
+  contexts: number[],
+  decodeTokens: number,
+  thread?: 'worker' | 'main',
+): Promise<ChildResult> {
   const gcEntries: Array<{ start: number; duration: number }> = [];
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) gcEntries.push({ start: entry.startTime, duration: entry.duration });
@@ -56,7 +64,7 @@ export async function runContender(graph: GlmEdgeVariant, contender: Contender, 
   observer.observe({ entryTypes: ['gc'] });
 
   const loadStart = performance.now();
-  const { generate, dispose } = await load(graph, contender, directory);
+  const { generate, dispose } = await load(graph, contender, directory, thread);
   const loadMs = performance.now() - loadStart;
   await generate(promptIds(8), 4); // warm-up: first-run allocations and JIT out of the way
 
@@ -87,6 +95,7 @@ async function load(
   graph: GlmEdgeVariant,
   contender: Contender,
   directory: string,
+  thread: 'worker' | 'main' | undefined,
 ): Promise<{ generate: Generate; dispose: () => Promise<void> }> {
   if (contender === 'floor') {
     const ort = await import('onnxruntime-node');
@@ -106,7 +115,11 @@ async function load(
   }
   if (contender === 'glm-model') {
     const { GlmModel } = await import('../../src/models/glm-model');
-    const model = await GlmModel.load(directory, { executionProvider: 'cpu', ...(graph === 'int4' ? { dtype: 'q4' as const } : {}) });
+    const model = await GlmModel.load(directory, {
+      executionProvider: 'cpu',
+      ...(graph === 'int4' ? { dtype: 'q4' as const } : {}),
+      ...(thread === undefined ? {} : { thread }),
+    });
     return {
       generate: async (ids, tokens) => {
         const start = performance.now();

@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GenerationError, ModelFormatError, ModelLoadError } from '../errors';
 import { silentLogger, type Logger } from '../observability/logger';
-import { CausalLmGraph, type CausalLmGraphOptions } from './causal-lm-graph';
+import { CausalLmGraph, type CausalLmGraphOptions, type GraphFeatures } from './causal-lm-graph';
 import { resolveGenerateOptions } from './generation/resolve-generate-options';
-import { runGeneration } from './generation/run-generation';
+import { runGeneration, type ForwardGraph } from './generation/run-generation';
 import type { TokenConstraint } from './generation/token-constraint';
 import { GeneratedTokenMemory } from './generated-token-memory';
 import { GlmTokenizer, type TextTokenizer } from './glm-tokenizer';
-import type { KeyValueCache } from './kv-cache';
+import type { TokenPrefixCache } from './kv-cache';
 import {
   generateResultOf,
   type GenerateOptions,
@@ -25,8 +25,9 @@ import {
 } from './language-model';
 import { parseModelConfig, type ModelConfig } from './model-config';
 import { resolveModelFiles, type ModelDtype, type ModelFiles } from './model-files';
-import { OnnxBackend, type ExecutionProvider, type GraphOptimizationLevel } from './onnx-backend';
+import { OnnxBackend, type ExecutionProvider, type GraphOptimizationLevel, type OnnxBackendOptions } from './onnx-backend';
 import { graphNeedsPrepacking } from './prepacking';
+import { WorkerGraph } from './worker-graph';
 
 export interface GlmModelLoadOptions {
   /** Where the model runs. Defaults to 'cpu'. */
@@ -54,6 +55,23 @@ export interface GlmModelLoadOptions {
    * Defaults to 256. Pass the context length to prefill in one run.
    */
   prefillChunkSize?: number;
+  /**
+   * Where the ONNX session and the KV cache live. 'worker' (the default): a worker thread of this model, so that a
+   * prefill never blocks the calling thread's event loop and the per-step KV copies of onnxruntime-node are
+   * collected in the worker's small heap instead of the caller's; only the last position's logits cross over.
+   * 'main': the session runs on the calling thread (each `session.run` blocks it while it computes).
+   */
+  thread?: 'worker' | 'main';
+}
+
+/** The graph and cache generations run on, in a worker thread or on the calling thread. */
+interface GraphRunner {
+  graph: ForwardGraph<TokenPrefixCache>;
+  cache: TokenPrefixCache;
+  executionProvider: ExecutionProvider;
+  features: GraphFeatures;
+  sharedBuffer: CausalLmGraphOptions['sharedBuffer'];
+  dispose(): Promise<void>;
 }
 
 /** Default of GlmModelLoadOptions.prefillChunkSize. */
@@ -80,8 +98,7 @@ export class GlmModel implements LanguageModel {
   readonly executionProvider: ExecutionProvider;
   readonly #glmTokenizer: GlmTokenizer;
   readonly #config: ModelConfig;
-  readonly #graph: CausalLmGraph;
-  readonly #cache: KeyValueCache;
+  readonly #runner: GraphRunner;
   readonly #logger: Logger;
   /** Ids of recent generations, spliced back into chat prompts that show them (undefined: no `<|assistant|>` token). */
   readonly #generated: GeneratedTokenMemory | undefined;
@@ -92,15 +109,14 @@ export class GlmModel implements LanguageModel {
   #queue: Promise<void> = Promise.resolve();
   #disposed = false;
 
-  private constructor(files: ModelFiles, config: ModelConfig, tokenizer: GlmTokenizer, graph: CausalLmGraph, logger: Logger) {
+  private constructor(files: ModelFiles, config: ModelConfig, tokenizer: GlmTokenizer, runner: GraphRunner, logger: Logger) {
     this.files = files;
     this.#config = config;
     this.info = config.info;
     this.#glmTokenizer = tokenizer;
     this.tokenizer = { encode: (text) => tokenizer.encode(text), decode: (ids) => tokenizer.decode(ids) };
-    this.#graph = graph;
-    this.#cache = graph.createCache();
-    this.executionProvider = graph.backend.executionProvider;
+    this.#runner = runner;
+    this.executionProvider = runner.executionProvider;
     this.#logger = logger;
     const assistantTokenId = tokenizer.hasChatTemplate ? tokenizer.tokenId('<|assistant|>') : undefined;
     this.#generated =
@@ -131,39 +147,38 @@ export class GlmModel implements LanguageModel {
       files.generationConfigFile,
     );
     const tokenizer = await GlmTokenizer.load(files.directory);
+    const thread = options.thread ?? 'worker';
+    if (thread !== 'worker' && thread !== 'main') {
+      throw new ModelLoadError(`GlmModel.load: thread must be 'worker' or 'main', got ${String(thread)}.`, { details: { field: 'thread', value: thread } });
+    }
     const prepacking = options.prepacking ?? graphNeedsPrepacking(files);
-    const backend = await OnnxBackend.load(files.onnxFile, {
+    const backendOptions: Omit<OnnxBackendOptions, 'logger'> = {
       executionProvider: options.executionProvider ?? 'cpu',
-      logger,
       ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       ...(options.graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel: options.graphOptimizationLevel }),
       prepacking,
-    });
-    try {
-      const graph = new CausalLmGraph(backend, config.info, {
-        ...graphOptions(files, config),
+    };
+    const runner =
+      thread === 'main'
+        ? await loadOnThisThread(files, config, backendOptions, prefillChunkSize, logger)
+        : await loadInWorker(files, config, backendOptions, prefillChunkSize, logger);
+    logger.info(
+      {
+        directory: files.directory,
+        onnxFile: files.onnxFile,
+        layout: files.layout,
+        dtype: files.dtype,
+        executionProvider: runner.executionProvider,
+        features: runner.features,
+        sharedBuffer: runner.sharedBuffer,
+        prepacking,
         prefillChunkSize,
-      });
-      logger.info(
-        {
-          directory: files.directory,
-          onnxFile: files.onnxFile,
-          layout: files.layout,
-          dtype: files.dtype,
-          executionProvider: backend.executionProvider,
-          features: graph.features,
-          sharedBuffer: graph.sharedBuffer,
-          prepacking,
-          prefillChunkSize,
-        },
-        'GLM model loaded',
-      );
-      return new GlmModel(files, config, tokenizer, graph, logger);
-    } catch (error) {
-      await backend.dispose();
-      throw error;
-    }
+        thread,
+      },
+      'GLM model loaded',
+    );
+    return new GlmModel(files, config, tokenizer, runner, logger);
   }
 
   /**
@@ -189,8 +204,8 @@ export class GlmModel implements LanguageModel {
       const constraint = await this.#constraintFor(options);
       let end: GenerationEvent | undefined;
       for await (const event of runGeneration({
-        graph: this.#graph,
-        cache: this.#cache,
+        graph: this.#runner.graph,
+        cache: this.#runner.cache,
         promptIds,
         settings,
         eosTokenIds: this.info.eosTokenIds,
@@ -236,9 +251,9 @@ export class GlmModel implements LanguageModel {
     this.#disposed = true;
     const release = await this.#acquire();
     try {
-      this.#cache.clear();
+      this.#runner.cache.clear();
       this.#ownedCompiler?.dispose();
-      await this.#graph.backend.dispose();
+      await this.#runner.dispose();
     } finally {
       release();
     }
@@ -312,6 +327,49 @@ export class GlmModel implements LanguageModel {
       throw new GenerationError(`GlmModel.${operation}: the model of ${this.files.directory} was disposed. Load it again.`);
     }
   }
+}
+
+async function loadOnThisThread(
+  files: ModelFiles,
+  config: ModelConfig,
+  backendOptions: Omit<OnnxBackendOptions, 'logger'>,
+  prefillChunkSize: number,
+  logger: Logger,
+): Promise<GraphRunner> {
+  const backend = await OnnxBackend.load(files.onnxFile, { ...backendOptions, logger });
+  try {
+    const graph = new CausalLmGraph(backend, config.info, { ...graphOptions(files, config), prefillChunkSize });
+    return {
+      graph,
+      cache: graph.createCache(),
+      executionProvider: backend.executionProvider,
+      features: graph.features,
+      sharedBuffer: graph.sharedBuffer,
+      dispose: () => backend.dispose(),
+    };
+  } catch (error) {
+    await backend.dispose();
+    throw error;
+  }
+}
+
+async function loadInWorker(
+  files: ModelFiles,
+  config: ModelConfig,
+  backendOptions: Omit<OnnxBackendOptions, 'logger'>,
+  prefillChunkSize: number,
+  logger: Logger,
+): Promise<GraphRunner> {
+  const graphSettings = { ...graphOptions(files, config), prefillChunkSize };
+  const graph = await WorkerGraph.load({ onnxFile: files.onnxFile, info: config.info, backend: backendOptions, graph: graphSettings, logger });
+  return {
+    graph,
+    cache: graph.createCache(),
+    executionProvider: graph.executionProvider,
+    features: graph.features,
+    sharedBuffer: graph.sharedBuffer,
+    dispose: () => graph.dispose(),
+  };
 }
 
 /** The genai layout's I/O names and shared buffer, after checking genai_config.json agrees with config.json. */

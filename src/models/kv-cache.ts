@@ -19,17 +19,23 @@ export interface KvCacheLayout {
  * interface so that cache layouts can differ by graph: the growing past of the Optimum layout (KvCache below) now;
  * max-length buffers shared by past and present (GroupQueryAttention graphs) later.
  */
-export interface KeyValueCache {
-  readonly length: number;
-  readonly tokenIds: readonly number[];
-  commonPrefixLength(ids: readonly number[]): number;
+export interface KeyValueCache extends TokenPrefixCache {
   /** Adds the past tensors (and whatever else the layout feeds, such as a shared buffer's length) to a run's feeds. */
   addPastFeeds(feeds: Record<string, OrtTensor>): void;
   /** Pre-allocated outputs for the next run, for layouts whose present is written into a buffer they own. */
   addPresentFetches?(fetches: Record<string, OrtTensor | null>, newTokens: number): void;
   /** Takes the run's outputs after it consumed `newIds`. */
   update(outputs: Record<string, OrtTensor>, newIds: readonly number[]): void;
+}
+
+/** What the generation loop reads and changes of a cache: the ids it holds (its prefix cache). */
+export interface TokenPrefixCache {
+  readonly length: number;
+  readonly tokenIds: readonly number[];
+  commonPrefixLength(ids: readonly number[]): number;
+  /** Keeps only the first `length` positions. */
   truncate(length: number): void;
+  /** Drops everything (past length 0). */
   clear(): void;
 }
 

@@ -3,9 +3,8 @@
  * each step through the pipeline logits processors -> constraint mask -> sampler -> stop criteria -> streamer.
  */
 import { GenerationError } from '../../errors';
-import type { CausalLmGraph } from '../causal-lm-graph';
-import type { KeyValueCache } from '../kv-cache';
-import type { FinishReason, GenerateResult, GenerationEvent } from '../language-model';
+import type { TokenPrefixCache } from '../kv-cache';
+import type { FinishReason, GenerateResult, GenerationEvent, ModelInfo } from '../language-model';
 import { IncrementalDetokenizer, type DecodeFunction } from './incremental-detokenizer';
 import type { LogitsProcessor } from './logits-processor';
 import { RepetitionPenalty } from './repetition-penalty';
@@ -26,9 +25,16 @@ export interface ResolvedGenerateOptions {
   prefixCache: boolean;
 }
 
-export interface RunGenerationOptions {
-  graph: CausalLmGraph;
-  cache: KeyValueCache;
+/** A graph as the loop uses it: CausalLmGraph on this thread, or WorkerGraph in front of a worker thread's. */
+export interface ForwardGraph<Cache extends TokenPrefixCache> {
+  readonly info: ModelInfo;
+  /** Runs `ids` after the cache's contents, appends them to it, and returns the last position's logits (the caller may modify them until the next call). */
+  forward(ids: readonly number[], cache: Cache): Promise<Float32Array>;
+}
+
+export interface RunGenerationOptions<Cache extends TokenPrefixCache = TokenPrefixCache> {
+  graph: ForwardGraph<Cache>;
+  cache: Cache;
   promptIds: readonly number[];
   settings: ResolvedGenerateOptions;
   eosTokenIds: readonly number[];
@@ -39,7 +45,7 @@ export interface RunGenerationOptions {
   startedAt: number;
 }
 
-export async function* runGeneration(options: RunGenerationOptions): AsyncGenerator<GenerationEvent, void, undefined> {
+export async function* runGeneration<Cache extends TokenPrefixCache>(options: RunGenerationOptions<Cache>): AsyncGenerator<GenerationEvent, void, undefined> {
   const { graph, cache, promptIds, settings, constraint } = options;
   const { vocabSize, contextLength } = graph.info;
   try {

@@ -1,0 +1,79 @@
+/**
+ * The worker thread of GlmModel's `thread: 'worker'` (default): it owns the ONNX session, the CausalLmGraph and the
+ * KV cache, so that the per-step copies of the present KV that onnxruntime-node hands to JavaScript are garbage in
+ * this small heap (not in the caller's, where a full collection also walks the tokenizer and the application), and
+ * so that `session.run` (synchronous in onnxruntime-node) never blocks the caller's event loop. Only the last
+ * position's logits go back, transferred without a copy. Started by worker-graph.ts; a tsup entry of its own.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import { CausalLmGraph } from './causal-lm-graph';
+import { serializeError, type GraphWorkerData, type GraphWorkerReply, type GraphWorkerRequest } from './graph-worker-protocol';
+import type { KeyValueCache } from './kv-cache';
+import { OnnxBackend } from './onnx-backend';
+
+const port = parentPort;
+if (!port) throw new Error('graph-worker.ts runs only as a worker thread (started by GlmModel).');
+const data = workerData as GraphWorkerData;
+const post = (reply: GraphWorkerReply, transfer?: ArrayBuffer[]): void => port.postMessage(reply, transfer);
+
+// Log lines travel to the main thread, which replays them on the caller's logger.
+const logger = pino({ level: data.logLevel, base: null, timestamp: false }, { write: (line: string) => post({ type: 'log', line }) });
+
+let backend: OnnxBackend | undefined;
+let graph: CausalLmGraph | undefined;
+let cache: KeyValueCache | undefined;
+
+// No top-level await: the CommonJS build of this entry cannot have it.
+void (async () => {
+  try {
+    backend = await OnnxBackend.load(data.onnxFile, { ...data.backend, logger });
+    graph = new CausalLmGraph(backend, data.info, data.graph);
+    cache = graph.createCache();
+    post({ type: 'ready', executionProvider: backend.executionProvider, features: graph.features, sharedBuffer: graph.sharedBuffer });
+  } catch (error) {
+    await backend?.dispose();
+    post({ type: 'error', id: undefined, error: serializeError(error) });
+  }
+})();
+
+port.on('message', (request: GraphWorkerRequest) => {
+  void handle(request);
+});
+
+async function handle(request: GraphWorkerRequest): Promise<void> {
+  try {
+    if (request.type === 'dispose') {
+      cache?.clear();
+      await backend?.dispose();
+      post({ type: 'disposed', id: request.id });
+      return;
+    }
+    if (!graph || !cache) throw new Error('The graph worker has no loaded model.');
+    if (request.keep !== undefined) cache.truncate(request.keep);
+    const logits = await graph.forward(request.ids, cache, { allPositions: request.allPositions });
+    sendLogits(request.id, logits, request.allPositions || graph.features.logitsType === 'float32');
+  } catch (error) {
+    // A failed step may leave the cache between states; the main side clears its mirror too.
+    cache?.clear();
+    post({ type: 'error', id: request.id, error: serializeError(error) });
+  }
+}
+
+/**
+ * Transfers the logits' buffer when this is all it holds and nothing here keeps it (the binding's fresh output
+ * with one row); otherwise (a prefill's rows, the graph's reused fp16-widening array) sends a copy of the row.
+ */
+function sendLogits(id: number, logits: Float32Array, fresh: boolean): void {
+  const whole = fresh && logits.byteOffset === 0 && logits.byteLength === logits.buffer.byteLength;
+  if (whole) {
+    try {
+      post({ type: 'result', id, logits }, [logits.buffer as ArrayBuffer]);
+      return;
+    } catch {
+      // A buffer the binding does not let go of: copy below.
+    }
+  }
+  const copy = logits.slice();
+  post({ type: 'result', id, logits: copy }, [copy.buffer]);
+}
