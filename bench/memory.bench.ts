@@ -12,7 +12,7 @@
  *   uncollected garbage from retained memory; the drift figures then describe that process)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,17 +33,20 @@ const started = startBenchReport();
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 
-// The child runs as the built package would: one ESM bundle, packages resolved from node_modules.
-const childFile = path.join(root, 'node_modules', '.cache', 'autoglm-bench', 'memory-child.mjs');
-mkdirSync(path.dirname(childFile), { recursive: true });
+// The child runs as the built package would: ESM bundles, packages resolved from node_modules, the model worker's
+// bundle (graph-worker.js) beside the child's as dist/graph-worker.js sits beside dist/index.js.
+const bundleDir = path.join(root, 'node_modules', '.cache', 'autoglm-bench');
+const childFile = path.join(bundleDir, 'memory-child.js');
+mkdirSync(bundleDir, { recursive: true });
+writeFileSync(path.join(bundleDir, 'package.json'), '{ "type": "module" }\n');
 await build({
-  entryPoints: [path.join(here, 'support', 'memory-child.ts')],
+  entryPoints: { 'memory-child': path.join(here, 'support', 'memory-child.ts'), 'graph-worker': path.join(root, 'src', 'models', 'graph-worker.ts') },
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   packages: 'external',
-  outfile: childFile,
+  outdir: bundleDir,
   logLevel: 'warning',
 });
 
