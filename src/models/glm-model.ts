@@ -161,8 +161,8 @@ export class GlmModel implements LanguageModel {
     };
     const runner =
       thread === 'main'
-        ? await loadOnThisThread(files, config, backendOptions, prefillChunkSize, logger)
-        : await loadInWorker(files, config, backendOptions, prefillChunkSize, logger);
+        ? await loadOnThisThread({ files, config, backendOptions, prefillChunkSize, logger })
+        : await loadInWorker({ files, config, backendOptions, prefillChunkSize, logger });
     logger.info(
       {
         directory: files.directory,
@@ -329,13 +329,16 @@ export class GlmModel implements LanguageModel {
   }
 }
 
-async function loadOnThisThread(
-  files: ModelFiles,
-  config: ModelConfig,
-  backendOptions: Omit<OnnxBackendOptions, 'logger'>,
-  prefillChunkSize: number,
-  logger: Logger,
-): Promise<GraphRunner> {
+/** What loading a graph needs, on either thread. */
+interface GraphLoadRequest {
+  files: ModelFiles;
+  config: ModelConfig;
+  backendOptions: Omit<OnnxBackendOptions, 'logger'>;
+  prefillChunkSize: number;
+  logger: Logger;
+}
+
+async function loadOnThisThread({ files, config, backendOptions, prefillChunkSize, logger }: GraphLoadRequest): Promise<GraphRunner> {
   const backend = await OnnxBackend.load(files.onnxFile, { ...backendOptions, logger });
   try {
     const graph = new CausalLmGraph(backend, config.info, { ...graphOptions(files, config), prefillChunkSize });
@@ -353,13 +356,7 @@ async function loadOnThisThread(
   }
 }
 
-async function loadInWorker(
-  files: ModelFiles,
-  config: ModelConfig,
-  backendOptions: Omit<OnnxBackendOptions, 'logger'>,
-  prefillChunkSize: number,
-  logger: Logger,
-): Promise<GraphRunner> {
+async function loadInWorker({ files, config, backendOptions, prefillChunkSize, logger }: GraphLoadRequest): Promise<GraphRunner> {
   const graphSettings = { ...graphOptions(files, config), prefillChunkSize };
   const graph = await WorkerGraph.load({ onnxFile: files.onnxFile, info: config.info, backend: backendOptions, graph: graphSettings, logger });
   return {

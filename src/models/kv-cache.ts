@@ -40,36 +40,47 @@ export interface TokenPrefixCache {
 }
 
 /**
+ * The token ids whose keys and values a cache holds, in order: the part of TokenPrefixCache every cache shares.
+ * Subclasses push, cut and reset `heldIds` as their tensors change.
+ */
+export abstract class HeldTokenIds {
+  protected heldIds: number[] = [];
+
+  /** Number of positions held. */
+  get length(): number {
+    return this.heldIds.length;
+  }
+
+  /** The ids whose KV is held, in order. */
+  get tokenIds(): readonly number[] {
+    return this.heldIds;
+  }
+
+  /** Length of the longest common prefix of `ids` and the held ids. */
+  commonPrefixLength(ids: readonly number[]): number {
+    return commonPrefixLength(this.heldIds, ids);
+  }
+}
+
+/**
  * The growing KV cache of the Optimum layout (past [1, kvHeads, past, headDim] in, present [.., past + n, ..] out),
  * together with the token ids whose keys and values it holds. ONNX Runtime's present tensors become the next
  * step's past as they are: nothing is copied in JavaScript per step. Only `truncate` (reusing part of a previous
  * sequence for the prefix cache) copies, once per request.
  */
-export class KvCache implements KeyValueCache {
+export class KvCache extends HeldTokenIds implements KeyValueCache {
   readonly layout: KvCacheLayout;
   #keys: OrtTensor[] = [];
   #values: OrtTensor[] = [];
-  #tokenIds: number[] = [];
 
   constructor(layout: KvCacheLayout) {
+    super();
     this.layout = layout;
     this.clear();
   }
 
-  /** Number of positions held. */
-  get length(): number {
-    return this.#tokenIds.length;
-  }
 
-  /** The ids whose KV is held, in order. */
-  get tokenIds(): readonly number[] {
-    return this.#tokenIds;
-  }
 
-  /** Length of the longest common prefix of `ids` and the held ids. */
-  commonPrefixLength(ids: readonly number[]): number {
-    return commonPrefixLength(this.#tokenIds, ids);
-  }
 
   /** Adds the past tensors to a feeds object. */
   addPastFeeds(feeds: Record<string, OrtTensor>): void {
@@ -83,7 +94,7 @@ export class KvCache implements KeyValueCache {
   /** Takes the present tensors of a run that consumed `newIds` as the new contents (no copy). */
   update(outputs: Record<string, OrtTensor>, newIds: readonly number[]): void {
     const layout = this.layout;
-    const expected = this.#tokenIds.length + newIds.length;
+    const expected = this.heldIds.length + newIds.length;
     for (let layer = 0; layer < layout.layers; layer++) {
       const key = outputs[layout.presentKeyName(layer)];
       const value = outputs[layout.presentValueName(layer)];
@@ -95,12 +106,12 @@ export class KvCache implements KeyValueCache {
       this.#keys[layer] = key;
       this.#values[layer] = value;
     }
-    for (const id of newIds) this.#tokenIds.push(id);
+    for (const id of newIds) this.heldIds.push(id);
   }
 
   /** Keeps only the first `length` positions. Copies each layer's kept slice once. */
   truncate(length: number): void {
-    const current = this.#tokenIds.length;
+    const current = this.heldIds.length;
     if (length >= current) return;
     if (length <= 0) {
       this.clear();
@@ -118,7 +129,7 @@ export class KvCache implements KeyValueCache {
     };
     this.#keys = this.#keys.map(cut);
     this.#values = this.#values.map(cut);
-    this.#tokenIds.length = length;
+    this.heldIds.length = length;
   }
 
   /** Drops everything (past length 0). */
@@ -128,7 +139,7 @@ export class KvCache implements KeyValueCache {
       createTensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, kvHeads, 0, headDim]);
     this.#keys = Array.from({ length: layers }, empty);
     this.#values = Array.from({ length: layers }, empty);
-    this.#tokenIds = [];
+    this.heldIds = [];
   }
 }
 

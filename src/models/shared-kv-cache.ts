@@ -10,7 +10,7 @@
  * `growthStep` positions instead of starting at the full context, so that copy stays near the valid length.
  */
 import { GenerationError } from '../errors';
-import { commonPrefixLength, type KeyValueCache, type KvCacheLayout } from './kv-cache';
+import { HeldTokenIds, type KeyValueCache, type KvCacheLayout } from './kv-cache';
 import { createTensor, type OrtTensor } from './onnx-backend';
 
 export interface SharedKvCacheOptions {
@@ -21,16 +21,16 @@ export interface SharedKvCacheOptions {
   growthStep?: number;
 }
 
-export class SharedKvCache implements KeyValueCache {
+export class SharedKvCache extends HeldTokenIds implements KeyValueCache {
   readonly layout: KvCacheLayout;
   readonly maxLength: number;
   readonly #growthStep: number;
   #capacity = 0;
   #keys: OrtTensor[] = [];
   #values: OrtTensor[] = [];
-  #tokenIds: number[] = [];
 
   constructor(options: SharedKvCacheOptions) {
+    super();
     const growthStep = options.growthStep ?? 256;
     if (!Number.isInteger(options.maxLength) || options.maxLength < 1) {
       throw new GenerationError(`SharedKvCache: maxLength must be a positive integer, got ${options.maxLength}.`, { details: { field: 'maxLength' } });
@@ -43,27 +43,17 @@ export class SharedKvCache implements KeyValueCache {
     this.#growthStep = growthStep;
   }
 
-  /** Number of valid positions held. */
-  get length(): number {
-    return this.#tokenIds.length;
-  }
 
   /** Positions the buffers can hold before they grow. */
   get capacity(): number {
     return this.#capacity;
   }
 
-  get tokenIds(): readonly number[] {
-    return this.#tokenIds;
-  }
 
-  commonPrefixLength(ids: readonly number[]): number {
-    return commonPrefixLength(this.#tokenIds, ids);
-  }
 
   /** Binds the buffers as the present outputs, first growing them to hold `newTokens` more positions. */
   addPresentFetches(fetches: Record<string, OrtTensor | null>, newTokens: number): void {
-    this.#reserve(this.#tokenIds.length + newTokens);
+    this.#reserve(this.heldIds.length + newTokens);
     const layout = this.layout;
     for (let layer = 0; layer < layout.layers; layer++) {
       fetches[layout.presentKeyName(layer)] = this.#keys[layer];
@@ -90,17 +80,17 @@ export class SharedKvCache implements KeyValueCache {
           'the graph does not share past and present (genai_config.json search.past_present_share_buffer should be false).',
       );
     }
-    for (const id of newIds) this.#tokenIds.push(id);
+    for (const id of newIds) this.heldIds.push(id);
   }
 
   /** Keeps the first `length` positions: no copy, later runs overwrite the rest. */
   truncate(length: number): void {
-    if (length < this.#tokenIds.length) this.#tokenIds.length = Math.max(0, length);
+    if (length < this.heldIds.length) this.heldIds.length = Math.max(0, length);
   }
 
   /** Forgets every position; the buffers stay allocated for the next sequence. */
   clear(): void {
-    this.#tokenIds = [];
+    this.heldIds = [];
   }
 
   #reserve(needed: number): void {
@@ -112,7 +102,7 @@ export class SharedKvCache implements KeyValueCache {
     }
     const capacity = Math.min(this.maxLength, Math.ceil(needed / this.#growthStep) * this.#growthStep);
     const { layers, kvHeads, headDim, type } = this.layout;
-    const kept = this.#tokenIds.length;
+    const kept = this.heldIds.length;
     const previous = this.#capacity;
     const grow = (old: OrtTensor | undefined): OrtTensor => {
       const data = type === 'float16' ? new Uint16Array(kvHeads * capacity * headDim) : new Float32Array(kvHeads * capacity * headDim);

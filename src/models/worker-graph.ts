@@ -19,7 +19,7 @@ import {
   type GraphWorkerReply,
   type GraphWorkerRequest,
 } from './graph-worker-protocol';
-import { commonPrefixLength, type TokenPrefixCache } from './kv-cache';
+import { HeldTokenIds, type TokenPrefixCache } from './kv-cache';
 import type { ModelInfo } from './language-model';
 import type { ExecutionProvider } from './onnx-backend';
 
@@ -29,32 +29,22 @@ export interface WorkerGraphOptions extends Omit<GraphWorkerData, 'logLevel'> {
 }
 
 /** The token ids the worker's KV cache holds, kept on the main thread. */
-export class WorkerKvCache implements TokenPrefixCache {
-  #tokenIds: number[] = [];
+export class WorkerKvCache extends HeldTokenIds implements TokenPrefixCache {
   /** Positions the worker must keep before its next forward (undefined: all it holds). */
   #keep: number | undefined;
 
-  get length(): number {
-    return this.#tokenIds.length;
-  }
 
-  get tokenIds(): readonly number[] {
-    return this.#tokenIds;
-  }
 
-  commonPrefixLength(ids: readonly number[]): number {
-    return commonPrefixLength(this.#tokenIds, ids);
-  }
 
   truncate(length: number): void {
-    if (length >= this.#tokenIds.length) return;
+    if (length >= this.heldIds.length) return;
     const kept = Math.max(0, length);
-    this.#tokenIds.length = kept;
+    this.heldIds.length = kept;
     this.#keep = Math.min(this.#keep ?? kept, kept);
   }
 
   clear(): void {
-    this.#tokenIds = [];
+    this.heldIds = [];
     this.#keep = 0;
   }
 
@@ -67,7 +57,7 @@ export class WorkerKvCache implements TokenPrefixCache {
 
   /** Records the ids a forward appended in the worker. */
   append(ids: readonly number[]): void {
-    for (const id of ids) this.#tokenIds.push(id);
+    for (const id of ids) this.heldIds.push(id);
   }
 }
 
