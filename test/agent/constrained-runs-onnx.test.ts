@@ -4,29 +4,16 @@
  * accepts, and every final output passes the output schema. Runs are short (maxSteps 3, 48 tokens per step).
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AutoAgent } from '../../src/agent/auto-agent';
 import { AgentOutputError } from '../../src/errors';
-import { GlmModel } from '../../src/models/glm-model';
 import { defineTool } from '../../src/tools/define-tool';
 import { pdfTools } from '../../src/tools/pdf/pdf-tools';
 import type { Tool } from '../../src/tools/tool';
-import { repoRoot, tinyModelDirectory, wasCutOff } from './onnx-helpers';
+import { repoRoot, useTinyModel, wasCutOff } from './onnx-helpers';
 
-let model: GlmModel;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  const created = await tinyModelDirectory('agent-runs', { seed: 11, layers: 1, hiddenSize: 32, heads: 2, kvHeads: 1 });
-  cleanup = created.cleanup;
-  model = await GlmModel.load(created.directory, { threads: 1 });
-}, 60_000);
-
-afterAll(async () => {
-  await model?.dispose();
-  await cleanup?.();
-});
+const tiny = useTinyModel('agent-runs', { seed: 11, layers: 1, hiddenSize: 32, heads: 2, kvHeads: 1 });
 
 const calculator: Tool[] = [
   defineTool({
@@ -77,7 +64,7 @@ describe('constrained agent runs on a tiny ONNX model', () => {
       const set = toolSets[run % toolSets.length]!;
       const agent = new AutoAgent({
         task: 'Answer the request with the tools, then give the total, a label and whether it worked.',
-        model,
+        model: tiny.model,
         tools: set.tools,
         fileRoots: [path.join(repoRoot, 'test/fixtures')],
         output: Output,

@@ -4,28 +4,17 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AutoAgent } from '../../src/agent/auto-agent';
 import { FinancialSummary } from '../../src/agent/presets/summarize-financial-report';
-import { repoRoot, tinyModelDirectory } from './onnx-helpers';
+import { repoRoot, useTinyModelDirectory } from './onnx-helpers';
 
 const corpus = path.resolve(repoRoot, '../shared/corpus/financial');
 const filing = path.join(corpus, 'COSTCO_2023Q1_EARNINGS.pdf');
 const present = existsSync(filing);
 if (!present) console.warn(`financial-preset-onnx: ${filing} is absent; the seed example on a real filing is skipped.`);
 
-let tinyDir: string;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  const created = await tinyModelDirectory('agent-financial', { seed: 21 });
-  tinyDir = created.directory;
-  cleanup = created.cleanup;
-}, 60_000);
-
-afterAll(async () => {
-  await cleanup?.();
-});
+const tiny = useTinyModelDirectory('agent-financial', { seed: 21 });
 
 describe.skipIf(!present)('summarize_financial_report on a real filing (tiny ONNX model)', () => {
   it('runs as the seed example writes it and returns a valid FinancialSummary', async () => {
@@ -37,7 +26,7 @@ describe.skipIf(!present)('summarize_financial_report on a real filing (tiny ONN
     // most of two minutes on a loaded 2-core machine.
     const agent = new AutoAgent({
       task: 'summarize_financial_report',
-      modelPath: tinyDir,
+      modelPath: tiny.directory,
       maxSteps: 2,
       generation: { maxNewTokens: 3000 },
     });

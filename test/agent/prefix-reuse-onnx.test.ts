@@ -2,28 +2,15 @@
  * Prefix reuse on the real engine: while the agent's prompts only grow, each step prefills only what is new since
  * the previous prompt, and a greedy (or seeded) run gives the same steps and answer with the prefix cache off.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { AgentResult } from '../../src/agent/agent-events';
 import { AutoAgent } from '../../src/agent/auto-agent';
-import { GlmModel } from '../../src/models/glm-model';
 import { defineTool } from '../../src/tools/define-tool';
 import { RecordingModel } from '../support/recording-model';
-import { tinyModelDirectory } from './onnx-helpers';
+import { useTinyModel } from './onnx-helpers';
 
-let model: GlmModel;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  const created = await tinyModelDirectory('agent-prefix', { seed: 5 });
-  cleanup = created.cleanup;
-  model = await GlmModel.load(created.directory, { threads: 1 });
-}, 60_000);
-
-afterAll(async () => {
-  await model?.dispose();
-  await cleanup?.();
-});
+const tiny = useTinyModel('agent-prefix', { seed: 5 });
 
 const tools = [
   defineTool({
@@ -44,7 +31,7 @@ const Output = z.object({ profit: z.number().int().min(-99999).max(99999), month
 function agent(prefixCache: boolean, temperature: number) {
   return new AutoAgent({
     task: 'Compute the profit of the first quarter from the ledger.',
-    model,
+    model: tiny.model,
     tools,
     output: Output,
     maxSteps: 6,
@@ -95,7 +82,7 @@ describe('prefix reuse across agent steps (tiny ONNX model)', () => {
   }, 120_000);
 
   it('step 2 runs only the new turn: its prompt is step 1 prompt + the generated ids + the observation turn', async () => {
-    const recording = new RecordingModel(model, { recordPromptIds: true });
+    const recording = new RecordingModel(tiny.model, { recordPromptIds: true });
     let run: AgentResult | undefined;
     for (let seed = 0; seed < 16 && (run === undefined || run.steps[0]!.kind !== 'tool' || !run.steps[0]!.result?.ok); seed++) {
       recording.generations.length = 0;
@@ -112,14 +99,14 @@ describe('prefix reuse across agent steps (tiny ONNX model)', () => {
     expect(run!.steps[0]!.kind, 'no seed in 0..15 made a successful tool call at step 1').toBe('tool');
     const [first, second] = recording.generations.map((generation) => generation.promptIds!) as [number[], number[]];
     const generated = recording.generations[0]!.result.tokenIds;
-    const stops = new Set(model.info.eosTokenIds);
+    const stops = new Set(tiny.model.info.eosTokenIds);
     const content = stops.has(generated.at(-1)!) ? generated.slice(0, -1) : generated;
     // The new turn, encoded on its own (it starts at a special token, so this is how the whole prompt encodes it).
     const observation = JSON.stringify(run!.steps[0]!.result!.ok ? run!.steps[0]!.result!.value : undefined);
-    const newTurn = model.tokenize(`<|observation|>\n${observation}<|user|>\nNo steps are left. Stop calling tools and give your final answer now, from what you have.<|assistant|>`);
+    const newTurn = tiny.model.tokenize(`<|observation|>\n${observation}<|user|>\nNo steps are left. Stop calling tools and give your final answer now, from what you have.<|assistant|>`);
     expect(second).toEqual([...first, ...content, ...newTurn]);
     // Exact apart from the split of the model's own output: the same text as the chat template renders.
-    expect(model.tokenizer.decode(second)).toBe(model.tokenizer.decode(model.tokenize(model.tokenizer.decode(second))));
+    expect(tiny.model.tokenizer.decode(second)).toBe(tiny.model.tokenizer.decode(tiny.model.tokenize(tiny.model.tokenizer.decode(second))));
     const usage = run!.steps[1]!.usage!;
     expect(usage.cachedTokens).toBe(first.length + generated.length - 1);
     expect(usage.prefillTokens).toBe(newTurn.length + content.length - (generated.length - 1));
