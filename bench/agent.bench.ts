@@ -17,12 +17,12 @@ import type { ToolSpec } from '../src/models/language-model';
 import { createTinyGlm } from '../src/models/tiny/create-tiny-glm';
 import { defineTool } from '../src/tools/define-tool';
 import { pdfTools } from '../src/tools/pdf/pdf-tools';
+import { ToolRegistry } from '../src/tools/tool-registry';
 import type { Tool } from '../src/tools/tool';
 
 const require = createRequire(import.meta.url);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const specs = (tools: Tool[]): ToolSpec[] =>
-  tools.map((tool) => ({ name: tool.name, description: tool.description, parameters: z.toJSONSchema(tool.input, { io: 'input' }) }));
+const specs = (tools: Tool[]): ToolSpec[] => new ToolRegistry(tools).toolSpecs();
 
 const calculator: Tool[] = [
   defineTool({
