@@ -9,11 +9,57 @@ export interface AutoglmErrorOptions {
   details?: Record<string, unknown>;
 }
 
+/**
+ * Every code autoglm uses: the codes of the error classes below, and the codes that travel only as values (a
+ * step's or tool's `error.code`, an agent observation). Branch on these; they are stable across versions.
+ */
+export type ErrorCode =
+  // error classes
+  | 'AUTOGLM'
+  | 'MODEL_LOAD'
+  | 'MODEL_FORMAT'
+  | 'TOKENIZER'
+  | 'GENERATION'
+  | 'TOOL_NOT_FOUND'
+  | 'TOOL_INPUT'
+  | 'TOOL_TIMEOUT'
+  | 'TOOL_EXECUTION'
+  | 'TOOL_REGISTRY'
+  | 'PLUGIN_LOAD'
+  | 'DOCUMENT'
+  | 'PATH_OUTSIDE_SANDBOX'
+  | 'WORKFLOW_SPEC'
+  | 'WORKFLOW_RUN'
+  | 'CHECKPOINT'
+  | 'AGENT'
+  | 'ABORT'
+  | 'AGENT_OUTPUT'
+  | 'USAGE'
+  | 'UNKNOWN_OPTION'
+  // workflow step failures (StepErrorValue.code)
+  | 'STEP_TIMEOUT'
+  | 'STEP_FAILED'
+  | 'STEP_ERROR'
+  // agent observations written back to the model (ToolError.code inside an agent run)
+  | 'PLAN_INVALID'
+  | 'OUTPUT_INVALID'
+  | 'TOOL_CALL_FORMAT'
+  | 'REPEATED_CALL'
+  | 'LOOP';
+
+const markerPrefix = 'autoglm.error.';
+
+/** The class shape `isInstance` needs: a stable code and the instances it makes. */
+interface ErrorClass<Instance> {
+  readonly code: string;
+  readonly prototype: Instance;
+}
+
 export class AutoglmError extends Error {
   /** The stable code of this class; each subclass overrides it. */
-  static readonly code: string = 'AUTOGLM';
+  static readonly code: ErrorCode = 'AUTOGLM';
 
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>>;
 
   constructor(message: string, options: AutoglmErrorOptions = {}) {
@@ -21,17 +67,29 @@ export class AutoglmError extends Error {
     this.name = new.target.name;
     this.code = (new.target as typeof AutoglmError).code;
     this.details = Object.freeze({ ...(options.details ?? {}) });
+    // One `Symbol.for` marker per class in the chain, so `isInstance` works across duplicated copies of the
+    // package (CJS and ESM builds, two versions in node_modules), where `instanceof` does not.
+    let c = new.target as { code?: unknown } | null;
+    while (c !== null && typeof c.code === 'string') {
+      Object.defineProperty(this, Symbol.for(markerPrefix + c.code), { value: true });
+      if (c === (AutoglmError as unknown)) break;
+      c = Object.getPrototypeOf(c) as { code?: unknown } | null;
+    }
   }
 
-  /** True for any AutoglmError, also across duplicated copies of the package (checks the shape, not the prototype). */
-  static isInstance(value: unknown): value is AutoglmError {
+  /**
+   * True for an error of this class or a subclass, also from another copy of the package:
+   * `ModelLoadError.isInstance(error)`, `AutoglmError.isInstance(error)`.
+   */
+  static isInstance<Instance>(this: ErrorClass<Instance>, value: unknown): value is Instance {
     return (
-      value instanceof AutoglmError ||
-      (value instanceof Error && typeof (value as { code?: unknown }).code === 'string' && 'details' in value)
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[Symbol.for(markerPrefix + this.code)] === true
     );
   }
 
-  toJSON(): { name: string; code: string; message: string; details: Record<string, unknown> } {
+  toJSON(): { name: string; code: ErrorCode; message: string; details: Record<string, unknown> } {
     return { name: this.name, code: this.code, message: this.message, details: { ...this.details } };
   }
 }
@@ -62,8 +120,8 @@ export class DocumentError extends AutoglmError { static override readonly code 
 export class PathOutsideSandboxError extends AutoglmError { static override readonly code = 'PATH_OUTSIDE_SANDBOX'; }
 /** An invalid workflow spec: unknown step or tool, cycle, bad reference, bad type. Names the step and field. */
 export class WorkflowSpecError extends AutoglmError { static override readonly code = 'WORKFLOW_SPEC'; }
-/** A workflow step that failed after its retries. */
-export class StepFailedError extends AutoglmError { static override readonly code = 'STEP_FAILED'; }
+/** A workflow run that could not go on: a `${{ }}` reference to a missing output field, a missing agent runner. */
+export class WorkflowRunError extends AutoglmError { static override readonly code = 'WORKFLOW_RUN'; }
 /** A checkpoint journal that cannot be used (missing run, other spec version, unwritable directory). */
 export class CheckpointError extends AutoglmError { static override readonly code = 'CHECKPOINT'; }
 /** Misuse of an AutoAgent (bad options, unknown task preset). */
@@ -74,3 +132,5 @@ export class AbortError extends AutoglmError { static override readonly code = '
 export class AgentOutputError extends AutoglmError { static override readonly code = 'AGENT_OUTPUT'; }
 /** A command line that cannot be run: unknown command or option, missing or malformed argument. */
 export class UsageError extends AutoglmError { static override readonly code = 'USAGE'; }
+/** An option, field or role name that autoglm does not know (often one from another library); suggests the nearest. */
+export class UnknownOptionError extends AutoglmError { static override readonly code = 'UNKNOWN_OPTION'; }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { AutoglmMetrics } from '../observability/metrics';
 import type { LanguageModel } from '../models/language-model';
@@ -15,7 +16,8 @@ export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 
 /** A step failure as a value: the tool's error code (TOOL_INPUT, TOOL_EXECUTION, ...), STEP_TIMEOUT, or STEP_ERROR. */
 export interface StepErrorValue {
-  code: string;
+  /** One of {@link ErrorCode}, or a plugin tool's own code. */
+  code: ErrorCode | (string & {});
   message: string;
 }
 
