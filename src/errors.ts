@@ -35,7 +35,6 @@ export type ErrorCode =
   | 'ABORT'
   | 'AGENT_OUTPUT'
   | 'USAGE'
-  | 'UNKNOWN_OPTION'
   // workflow step failures (StepErrorValue.code)
   | 'STEP_TIMEOUT'
   | 'STEP_FAILED'
@@ -132,5 +131,3 @@ export class AbortError extends AutoglmError { static override readonly code = '
 export class AgentOutputError extends AutoglmError { static override readonly code = 'AGENT_OUTPUT'; }
 /** A command line that cannot be run: unknown command or option, missing or malformed argument. */
 export class UsageError extends AutoglmError { static override readonly code = 'USAGE'; }
-/** An option, field or role name that autoglm does not know (often one from another library); suggests the nearest. */
-export class UnknownOptionError extends AutoglmError { static override readonly code = 'UNKNOWN_OPTION'; }

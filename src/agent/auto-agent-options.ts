@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { AgentError } from '../errors';
+import { assertKnownNames } from '../strict-options';
 import type { LanguageModel } from '../models/language-model';
 import type { Logger } from '../observability/logger';
 import { silentLogger } from '../observability/logger';
@@ -11,6 +12,7 @@ import type { ToolRegistry } from '../tools/tool-registry';
 import { isAgentTools, type AgentTools } from './agent-tools';
 import { findTaskPreset, taskPresets } from './presets/task-presets';
 import type { TaskPreset } from './presets/task-preset';
+import type { AgentRunOptions } from './agent-events';
 
 export interface AutoAgentContextOptions {
   /** Most turns kept in the prompt (a tool call with its observation, or an earlier run's exchange). Defaults to 5. */
@@ -84,6 +86,42 @@ export interface ResolvedAutoAgentOptions {
   logger: Logger;
 }
 
+/** The names each options object accepts; the `satisfies` keeps these lists in step with the interfaces. */
+const optionNames = Object.keys({
+  task: true,
+  model: true,
+  modelPath: true,
+  loadModel: true,
+  tools: true,
+  fileRoots: true,
+  output: true,
+  instructions: true,
+  maxSteps: true,
+  context: true,
+  plan: true,
+  generation: true,
+  logger: true,
+} satisfies Record<keyof AutoAgentOptions, true>);
+const contextOptionNames = Object.keys({ maxTurns: true, maxTokens: true } satisfies Record<keyof AutoAgentContextOptions, true>);
+const generationOptionNames = Object.keys({
+  maxNewTokens: true,
+  temperature: true,
+  topK: true,
+  topP: true,
+  repetitionPenalty: true,
+  constrained: true,
+  prefixCache: true,
+} satisfies Record<keyof AutoAgentGenerationOptions, true>);
+const runOptionNames = Object.keys({ signal: true, seed: true } satisfies Record<keyof AgentRunOptions, true>);
+
+/** Refuses run option names `agent.run` / `agent.stream` do not know (`abortSignal`, `maxSteps`, ...). */
+export function checkAgentRunOptions(options: AgentRunOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new AgentError(`AutoAgent run options must be an object, got ${JSON.stringify(options) ?? String(options)}.`);
+  }
+  assertKnownNames(options, runOptionNames, { where: 'AutoAgent run options', error: AgentError, hint: 'Agent settings (maxSteps, generation, ...) belong in the AutoAgent options.' });
+}
+
 const positiveInteger = (name: string) =>
   z.number({ error: `${name} must be a number` }).int(`${name} must be an integer`).min(1, `${name} must be >= 1`);
 
@@ -142,6 +180,9 @@ export function resolveAutoAgentOptions(options: AutoAgentOptions<unknown>): Res
   if (typeof options !== 'object' || options === null) {
     throw new AgentError('AutoAgent needs an options object: new AutoAgent({ task, model }).');
   }
+  assertKnownNames(options, optionNames, { where: 'AutoAgent options', error: AgentError });
+  assertKnownNames(options.context, contextOptionNames, { where: 'AutoAgent options.context', error: AgentError });
+  assertKnownNames(options.generation, generationOptionNames, { where: 'AutoAgent options.generation', error: AgentError });
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`);

@@ -11,7 +11,7 @@ import type { AgentEvent, AgentInput, AgentResult, AgentRunOptions } from './age
 import { systemMessage } from './agent-prompts';
 import { runAgent } from './agent-run';
 import { isAgentTools, type AgentTools } from './agent-tools';
-import { resolveAutoAgentOptions, type AutoAgentOptions, type ResolvedAutoAgentOptions } from './auto-agent-options';
+import { checkAgentRunOptions, resolveAutoAgentOptions, type AutoAgentOptions, type ResolvedAutoAgentOptions } from './auto-agent-options';
 import { ContextWindow } from './context-window';
 import { loadGlmModel } from './default-modules';
 
@@ -58,6 +58,7 @@ export class AutoAgent<Output = unknown> {
   /** Run the task on `input`, yielding its events as they happen; the last one is `final`. */
   async *stream(input: AgentInput, options: AgentRunOptions = {}): AsyncGenerator<AgentEvent<Output>, void, undefined> {
     if (this.#disposed) throw new AgentError('AutoAgent: the agent was disposed; create a new one to run again.');
+    checkAgentRunOptions(options);
     validateInput(input);
     // The tools' sandbox resolves relative paths against its first root, not the caller's working directory: give
     // the model the absolute path.

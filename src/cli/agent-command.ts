@@ -1,7 +1,7 @@
 /**
  * `autoglm agent --task <name|text>`: one AutoAgent run on a file or a request, from the command line.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AutoAgent } from '../agent/auto-agent';
 import type { AgentInput, AgentResult } from '../agent/agent-events';
@@ -38,6 +38,14 @@ Options:
 
 Exit codes: 0 answered, 1 the run failed, 2 usage error.`;
 
+/** A missing or unreadable --input-file fails the command before any model is loaded (no answer without input). */
+async function checkInputFile(file: string): Promise<void> {
+  const info = await stat(file).catch((cause: NodeJS.ErrnoException) => {
+    throw new UsageError(`agent: --input-file ${file} cannot be read (${cause.code ?? cause.message}); give an existing file.`, { cause, details: { file } });
+  });
+  if (!info.isFile()) throw new UsageError(`agent: --input-file ${file} is not a regular file; give a file.`, { details: { file } });
+}
+
 export async function agentCommand(args: string[], context: CliContext): Promise<number> {
   const { values, positionals } = parseCommandLine('agent', args, {
     task: { type: 'string' },
@@ -59,8 +67,14 @@ export async function agentCommand(args: string[], context: CliContext): Promise
   const seed = integerOption('agent', 'seed', values.seed, 0);
   let input: AgentInput;
   const inputFile = values['input-file'] === undefined ? undefined : path.resolve(context.cwd, values['input-file']);
+  if (inputFile !== undefined) await checkInputFile(inputFile);
   if (inputFile !== undefined && inputFile.endsWith('.json')) {
-    input = JSON.parse(await readFile(inputFile, 'utf8')) as AgentInput;
+    const text = await readFile(inputFile, 'utf8');
+    try {
+      input = JSON.parse(text) as AgentInput;
+    } catch (cause) {
+      throw new UsageError(`agent: --input-file ${inputFile} is not valid JSON: ${(cause as Error).message}.`, { cause, details: { file: inputFile } });
+    }
   } else if (inputFile !== undefined) {
     input = positionals.length > 0 ? { inputFile, request: positionals.join(' ') } : { inputFile };
   } else if (positionals.length > 0) {

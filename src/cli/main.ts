@@ -87,7 +87,7 @@ export async function main(args: string[], context: CliContext = processContext(
   try {
     return await dispatch(args, context);
   } catch (error) {
-    if (error instanceof AutoglmError) {
+    if (AutoglmError.isInstance(error)) {
       context.stderr.write(`autoglm: ${error.code}: ${error.message}\n`);
       return usageCodes.has(error.code) ? exitCodes.usage : exitCodes.failed;
     }

@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors';
+import { assertKnownNames } from '../strict-options';
 import type { LanguageModel } from '../models/language-model';
 import { instrumentModel } from '../observability/instrument-model';
 import { AutoglmMetrics } from '../observability/metrics';
@@ -59,8 +60,14 @@ function parseInputs(values: string[], spec: WorkflowSpec): Record<string, unkno
     if (equals <= 0) throw new UsageError(`run: --input expects key=value, got "${value}".`);
     const key = value.slice(0, equals);
     const text = value.slice(equals + 1);
-    const declared = spec.inputs[key];
-    if (declared === undefined || declared.type === 'string') {
+    assertKnownNames({ [key]: true }, Object.keys(spec.inputs), {
+      where: `run: --input ${key}`,
+      kind: 'input',
+      error: UsageError,
+      hint: `Workflow "${spec.name}" declares these under \`inputs:\`.`,
+    });
+    const declared = spec.inputs[key]!;
+    if (declared.type === 'string') {
       inputs[key] = text;
       continue;
     }

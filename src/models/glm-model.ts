@@ -8,6 +8,8 @@ import { GenerationError, ModelFormatError, ModelLoadError } from '../errors';
 import { silentLogger, type Logger } from '../observability/logger';
 import { CausalLmGraph, type CausalLmGraphOptions, type GraphFeatures } from './causal-lm-graph';
 import { resolveGenerateOptions } from './generation/resolve-generate-options';
+import { checkChatMessages } from './check-chat-messages';
+import { checkLoadOptions } from './check-load-options';
 import { runGeneration, type ForwardGraph } from './generation/run-generation';
 import type { TokenConstraint } from './generation/token-constraint';
 import { GeneratedTokenMemory } from './generated-token-memory';
@@ -132,6 +134,7 @@ export class GlmModel implements LanguageModel {
 
   /** Loads a model directory: config.json, tokenizer, and the ONNX graph for the dtype. */
   static async load(directory: string, options: GlmModelLoadOptions = {}): Promise<GlmModel> {
+    checkLoadOptions(options);
     const logger = options.logger ?? silentLogger();
     const prefillChunkSize = options.prefillChunkSize ?? DEFAULT_PREFILL_CHUNK_SIZE;
     if (!Number.isInteger(prefillChunkSize) || prefillChunkSize < 1) {
@@ -278,7 +281,8 @@ export class GlmModel implements LanguageModel {
       });
       return [...ids];
     }
-    if (input.every((item) => typeof item === 'object' && item !== null && typeof item.role === 'string' && typeof item.content === 'string')) {
+    if (input.every((item) => typeof item === 'object' && item !== null)) {
+      checkChatMessages(input);
       const canonical = this.#glmTokenizer.encodeChat(input as Exclude<ModelInput, string | number[]>, tools);
       return this.#generated === undefined ? canonical : [...this.#generated.splice(canonical)];
     }

@@ -16,6 +16,7 @@ import {
 } from '../errors';
 import type { JsonSchema, LanguageModel, ToolSpec } from '../models/language-model';
 import { silentLogger, type Logger } from '../observability/logger';
+import { assertKnownNames } from '../strict-options';
 import { FileSandbox } from './file-sandbox';
 import { loadPlugin, validatePlugin, type Plugin } from './plugin';
 import type { FileAccess, Tool, ToolCallOptions, ToolCaller, ToolContext, ToolError, ToolResult } from './tool';
@@ -49,6 +50,16 @@ interface Entry {
   spec?: ToolSpec;
 }
 
+/** Every name ToolRegistryOptions has; the `satisfies` keeps this list in step with the interface. */
+const registryOptionNames = Object.keys({
+  roots: true,
+  allowWrites: true,
+  files: true,
+  defaultTimeoutMs: true,
+  logger: true,
+  model: true,
+} satisfies Record<keyof ToolRegistryOptions, true>);
+
 export class ToolRegistry implements ToolCaller {
   readonly files: FileAccess;
   #tools = new Map<string, Entry>();
@@ -60,6 +71,7 @@ export class ToolRegistry implements ToolCaller {
     if (!Array.isArray(tools)) {
       throw new ToolRegistryError('ToolRegistry: the first argument must be an array of tools (use [] for none).');
     }
+    assertKnownNames(options, registryOptionNames, { where: 'ToolRegistry options', error: ToolRegistryError });
     const defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
     checkTimeout(defaultTimeoutMs, 'ToolRegistry option defaultTimeoutMs');
     this.#defaultTimeoutMs = defaultTimeoutMs;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { CheckpointError, WorkflowSpecError } from '../errors';
+import { assertKnownNames } from '../strict-options';
 import { instrumentToolCaller } from '../observability/instrument-tool-caller';
 import { instrumentWorkflowEvents } from '../observability/instrument-workflow';
 import { silentLogger } from '../observability/logger';
@@ -39,6 +40,23 @@ export interface WorkflowResumeOptions extends Omit<WorkflowRunOptions, 'runId' 
 }
 
 const defaultConcurrency = 4;
+
+/** Every name WorkflowRunOptions has; the `satisfies` keeps this list in step with the interface. */
+const runOptionNames = Object.keys({
+  tools: true,
+  inputs: true,
+  concurrency: true,
+  checkpointDir: true,
+  runId: true,
+  signal: true,
+  logger: true,
+  model: true,
+  agents: true,
+  onEvent: true,
+  metrics: true,
+  random: true,
+} satisfies Record<keyof WorkflowRunOptions, true>);
+const resumeOptionNames = [...runOptionNames.filter((name) => name !== 'runId' && name !== 'inputs'), 'spec'];
 
 function newRunId(): string {
   return `run-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -84,6 +102,7 @@ export class Workflow {
 
   /** Runs the workflow. Step failures are in the result; misuse (bad inputs, unknown tools) throws. */
   async run(options: WorkflowRunOptions = {}): Promise<WorkflowRunResult> {
+    assertKnownNames(options, runOptionNames, { where: `Workflow "${this.spec.name}" run options`, error: WorkflowSpecError });
     this.#checkRunnable(options);
     const inputs = resolveInputs(this.spec, options.inputs);
     const runId = options.runId ?? newRunId();
@@ -110,6 +129,7 @@ export class Workflow {
    * returns its journaled result; a cancelled run continues.
    */
   static async resume(runId: string, options: WorkflowResumeOptions): Promise<WorkflowRunResult> {
+    assertKnownNames(options, resumeOptionNames, { where: 'Workflow.resume options', error: WorkflowSpecError });
     const contents = readJournal(options.checkpointDir, runId);
     const { header } = contents;
     let workflow: Workflow;

@@ -20,7 +20,7 @@ describe('AutoAgent options validation', () => {
     [{ task: 'T', model, maxSteps: 0 }, /maxSteps: maxSteps must be >= 1/],
     [{ task: 'T', model, maxSteps: 2.5 }, /maxSteps: maxSteps must be an integer/],
     [{ task: 'T', model, context: { maxTurns: -1 } }, /context\.maxTurns: context\.maxTurns must be >= 1/],
-    [{ task: 'T', model, context: { maxTokns: 5 } }, /context: Unrecognized key/],
+    [{ task: 'T', model, context: { maxTokns: 5 } }, /AutoAgent options.context: unknown option "maxTokns" \(did you mean "maxTokens"\?\)/],
     [{ task: 'T', model, tools: [{ name: 'x' }] }, /tools: tools must be a ToolRegistry/],
     [{ task: 'T', model, output: { parse() {} } }, /output: output must be a zod schema/],
     [{ task: 'T', model, generation: { temperature: -1 } }, /generation\.temperature: generation\.temperature must be >= 0/],

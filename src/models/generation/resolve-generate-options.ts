@@ -1,4 +1,5 @@
 import { GenerationError } from '../../errors';
+import { assertKnownNames } from '../../strict-options';
 import type { GenerateOptions } from '../language-model';
 import type { GenerationDefaults } from '../model-config';
 import type { ResolvedGenerateOptions } from './run-generation';
@@ -6,8 +7,29 @@ import type { ResolvedGenerateOptions } from './run-generation';
 /** Default of `maxNewTokens`. */
 export const DEFAULT_MAX_NEW_TOKENS = 256;
 
+/** Every name GenerateOptions has; the `satisfies` keeps this list in step with the interface. */
+export const generateOptionNames = Object.keys({
+  maxNewTokens: true,
+  temperature: true,
+  topK: true,
+  topP: true,
+  repetitionPenalty: true,
+  seed: true,
+  stop: true,
+  signal: true,
+  schema: true,
+  tools: true,
+  toolChoice: true,
+  constrained: true,
+  prefixCache: true,
+} satisfies Record<keyof GenerateOptions, true>);
+
 /** Applies defaults (the call's options, then generation_config.json, then the library's) and validates. */
 export function resolveGenerateOptions(options: GenerateOptions, defaults: GenerationDefaults): ResolvedGenerateOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new GenerationError(`Expected generate options to be an object, got ${JSON.stringify(options) ?? String(options)}.`);
+  }
+  assertKnownNames(options, generateOptionNames, { where: 'generate options', error: GenerationError });
   const maxNewTokens = options.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) {
     throw invalid('maxNewTokens', maxNewTokens, 'an integer >= 1');
