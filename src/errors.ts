@@ -131,3 +131,5 @@ export class AbortError extends AutoglmError { static override readonly code = '
 export class AgentOutputError extends AutoglmError { static override readonly code = 'AGENT_OUTPUT'; }
 /** A command line that cannot be run: unknown command or option, missing or malformed argument. */
 export class UsageError extends AutoglmError { static override readonly code = 'USAGE'; }
+/** A schema from zod 3 where autoglm needs zod 4 (its peer dependency): zod 3 objects lack the `_zod` internals. */
+export class ZodVersionError extends AutoglmError { static override readonly code = 'ZOD_VERSION'; }

@@ -3,7 +3,7 @@
  * @huggingface/transformers, loaded from the local directory only: no hub access, ever.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { TokenizerError } from '../errors';
 import type { ChatMessage, ToolSpec } from './language-model';
 
@@ -55,6 +55,9 @@ export class GlmTokenizer implements TextTokenizer {
         details: { directory },
       });
     }
+    // Loaded here, not at import: transformers.js pulls in ONNX Runtime's native binding, which a program that never
+    // opens a model must not pay for.
+    const { AutoTokenizer, env } = await import('@huggingface/transformers');
     env.allowRemoteModels = false;
     env.allowLocalModels = true;
     let tokenizer: PreTrainedTokenizer;

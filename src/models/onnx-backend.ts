@@ -1,16 +1,42 @@
 /**
  * The one file of autoglm that imports onnxruntime-node: session creation, execution providers, tensors and the
  * graph's input/output metadata. Everything else in models/ talks to ONNX Runtime through this file's types.
+ *
+ * The runtime is loaded at first use, never when autoglm is imported: its native binding costs about a second and
+ * fails outright where no binary exists, which must not break programs that only use tools or workflows.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { ModelFormatError, ModelLoadError } from '../errors';
+import { moduleUrl } from '../module-url';
 import { silentLogger, type Logger } from '../observability/logger';
 
-export type OrtTensor = ort.Tensor;
-export type OrtTensorType = ort.Tensor.Type;
+type OnnxRuntime = typeof Ort;
+let runtime: OnnxRuntime | undefined;
+
+/**
+ * onnxruntime-node, loaded on the first call. It is a CommonJS package, so a synchronous require gives the same
+ * module instance an import would, and keeps `createTensor` and `isCudaProviderInstalled` synchronous.
+ */
+export function onnxRuntime(): OnnxRuntime {
+  if (runtime) return runtime;
+  try {
+    runtime = createRequire(moduleUrl(import.meta.url))('onnxruntime-node') as OnnxRuntime;
+  } catch (error) {
+    throw new ModelLoadError(
+      `Cannot load onnxruntime-node (ONNX Runtime's Node binding): ${error instanceof Error ? error.message : String(error)}. ` +
+        'Install it with `npm install onnxruntime-node` (CPU only: `ONNXRUNTIME_NODE_INSTALL=skip npm install`; CUDA 12: ' +
+        '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm install`) on a platform it ships binaries for.',
+      { cause: error, details: { package: 'onnxruntime-node', platform: `${process.platform}/${process.arch}` } },
+    );
+  }
+  return runtime;
+}
+
+export type OrtTensor = Ort.Tensor;
+export type OrtTensorType = Ort.Tensor.Type;
 
 /** Where the model runs. `cuda` needs the CUDA provider binaries (`ONNXRUNTIME_NODE_INSTALL=cuda12 npm install`). */
 export type ExecutionProvider = 'cpu' | 'cuda';
@@ -51,8 +77,8 @@ export const CUDA_INSTALL_FIX = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm install';
 /** True when this onnxruntime-node install carries the CUDA execution provider library. */
 export function isCudaProviderInstalled(): boolean {
   if (process.platform !== 'linux' || process.arch !== 'x64') return false;
-  if (!ort.listSupportedBackends().some((backend) => backend.name === 'cuda')) return false;
-  const require = createRequire(import.meta.url);
+  if (!onnxRuntime().listSupportedBackends().some((backend) => backend.name === 'cuda')) return false;
+  const require = createRequire(moduleUrl(import.meta.url));
   const binding = join(dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', 'linux', 'x64');
   return existsSync(join(binding, 'libonnxruntime_providers_cuda.so'));
 }
@@ -64,9 +90,9 @@ export class OnnxBackend {
   readonly executionProvider: ExecutionProvider;
   readonly inputs: ReadonlyMap<string, TensorMetadata>;
   readonly outputs: ReadonlyMap<string, TensorMetadata>;
-  #session: ort.InferenceSession | undefined;
+  #session: Ort.InferenceSession | undefined;
 
-  private constructor(modelPath: string, session: ort.InferenceSession, executionProvider: ExecutionProvider) {
+  private constructor(modelPath: string, session: Ort.InferenceSession, executionProvider: ExecutionProvider) {
     this.modelPath = modelPath;
     this.executionProvider = executionProvider;
     this.#session = session;
@@ -97,7 +123,7 @@ export class OnnxBackend {
       provider = 'cpu';
     }
     try {
-      const session = await ort.InferenceSession.create(modelPath, sessionOptionsFor(provider, options));
+      const session = await onnxRuntime().InferenceSession.create(modelPath, sessionOptionsFor(provider, options));
       return new OnnxBackend(modelPath, session, provider);
     } catch (error) {
       throw classifyLoadError(error, modelPath, provider);
@@ -123,7 +149,7 @@ export class OnnxBackend {
 }
 
 /** The ONNX Runtime session options of a load on `provider` (exported for tests: what reaches the session). */
-export function sessionOptionsFor(provider: ExecutionProvider, options: OnnxBackendOptions = {}): ort.InferenceSession.SessionOptions {
+export function sessionOptionsFor(provider: ExecutionProvider, options: OnnxBackendOptions = {}): Ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [provider],
     graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
@@ -134,12 +160,12 @@ export function sessionOptionsFor(provider: ExecutionProvider, options: OnnxBack
 }
 
 /** A tensor over an existing typed array (no copy). */
-export function createTensor(type: OrtTensorType, data: ort.Tensor.DataType, dims: readonly number[]): OrtTensor {
-  return new ort.Tensor(type, data as never, dims);
+export function createTensor(type: OrtTensorType, data: Ort.Tensor.DataType, dims: readonly number[]): OrtTensor {
+  return new (onnxRuntime().Tensor)(type, data as never, dims);
 }
 
 function readMetadata(
-  metadata: readonly ort.InferenceSession.ValueMetadata[],
+  metadata: readonly Ort.InferenceSession.ValueMetadata[],
   modelPath: string,
 ): Map<string, TensorMetadata> {
   const map = new Map<string, TensorMetadata>();

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { assertNotZod3 } from '../zod-version';
 import type { Tool, ToolContext } from './tool';
 
 export interface DefineToolOptions<InputSchema extends z.ZodType, OutputSchema extends z.ZodType | undefined> {
@@ -19,5 +20,7 @@ export interface DefineToolOptions<InputSchema extends z.ZodType, OutputSchema e
 export function defineTool<InputSchema extends z.ZodType, OutputSchema extends z.ZodType | undefined = undefined>(
   options: DefineToolOptions<InputSchema, OutputSchema>,
 ): Tool<z.output<InputSchema>, OutputSchema extends z.ZodType ? z.output<OutputSchema> : unknown> {
+  assertNotZod3(options.input, `defineTool ${JSON.stringify(options.name)}: input`);
+  assertNotZod3(options.output, `defineTool ${JSON.stringify(options.name)}: output`);
   return { ...options } as Tool<z.output<InputSchema>, OutputSchema extends z.ZodType ? z.output<OutputSchema> : unknown>;
 }

@@ -6,6 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { PluginLoadError } from '../errors';
+import { assertNotZod3 } from '../zod-version';
 import type { Logger } from '../observability/logger';
 import type { Tool } from './tool';
 
@@ -57,6 +58,14 @@ const pluginShape = z.object({
 
 /** Checks the plugin shape; throws PluginLoadError naming `source` and every problem. */
 export function validatePlugin(value: unknown, source: string): Plugin {
+  const tools = (value as { tools?: unknown } | null)?.tools;
+  if (Array.isArray(tools)) {
+    for (const [index, tool] of tools.entries()) {
+      const name = JSON.stringify((tool as { name?: unknown } | null)?.name ?? index);
+      assertNotZod3((tool as { input?: unknown } | null)?.input, `Plugin ${source}, tool ${name}: input`);
+      assertNotZod3((tool as { output?: unknown } | null)?.output, `Plugin ${source}, tool ${name}: output`);
+    }
+  }
   const result = pluginShape.safeParse(value);
   if (!result.success) {
     const problems = result.error.issues

@@ -18,6 +18,7 @@ import type { JsonSchema, LanguageModel, ToolSpec } from '../models/language-mod
 import { silentLogger, type Logger } from '../observability/logger';
 import { assertKnownNames } from '../strict-options';
 import { FileSandbox } from './file-sandbox';
+import { assertNotZod3 } from '../zod-version';
 import { loadPlugin, validatePlugin, type Plugin } from './plugin';
 import type { FileAccess, Tool, ToolCallOptions, ToolCaller, ToolContext, ToolError, ToolResult } from './tool';
 
@@ -257,6 +258,8 @@ export class ToolRegistry implements ToolCaller {
       problems.push(`name ${JSON.stringify(tool.name)} is not a dotted identifier such as "pdf.extract"`);
     }
     if (typeof tool.description !== 'string') problems.push('description must be a string');
+    assertNotZod3(tool.input, `Tool ${JSON.stringify(tool.name)} from ${source}: input`);
+    assertNotZod3(tool.output, `Tool ${JSON.stringify(tool.name)} from ${source}: output`);
     if (typeof tool.input?.safeParseAsync !== 'function') problems.push('input must be a zod schema');
     if (tool.output !== undefined && typeof tool.output?.safeParseAsync !== 'function') problems.push('output must be a zod schema');
     if (typeof tool.execute !== 'function') problems.push('execute must be a function');

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { GenerationError } from '../../errors';
+import { assertNotZod3 } from '../../zod-version';
 import type { JsonSchema } from '../language-model';
 import { numberRangeGrammar } from './number-range-grammar';
 
@@ -17,6 +18,7 @@ const documentKeywords = ['$schema', '$id', '$comment'];
 
 /** The JSON Schema of `schema` (zod or JSON Schema), ready for XGrammar. `where` names it in error messages. */
 export function toGrammarJsonSchema(schema: JsonSchema | z.ZodType, where: string): JsonSchema {
+  assertNotZod3(schema, where);
   let json: unknown = schema;
   if (isZodSchema(schema)) {
     try {

@@ -3,7 +3,7 @@
  * (pdf.js 5). Only `data` bytes are given to pdf.js, never a URL, and its data files come from local folders, so
  * reading a document never touches the network. Every failure is a DocumentError naming the file and the cause.
  */
-import { PDFParse } from 'pdf-parse';
+import type { PDFParse } from 'pdf-parse';
 import { AbortError, DocumentError } from '../../errors';
 import { pdfjsLocalAssets } from './pdfjs-local-assets';
 
@@ -289,6 +289,8 @@ export async function readPdf(bytes: Uint8Array, options: ReadPdfOptions = {}): 
   if (resolved.signal?.aborted) {
     throw new AbortError(`Reading "${resolved.fileName}" was cancelled.`, { cause: resolved.signal.reason, details: { file: resolved.fileName } });
   }
+  // pdf.js is loaded with the first document, not when autoglm is imported.
+  const { PDFParse } = await import('pdf-parse');
   const parser = new PDFParse({
     data: bytes.slice(),
     verbosity: 0,

@@ -1,0 +1,24 @@
+// autoglm/agent: AutoAgent, its options, events and results, the GLM tool-call parser, the context window, task presets.
+export { AutoAgent } from './auto-agent';
+export type {
+  AutoAgentOptions,
+  AutoAgentContextOptions,
+  AutoAgentGenerationOptions,
+} from './auto-agent-options';
+export type {
+  AgentEvent,
+  AgentFinishReason,
+  AgentInput,
+  AgentResult,
+  AgentRunOptions,
+  AgentStep,
+  AgentToolCall,
+  AgentUsage,
+} from './agent-events';
+export { createPlanSchema, type AgentPlan, type AgentPlanStep } from './agent-plan';
+export type { AgentTools } from './agent-tools';
+export { parseToolCall, type ParsedModelOutput, type ToolCallParserOptions } from './tool-call-parser';
+export { ContextWindow, type ContextWindowOptions, type ContextTurn, type ContextTurnKind } from './context-window';
+export { FinancialFigure, FinancialSummary, summarizeFinancialReport } from './presets/summarize-financial-report';
+export { taskPresets } from './presets/task-presets';
+export type { TaskPreset } from './presets/task-preset';

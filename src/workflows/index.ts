@@ -1,0 +1,24 @@
+// autoglm/workflows: spec, DAG runner, durable checkpoints.
+export { Workflow, type WorkflowLoadOptions, type WorkflowResumeOptions } from './workflow';
+export type {
+  WorkflowSpec,
+  WorkflowSpecInput,
+  StepSpec,
+  StepSpecInput,
+  RetrySpec,
+  FailurePolicy,
+  InputSpec,
+  AgentStepSpec,
+} from './workflow-spec';
+export type {
+  AgentRunner,
+  RunStatus,
+  StepContext,
+  StepErrorValue,
+  StepResult,
+  StepStatus,
+  WorkflowEvent,
+  WorkflowRunOptions,
+  WorkflowRunResult,
+} from './workflow-types';
+export { readJournal, type JournalRecord } from './run-journal';
