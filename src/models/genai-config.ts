@@ -20,6 +20,11 @@ export interface DecoderIoNames {
 }
 
 export interface GenaiDecoderConfig {
+  /**
+   * `model.type`: the builder's family name (`chatglm` for ChatGLM3 / GLM-4-9B-chat, the only GLM family its model
+   * builder exports), checked against config.json's model_type by {@link checkGenaiModelType}.
+   */
+  modelType: string | undefined;
   /** The graph's file name, relative to the model directory. */
   filename: string;
   names: DecoderIoNames;
@@ -36,6 +41,7 @@ const kvName = z.string().regex(/%d/, 'must contain %d (the layer index)');
 
 const schema = z.object({
   model: z.object({
+    type: z.string().min(1).optional(),
     context_length: z.number().int().positive(),
     decoder: z.object({
       filename: z.string().min(1).refine((name) => !/(^|[\\/])\.\.([\\/]|$)/.test(name) && !/^[\\/]/.test(name), 'must stay inside the model directory'),
@@ -86,6 +92,7 @@ export function parseGenaiConfig(json: unknown, file: string): GenaiDecoderConfi
   }
   const maxLength = search?.max_length;
   return {
+    modelType: model.type,
     filename: decoder.filename,
     names: {
       inputIds: decoder.inputs.input_ids,
@@ -120,4 +127,22 @@ export const OPTIMUM_IO_NAMES: DecoderIoNames = {
 /** A `%d` KV name for one layer. */
 export function layerName(pattern: string, layer: number): string {
   return pattern.replace('%d', String(layer));
+}
+
+/** genai_config.json `model.type` values of the GLM families, by config.json model_type. */
+const GENAI_TYPES: Readonly<Record<string, readonly string[]>> = { chatglm: ['chatglm'], glm: ['glm'], glm4: ['glm4'] };
+
+/**
+ * Throws when genai_config.json's `model.type` names another family than config.json's model_type (the two files
+ * then come from different exports). A missing `model.type` passes: older builders did not always write it.
+ */
+export function checkGenaiModelType(genai: GenaiDecoderConfig, family: string, genaiFile: string, configFile: string): void {
+  if (genai.modelType === undefined) return;
+  const accepted = GENAI_TYPES[family] ?? [family];
+  if (!accepted.includes(genai.modelType)) {
+    throw new ModelFormatError(
+      `${genaiFile}: model.type is '${genai.modelType}' but ${configFile} has model_type '${family}'. The two files describe different models; re-export them together.`,
+      { details: { file: genaiFile, field: 'model.type', value: genai.modelType, expected: accepted } },
+    );
+  }
 }

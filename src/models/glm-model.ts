@@ -26,6 +26,7 @@ import {
   type ToolSpec,
 } from './language-model';
 import { parseModelConfig, type ModelConfig } from './model-config';
+import { checkGenaiModelType } from './genai-config';
 import { resolveModelFiles, type ModelDtype, type ModelFiles } from './model-files';
 import { OnnxBackend, type ExecutionProvider, type GraphOptimizationLevel, type OnnxBackendOptions } from './onnx-backend';
 import { graphNeedsPrepacking } from './prepacking';
@@ -379,6 +380,7 @@ function graphOptions(files: ModelFiles, config: ModelConfig): CausalLmGraphOpti
   if (!genai) return {};
   const file = join(files.directory, 'genai_config.json');
   const { info } = config;
+  checkGenaiModelType(genai, info.family, file, files.configFile);
   for (const [field, genaiValue, configValue] of [
     ['num_hidden_layers', genai.layers, info.layers],
     ['num_key_value_heads', genai.kvHeads, info.kvHeads],

@@ -1,9 +1,10 @@
 /**
- * config.json (and generation_config.json) of a GLM model directory, validated with zod and resolved into the
- * numbers the engine needs.
+ * config.json (and generation_config.json) of a GLM model directory (`glm`, `glm4`, or the remote-code `chatglm`
+ * of ChatGLM3 / GLM-4-9B-chat), validated with zod and resolved into the numbers the engine needs.
  */
 import { z } from 'zod';
 import { ModelFormatError } from '../errors';
+import { parseChatGlmConfig } from './chatglm-config';
 import type { ModelInfo } from './language-model';
 
 const tokenIds = z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())]);
@@ -62,28 +63,10 @@ export function parseModelConfig(
     throw new ModelFormatError(`${configFile} must hold a JSON object.`, { details: { file: configFile } });
   }
   const modelType = (configJson as { model_type?: unknown }).model_type;
-  if (modelType === 'chatglm') {
-    throw new ModelFormatError(
-      `${configFile}: model_type 'chatglm' (ChatGLM3 / GLM-4-9B-chat remote-code checkpoints) is recognised but not yet ` +
-        `supported. Use a 'glm' or 'glm4' export (for GLM-4-9B-chat, its '-hf' conversion).`,
-      { details: { file: configFile, field: 'model_type', value: modelType } },
-    );
-  }
-  const parsed = glmConfigSchema.safeParse(configJson);
-  if (!parsed.success) throw zodFailure(parsed.error, configFile);
-  const config = parsed.data;
-
-  const heads = config.num_attention_heads;
-  const kvHeads = config.num_key_value_heads ?? heads;
+  const config = modelType === 'chatglm' ? fromChatGlm(configJson, configFile) : parseGlmConfig(configJson, configFile);
+  const { heads, kvHeads, headDim } = config;
   if (heads % kvHeads !== 0) {
-    throw inconsistent(configFile, 'num_key_value_heads', `num_attention_heads (${heads}) is not divisible by num_key_value_heads (${kvHeads})`);
-  }
-  let headDim = config.head_dim;
-  if (headDim === undefined) {
-    if (config.hidden_size % heads !== 0) {
-      throw inconsistent(configFile, 'head_dim', `head_dim is absent and hidden_size (${config.hidden_size}) is not divisible by num_attention_heads (${heads})`);
-    }
-    headDim = config.hidden_size / heads;
+    throw inconsistent(configFile, config.kvHeadsField, `num_attention_heads (${heads}) is not divisible by ${config.kvHeadsField} (${kvHeads})`);
   }
 
   let generation: z.infer<typeof generationConfigSchema> = {};
@@ -92,13 +75,13 @@ export function parseModelConfig(
     if (!parsedGeneration.success) throw zodFailure(parsedGeneration.error, generationConfigFile);
     generation = parsedGeneration.data;
   }
-  const eosTokenIds = [...new Set([...asList(config.eos_token_id), ...asList(generation.eos_token_id)])];
+  const eosTokenIds = [...new Set([...asList(config.eosTokenId), ...asList(generation.eos_token_id)])];
   if (eosTokenIds.length === 0) {
     throw inconsistent(configFile, 'eos_token_id', 'no eos_token_id in config.json or generation_config.json');
   }
   for (const id of eosTokenIds) {
-    if (id >= config.vocab_size) {
-      throw inconsistent(configFile, 'eos_token_id', `eos token id ${id} is outside vocab_size ${config.vocab_size}`);
+    if (id >= config.vocabSize) {
+      throw inconsistent(configFile, 'eos_token_id', `eos token id ${id} is outside ${config.vocabField} ${config.vocabSize}`);
     }
   }
 
@@ -111,18 +94,80 @@ export function parseModelConfig(
 
   return {
     info: {
-      family: config.model_type,
-      vocabSize: config.vocab_size,
-      contextLength: config.max_position_embeddings,
-      layers: config.num_hidden_layers,
+      family: config.family,
+      vocabSize: config.vocabSize,
+      contextLength: config.contextLength,
+      layers: config.layers,
       heads,
       kvHeads,
       headDim,
-      hiddenSize: config.hidden_size,
+      hiddenSize: config.hiddenSize,
       eosTokenIds,
     },
-    padTokenId: config.pad_token_id ?? undefined,
+    padTokenId: config.padTokenId,
     generationDefaults,
+  };
+}
+
+/** The fields every family's config.json resolves to, with the file's own names of two of them for messages. */
+interface CommonConfig {
+  family: ModelInfo['family'];
+  vocabSize: number;
+  vocabField: string;
+  hiddenSize: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  kvHeadsField: string;
+  headDim: number;
+  contextLength: number;
+  eosTokenId: number | number[] | undefined;
+  padTokenId: number | undefined;
+}
+
+function parseGlmConfig(configJson: object, configFile: string): CommonConfig {
+  const parsed = glmConfigSchema.safeParse(configJson);
+  if (!parsed.success) throw zodFailure(parsed.error, configFile);
+  const config = parsed.data;
+  const heads = config.num_attention_heads;
+  let headDim = config.head_dim;
+  if (headDim === undefined) {
+    if (config.hidden_size % heads !== 0) {
+      throw inconsistent(configFile, 'head_dim', `head_dim is absent and hidden_size (${config.hidden_size}) is not divisible by num_attention_heads (${heads})`);
+    }
+    headDim = config.hidden_size / heads;
+  }
+  return {
+    family: config.model_type,
+    vocabSize: config.vocab_size,
+    vocabField: 'vocab_size',
+    hiddenSize: config.hidden_size,
+    layers: config.num_hidden_layers,
+    heads,
+    kvHeads: config.num_key_value_heads ?? heads,
+    kvHeadsField: 'num_key_value_heads',
+    headDim,
+    contextLength: config.max_position_embeddings,
+    eosTokenId: config.eos_token_id,
+    padTokenId: config.pad_token_id ?? undefined,
+  };
+}
+
+function fromChatGlm(configJson: object, configFile: string): CommonConfig {
+  const config = parseChatGlmConfig(configJson, configFile);
+  return {
+    family: 'chatglm',
+    vocabSize: config.vocabSize,
+    vocabField: 'padded_vocab_size',
+    hiddenSize: config.hiddenSize,
+    layers: config.layers,
+    heads: config.heads,
+    kvHeads: config.kvHeads,
+    kvHeadsField: 'multi_query_group_num',
+    headDim: config.headDim,
+    contextLength: config.contextLength,
+    eosTokenId: config.eosTokenId,
+    padTokenId: config.padTokenId,
   };
 }
 

@@ -109,7 +109,7 @@ describe('GlmModel.load errors', () => {
     expect(error.message).toContain('model.onnx');
   });
 
-  it('config.json: missing field, heads not divisible by kv heads, chatglm not yet supported, invalid JSON', async () => {
+  it('config.json: missing field, heads not divisible by kv heads, a glm config relabelled chatglm, invalid JSON', async () => {
     const missing = await loadError(await variant((d) => editJson(path.join(d, 'config.json'), (c) => delete c.num_hidden_layers)));
     expect(missing).toBeInstanceOf(ModelFormatError);
     expect(missing.message).toMatch(/config\.json.*num_hidden_layers/);
@@ -120,7 +120,8 @@ describe('GlmModel.load errors', () => {
 
     const chatglm = await loadError(await variant((d) => editJson(path.join(d, 'config.json'), (c) => (c.model_type = 'chatglm'))));
     expect(chatglm).toBeInstanceOf(ModelFormatError);
-    expect(chatglm.message).toContain('not yet supported');
+    // A glm config.json relabelled chatglm lacks the chatglm keys: named, not guessed.
+    expect(chatglm.message).toMatch(/config\.json: missing required field 'ffn_hidden_size' \(model_type chatglm\)/);
 
     const broken = await loadError(await variant((d) => writeFile(path.join(d, 'config.json'), '{ "model_type": ')));
     expect(broken).toBeInstanceOf(ModelFormatError);

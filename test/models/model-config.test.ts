@@ -44,8 +44,7 @@ describe('parseModelConfig', () => {
     expect(config.generationDefaults.temperature).toBeUndefined();
   });
 
-  it('refuses chatglm, missing and inconsistent fields, naming file and field', () => {
-    expect(() => parseModelConfig({ ...glmEdge, model_type: 'chatglm' }, '/m/config.json')).toThrow(/\/m\/config\.json.*not yet supported/);
+  it('refuses missing and inconsistent fields, naming file and field', () => {
     const { vocab_size: _vocab, ...noVocab } = glmEdge;
     expect(() => parseModelConfig(noVocab, 'config.json')).toThrow(/missing required field 'vocab_size'/);
     expect(() => parseModelConfig({ ...glmEdge, model_type: 'llama' }, 'config.json')).toThrow(/model_type/);
