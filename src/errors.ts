@@ -35,6 +35,8 @@ export type ErrorCode =
   | 'ABORT'
   | 'AGENT_OUTPUT'
   | 'USAGE'
+  | 'ZOD_VERSION'
+  | 'CHAT_TEMPLATE'
   // workflow step failures (StepErrorValue.code)
   | 'STEP_TIMEOUT'
   | 'STEP_FAILED'
@@ -133,3 +135,8 @@ export class AgentOutputError extends AutoglmError { static override readonly co
 export class UsageError extends AutoglmError { static override readonly code = 'USAGE'; }
 /** A schema from zod 3 where autoglm needs zod 4 (its peer dependency): zod 3 objects lack the `_zod` internals. */
 export class ZodVersionError extends AutoglmError { static override readonly code = 'ZOD_VERSION'; }
+/**
+ * A chat template that cannot serve this model: it fails to render, runs past its time or size limit, drops a
+ * message, or cannot carry what a conversation needs (tools, a recorded call).
+ */
+export class ChatTemplateError extends AutoglmError { static override readonly code = 'CHAT_TEMPLATE'; }
