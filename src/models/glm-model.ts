@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { GenerationError, ModelFormatError, ModelLoadError } from '../errors';
 import { silentLogger, type Logger } from '../observability/logger';
 import { CausalLmGraph, type CausalLmGraphOptions, type GraphFeatures } from './causal-lm-graph';
+import { AbortableLock } from './generation/abortable-lock';
 import { resolveGenerateOptions } from './generation/resolve-generate-options';
 import { checkChatMessages } from './check-chat-messages';
 import { checkLoadOptions } from './check-load-options';
-import { runGeneration, type ForwardGraph } from './generation/run-generation';
+import { abortedBeforeStart, runGeneration, type ForwardGraph } from './generation/run-generation';
 import type { TokenConstraint } from './generation/token-constraint';
 import { GeneratedTokenMemory } from './generated-token-memory';
 import { GlmTokenizer, type TextTokenizer } from './glm-tokenizer';
@@ -55,7 +56,8 @@ export interface GlmModelLoadOptions {
   /**
    * Longest run of prompt tokens fed to the graph at once; longer prompts are prefilled in chunks, which bounds
    * the prefill's activation memory (the Optimum graph's attention scores grow with new x total tokens).
-   * Defaults to 256. Pass the context length to prefill in one run.
+   * Defaults to 256. Pass the context length to prefill in one run. A request with a `signal` runs chunks of at
+   * most ABORTABLE_PREFILL_CHUNK_SIZE (512): the signal is checked between chunks.
    */
   prefillChunkSize?: number;
   /**
@@ -74,6 +76,7 @@ interface GraphRunner {
   executionProvider: ExecutionProvider;
   features: GraphFeatures;
   sharedBuffer: CausalLmGraphOptions['sharedBuffer'];
+  prefillChunkSize: number;
   dispose(): Promise<void>;
 }
 
@@ -102,14 +105,20 @@ export class GlmModel implements LanguageModel {
   readonly #glmTokenizer: GlmTokenizer;
   readonly #config: ModelConfig;
   readonly #runner: GraphRunner;
+  /** The runner's graph, recording the forward in flight for dispose(). */
+  readonly #graph: ForwardGraph<TokenPrefixCache>;
   readonly #logger: Logger;
   /** Ids of recent generations, spliced back into chat prompts that show them (undefined: no `<|assistant|>` token). */
   readonly #generated: GeneratedTokenMemory | undefined;
   #constraintFactory: Promise<ConstraintFactory> | undefined;
   /** The default grammar compiler, when this model made it (released on dispose). */
   #ownedCompiler: { dispose(): void } | undefined;
-  /** Tail of the queue that serialises generations: one at a time per model. */
-  #queue: Promise<void> = Promise.resolve();
+  /** Serialises generations: one at a time per model; an aborted waiter leaves the line at once. */
+  readonly #lock = new AbortableLock();
+  /** One per generation started and not yet ended: dispose() aborts them all. */
+  readonly #running = new Set<AbortController>();
+  /** The forward running now, if any: dispose() waits for it (one chunk), never for a held stream's consumer. */
+  #forwarding: Promise<unknown> = Promise.resolve();
   #disposed = false;
 
   private constructor(files: ModelFiles, config: ModelConfig, tokenizer: GlmTokenizer, runner: GraphRunner, logger: Logger) {
@@ -119,6 +128,15 @@ export class GlmModel implements LanguageModel {
     this.#glmTokenizer = tokenizer;
     this.tokenizer = { encode: (text) => tokenizer.encode(text), decode: (ids) => tokenizer.decode(ids) };
     this.#runner = runner;
+    this.#graph = {
+      info: runner.graph.info,
+      forward: (ids, cache) => {
+        if (this.#disposed) return Promise.reject(new GenerationError(`GlmModel: the model of ${this.files.directory} was disposed. Load it again.`));
+        const running = runner.graph.forward(ids, cache);
+        this.#forwarding = running.catch(() => undefined);
+        return running;
+      },
+    };
     this.executionProvider = runner.executionProvider;
     this.#logger = logger;
     const assistantTokenId = tokenizer.hasChatTemplate ? tokenizer.tokenId('<|assistant|>') : undefined;
@@ -201,17 +219,26 @@ export class GlmModel implements LanguageModel {
     this.#assertOpen('stream');
     const startedAt = performance.now();
     const settings = resolveGenerateOptions(options, this.#config.generationDefaults);
-    const release = await this.#acquire();
+    const disposal = new AbortController();
+    this.#running.add(disposal);
+    const signal = settings.signal === undefined ? disposal.signal : AbortSignal.any([settings.signal, disposal.signal]);
+    let release: (() => void) | undefined;
     try {
-      this.#assertOpen('stream');
+      release = await this.#lock.acquire(signal);
+      // Aborted while waiting (by the caller or by dispose): end as an abort without touching the graph.
+      if (release === undefined || this.#disposed) {
+        yield abortedBeforeStart(this.#promptIds(input, options.tools).length, startedAt);
+        return;
+      }
       const promptIds = this.#promptIds(input, options.tools);
       const constraint = await this.#constraintFor(options);
       let end: GenerationEvent | undefined;
       for await (const event of runGeneration({
-        graph: this.#runner.graph,
+        graph: this.#graph,
         cache: this.#runner.cache,
         promptIds,
-        settings,
+        settings: { ...settings, signal },
+        prefillChunkSize: this.#runner.prefillChunkSize,
         eosTokenIds: this.info.eosTokenIds,
         decode: (ids) => this.#glmTokenizer.decode(ids),
         ...(constraint === undefined ? {} : { constraint }),
@@ -225,7 +252,8 @@ export class GlmModel implements LanguageModel {
         this.#logger.debug({ usage: end.usage, timings: end.timings, finishReason: end.finishReason }, 'generation finished');
       }
     } finally {
-      release();
+      this.#running.delete(disposal);
+      release?.();
     }
   }
 
@@ -249,19 +277,21 @@ export class GlmModel implements LanguageModel {
     return this.#promptIds(input, options.tools);
   }
 
-  /** Waits for the running generation, then releases the ONNX session. Later calls throw GenerationError. */
+  /**
+   * Aborts every generation (running, queued, or held by a consumer that stopped reading: each ends with
+   * finishReason 'abort' when next read), waits for the forward in flight (at most one prefill chunk or one
+   * step), then releases the ONNX session. Later calls throw GenerationError.
+   */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
-    const release = await this.#acquire();
-    try {
-      this.#runner.cache.clear();
-      this.#ownedCompiler?.dispose();
-      await this.#runner.dispose();
-    } finally {
-      release();
-    }
+    for (const generation of this.#running) generation.abort();
+    await this.#forwarding;
+    this.#runner.cache.clear();
+    this.#ownedCompiler?.dispose();
+    await this.#runner.dispose();
   }
+
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
@@ -316,17 +346,6 @@ export class GlmModel implements LanguageModel {
     return compiler;
   }
 
-  async #acquire(): Promise<() => void> {
-    let release!: () => void;
-    const turn = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const previous = this.#queue;
-    this.#queue = previous.then(() => turn);
-    await previous;
-    return release;
-  }
-
   #assertOpen(operation: string): void {
     if (this.#disposed) {
       throw new GenerationError(`GlmModel.${operation}: the model of ${this.files.directory} was disposed. Load it again.`);
@@ -353,6 +372,7 @@ async function loadOnThisThread({ files, config, backendOptions, prefillChunkSiz
       executionProvider: backend.executionProvider,
       features: graph.features,
       sharedBuffer: graph.sharedBuffer,
+      prefillChunkSize,
       dispose: () => backend.dispose(),
     };
   } catch (error) {
@@ -370,6 +390,7 @@ async function loadInWorker({ files, config, backendOptions, prefillChunkSize, l
     executionProvider: graph.executionProvider,
     features: graph.features,
     sharedBuffer: graph.sharedBuffer,
+    prefillChunkSize,
     dispose: () => graph.dispose(),
   };
 }

@@ -202,7 +202,32 @@ function startWorker(workerData: GraphWorkerData): Worker {
   const directory = dirname(here);
   const built = join(directory, 'graph-worker.js');
   const file = existsSync(built) ? built : (sourceBundle ??= bundleSource(here, join(directory, 'graph-worker.ts'), built));
-  return new Worker(file, { workerData, execArgv: withoutPreloads(process.execArgv) });
+  const execArgv = withoutPreloads(process.execArgv);
+  // Inherited flags are never refused; an explicit list is, for V8 and process-wide flags (--max-old-space-size,
+  // --expose-gc, --abort-on-uncaught-exception: ERR_WORKER_INVALID_EXEC_ARGV). Pass one only to drop a preload.
+  if (execArgv.length === process.execArgv.length) return new Worker(file, { workerData });
+  try {
+    return new Worker(file, { workerData, execArgv });
+  } catch (error) {
+    const refused = refusedFlags(error);
+    if (refused === undefined) throw error;
+    // Those flags are process-wide anyway (V8's apply to every isolate): the worker has them without asking.
+    try {
+      return new Worker(file, { workerData, execArgv: execArgv.filter((flag) => !refused.has(flag)) });
+    } catch (retryError) {
+      throw new ModelLoadError(
+        `Cannot start the model worker thread with this process's Node flags (${execArgv.join(' ')}): ${(retryError as Error).message}. Load with { thread: 'main' }.`,
+        { cause: retryError, details: { execArgv } },
+      );
+    }
+  }
+}
+
+/** The flags a Worker refused, from Node's ERR_WORKER_INVALID_EXEC_ARGV ("... invalid execArgv flags: a, b"). */
+function refusedFlags(error: unknown): Set<string> | undefined {
+  if ((error as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') return undefined;
+  const list = /flags: (.*)$/.exec((error as Error).message)?.[1];
+  return list === undefined ? undefined : new Set(list.split(', '));
 }
 
 /**

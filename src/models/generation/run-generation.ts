@@ -43,7 +43,19 @@ export interface RunGenerationOptions<Cache extends TokenPrefixCache = TokenPref
   constraint?: TokenConstraint;
   /** Time origin of the call (performance.now()), for time to first token. */
   startedAt: number;
+  /**
+   * Longest run of prompt tokens per forward (the graph's chunk); with a `signal`, at most
+   * ABORTABLE_PREFILL_CHUNK_SIZE. The signal is checked between chunks, so an abort cuts a prefill short within one
+   * chunk. Defaults to the whole prompt in one forward.
+   */
+  prefillChunkSize?: number;
 }
+
+/**
+ * Largest prefill chunk of a generation that has an AbortSignal: the chunk is the unit an abort waits for (one
+ * `session.run` cannot be interrupted), so a larger `prefillChunkSize` is split to this when the caller can abort.
+ */
+export const ABORTABLE_PREFILL_CHUNK_SIZE = 512;
 
 export async function* runGeneration<Cache extends TokenPrefixCache>(options: RunGenerationOptions<Cache>): AsyncGenerator<GenerationEvent, void, undefined> {
   const { graph, cache, promptIds, settings, constraint } = options;
@@ -88,10 +100,10 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
       cache.truncate(cachedTokens);
       prefillTokens = promptTokens - cachedTokens;
       const prefillStart = performance.now();
-      let logits = await graph.forward(promptIds.slice(cachedTokens), cache);
+      let logits = await prefill(graph, cache, promptIds.slice(cachedTokens), prefillChunk(options.prefillChunkSize, settings.signal), settings.signal);
       prefillMs = performance.now() - prefillStart;
 
-      for (;;) {
+      while (logits !== undefined) {
         for (const processor of processors) processor.process(logits);
         constraint?.maskLogits(logits);
         const id = sampler.sample(logits);
@@ -158,4 +170,40 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
   } finally {
     constraint?.dispose();
   }
+}
+
+/** The end event of a generation aborted before it reached the graph (while waiting for its turn). */
+export function abortedBeforeStart(promptTokens: number, startedAt: number): GenerationEvent {
+  return {
+    type: 'end',
+    text: '',
+    tokenIds: [],
+    finishReason: 'abort',
+    usage: { promptTokens, completionTokens: 0, prefillTokens: 0, cachedTokens: 0 },
+    timings: { prefillMs: 0, timeToFirstTokenMs: 0, decodeMs: 0, decodeTokensPerSecond: 0, totalMs: performance.now() - startedAt },
+  };
+}
+
+function prefillChunk(chunk: number | undefined, signal: AbortSignal | undefined): number {
+  const size = chunk ?? Number.POSITIVE_INFINITY;
+  return signal === undefined ? size : Math.min(size, ABORTABLE_PREFILL_CHUNK_SIZE);
+}
+
+/**
+ * Runs the prompt's new ids chunk by chunk; returns the last position's logits, or undefined when `signal` aborted
+ * between chunks or after the last one (the cache then holds the chunks that ran: a valid prefix of the prompt).
+ */
+async function prefill<Cache extends TokenPrefixCache>(
+  graph: ForwardGraph<Cache>,
+  cache: Cache,
+  ids: readonly number[],
+  chunk: number,
+  signal: AbortSignal | undefined,
+): Promise<Float32Array | undefined> {
+  let logits: Float32Array | undefined;
+  for (let start = 0; start < ids.length; start += chunk) {
+    if (signal?.aborted) return undefined;
+    logits = await graph.forward(chunk >= ids.length ? ids : ids.slice(start, start + chunk), cache);
+  }
+  return signal?.aborted ? undefined : logits;
 }
