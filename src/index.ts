@@ -71,6 +71,7 @@ export type { FigureUnit } from './tools/finance/statement-heading';
 
 // agent: AutoAgent, its options, events and results, the GLM tool-call parser, the context window, task presets
 export { AutoAgent } from './agent/auto-agent';
+export { AgentSession } from './agent/agent-session';
 export type {
   AutoAgentOptions,
   AutoAgentContextOptions,
