@@ -4,6 +4,7 @@
 import type { GenerationUsage } from '../models/language-model';
 import type { ToolResult } from '../tools/tool';
 import type { AgentPlan } from './agent-plan';
+import type { AgentSession } from './agent-session';
 
 /**
  * Why a run ended.
@@ -76,6 +77,11 @@ export interface AgentRunOptions {
   signal?: AbortSignal;
   /** Seed for sampled generation; step k uses `seed + k`, so a run is reproducible. Defaults to random. */
   seed?: number;
+  /**
+   * The conversation this run belongs to (`agent.session()`): the run sees the session's earlier exchanges and adds
+   * its own. Defaults to none: the run starts from an empty context and shares nothing with other runs.
+   */
+  session?: AgentSession;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Tool } from '../tools/tool';
 import { ToolRegistry } from '../tools/tool-registry';
 import type { AgentEvent, AgentInput, AgentResult, AgentRunOptions } from './agent-events';
 import { systemMessage } from './agent-prompts';
+import { AgentSession } from './agent-session';
 import { runAgent } from './agent-run';
 import { isAgentTools, type AgentTools } from './agent-tools';
 import { checkAgentRunOptions, resolveAutoAgentOptions, type AutoAgentOptions, type ResolvedAutoAgentOptions } from './auto-agent-options';
@@ -22,6 +23,7 @@ export class AutoAgent<Output = unknown> {
   #ownsModel: boolean;
   #defaultTools: Promise<Tool[]> | undefined;
   #specs: ToolSpec[] | undefined;
+  /** The window of the latest run (its session's, when it had one). */
   #window: ContextWindow;
   #running = false;
   #disposed = false;
@@ -30,11 +32,7 @@ export class AutoAgent<Output = unknown> {
     this.#options = resolveAutoAgentOptions(options as AutoAgentOptions<unknown>);
     this.#ownsModel = typeof this.#options.model === 'string';
     if (!this.#ownsModel) this.#model = this.#options.model as LanguageModel;
-    this.#window = new ContextWindow({
-      maxTurns: this.#options.maxTurns,
-      maxTokens: Number.MAX_SAFE_INTEGER,
-      countTokens: (messages) => this.#model!.countTokens(messages, this.#specs?.length ? { tools: this.#specs } : {}),
-    });
+    this.#window = this.#newWindow();
   }
 
   /** The task text shown to the model (a preset's text when `task` named a preset). */
@@ -42,9 +40,20 @@ export class AutoAgent<Output = unknown> {
     return this.#options.task;
   }
 
-  /** The context window: the turns the next prompt is built from (earlier runs' exchanges are kept across runs). */
+  /**
+   * The context window of the latest run: its own, or its session's. A run without a session starts from an empty
+   * window, so nothing of one caller's run reaches another's prompt.
+   */
   get context(): ContextWindow {
     return this.#window;
+  }
+
+  /**
+   * A new conversation: runs given `{ session }` see the exchanges (input and answer) of the session's earlier runs.
+   * Keep one per user; never share one between callers that must not see each other's inputs.
+   */
+  session(): AgentSession {
+    return new AgentSession(this, this.#newWindow());
   }
 
   /** Run the task on `input` and resolve to its result (the `final` event of `stream`). */
@@ -66,8 +75,13 @@ export class AutoAgent<Output = unknown> {
     if (this.#running) {
       throw new AgentError('AutoAgent: a run is already in progress; an agent runs one input at a time (await it, or create another agent).');
     }
+    const session = options.session;
+    if (session !== undefined && !(session instanceof AgentSession && session.belongsTo(this))) {
+      throw new AgentError('AutoAgent.run: options.session must be a session made by this agent (agent.session()).');
+    }
     this.#running = true;
     try {
+      this.#window = session?.context ?? this.#newWindow();
       const model = await this.#resolveModel();
       const tools = await this.#resolveTools(input);
       this.#specs = tools?.toolSpecs();
@@ -113,6 +127,14 @@ export class AutoAgent<Output = unknown> {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
+  }
+
+  #newWindow(): ContextWindow {
+    return new ContextWindow({
+      maxTurns: this.#options.maxTurns,
+      maxTokens: Number.MAX_SAFE_INTEGER,
+      countTokens: (messages) => this.#model!.countTokens(messages, this.#specs?.length ? { tools: this.#specs } : {}),
+    });
   }
 
   async #resolveModel(): Promise<LanguageModel> {

@@ -1,9 +1,9 @@
 /**
  * The agent's sliding context window.
  *
- * Layout of every prompt: the system messages (pinned), the exchanges of earlier runs (one turn each: the user's
- * input and the agent's answer), the current run's input (pinned), then the current run's turns (a plan, a tool call
- * with its observation, or a note such as "answer now").
+ * Layout of every prompt: the system messages (pinned), the exchanges of the session's earlier runs (one turn each:
+ * the user's input and the agent's answer; none for a run without a session), the current run's input (pinned), then
+ * the current run's turns (a plan, a tool call with its observation, or a note such as "answer now").
  *
  * Pinned, never evicted: the system messages (and the tools, which the chat template renders from the tool specs),
  * the current run's input, the current run's latest tool turn (its newest result), and the newest turn (what the

@@ -1,5 +1,6 @@
 // autoglm/agent: AutoAgent, its options, events and results, the GLM tool-call parser, the context window, task presets.
 export { AutoAgent } from './auto-agent';
+export { AgentSession } from './agent-session';
 export type {
   AutoAgentOptions,
   AutoAgentContextOptions,

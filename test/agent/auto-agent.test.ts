@@ -175,11 +175,12 @@ describe('AutoAgent loop', () => {
     expect(model.calls[0]!.options.schema).toBeUndefined();
   });
 
-  it('keeps earlier runs as exchanges in later prompts', async () => {
+  it('keeps earlier runs of a session as exchanges in its later prompts', async () => {
     const model = new ScriptedModel(['\nFirst answer.', '\nSecond answer.']);
     const agent = new AutoAgent({ task: 'Chat', model });
-    await agent.run('first question');
-    await agent.run('second question');
+    const session = agent.session();
+    await agent.run('first question', { session });
+    await agent.run('second question', { session });
     expect(model.calls[1]!.prompt).toContain('<|user|>\nfirst question<|assistant|>\nFirst answer.<|user|>\nsecond question<|assistant|>');
   });
 
