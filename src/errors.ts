@@ -74,3 +74,9 @@ export class AbortError extends AutoglmError { static override readonly code = '
 export class AgentOutputError extends AutoglmError { static override readonly code = 'AGENT_OUTPUT'; }
 /** A command line that cannot be run: unknown command or option, missing or malformed argument. */
 export class UsageError extends AutoglmError { static override readonly code = 'USAGE'; }
+/** Misuse of a ModelRegistry (unknown model name, invalid name or option) or an unreadable registry file. */
+export class ModelRegistryError extends AutoglmError { static override readonly code = 'MODEL_REGISTRY'; }
+/** A model update whose new version failed to load or warm up; the version that was serving keeps serving. */
+export class ModelUpdateError extends AutoglmError { static override readonly code = 'MODEL_UPDATE'; }
+/** A rollback that cannot happen: no previous version, or the previous version failed to load again. */
+export class ModelRollbackError extends AutoglmError { static override readonly code = 'MODEL_ROLLBACK'; }

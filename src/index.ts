@@ -118,3 +118,16 @@ export type {
   WorkflowRunResult,
 } from './workflows/workflow-types';
 export { readJournal, type JournalRecord } from './workflows/run-journal';
+
+// server/ops: the model registry (hot update, rollback, leases, persisted history)
+export { ModelRegistry } from './server/model-registry';
+export type {
+  ModelRegistryOptions,
+  ModelRegistryEvent,
+  ModelLease,
+  ModelStatus,
+  ModelSwitch,
+  ModelVersionStatus,
+} from './server/model-registry-options';
+export type { ModelHistoryEntry } from './server/model-registry-store';
+export { modelVersionId, type ModelDirectoryDigest } from './server/model-version-id';
