@@ -74,6 +74,15 @@ export class AbortError extends AutoglmError { static override readonly code = '
 export class AgentOutputError extends AutoglmError { static override readonly code = 'AGENT_OUTPUT'; }
 /** A command line that cannot be run: unknown command or option, missing or malformed argument. */
 export class UsageError extends AutoglmError { static override readonly code = 'USAGE'; }
+/**
+ * An HTTP request the server refuses: `details.status` is the HTTP status, `details.param` the request field at
+ * fault (OpenAI's error `param`), `details.type` OpenAI's error `type`.
+ */
+export class ServerRequestError extends AutoglmError { static override readonly code = 'SERVER_REQUEST'; }
+/** A model's request queue is full: retry after `details.retryAfterSeconds` (HTTP 429 with Retry-After). */
+export class ServerBusyError extends AutoglmError { static override readonly code = 'SERVER_BUSY'; }
+/** Server options that cannot be served safely or at all (a public host without an API key, a bad port). */
+export class ServerConfigError extends AutoglmError { static override readonly code = 'SERVER_CONFIG'; }
 /** Misuse of a ModelRegistry (unknown model name, invalid name or option) or an unreadable registry file. */
 export class ModelRegistryError extends AutoglmError { static override readonly code = 'MODEL_REGISTRY'; }
 /** A model update whose new version failed to load or warm up; the version that was serving keeps serving. */
