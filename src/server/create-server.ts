@@ -14,6 +14,7 @@ import { toOpenAiError } from './openai/openai-error';
 import { chatCompletionsRoutes } from './routes/chat-completions-routes';
 import { healthRoutes } from './routes/health-routes';
 import { modelsRoutes } from './routes/models-routes';
+import { opsRoutes } from './ops-routes';
 import { runsRoutes } from './routes/runs-routes';
 import { ServerContext } from './server-context';
 import { ServerMetrics } from './server-metrics';
@@ -29,7 +30,8 @@ export interface AutoglmServer {
   close(): Promise<void>;
 }
 
-const publicRoutes = new Set(['/healthz', '/readyz']);
+// `/`: the status page's static HTML (its data comes from /status with the key); /admin/*: the admin key instead.
+const publicRoutes = new Set(['/', '/healthz', '/readyz']);
 
 export async function createServer(options: CreateServerOptions): Promise<AutoglmServer> {
   const resolved = resolveServerOptions(options);
@@ -75,7 +77,7 @@ export async function createServer(options: CreateServerOptions): Promise<Autogl
       }
     }
     const path = request.url.split('?')[0]!;
-    if (check !== undefined && !publicRoutes.has(path)) check(request.headers.authorization);
+    if (check !== undefined && !publicRoutes.has(path) && !path.startsWith('/admin/')) check(request.headers.authorization);
     return undefined;
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -91,6 +93,7 @@ export async function createServer(options: CreateServerOptions): Promise<Autogl
   await app.register(modelsRoutes, { context });
   await app.register(chatCompletionsRoutes, { context });
   await app.register(runsRoutes, { context });
+  await app.register(opsRoutes, { context, adminKey: options.adminKey });
 
   let closing: Promise<void> | undefined;
   return {

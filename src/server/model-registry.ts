@@ -9,6 +9,8 @@ import { AutoglmError, ModelRegistryError, ModelRollbackError, ModelUpdateError 
 import { GlmModel } from '../models/glm-model';
 import type { LanguageModel } from '../models/language-model';
 import { silentLogger, type Logger } from '../observability/logger';
+import type { AutoglmMetrics } from '../observability/metrics';
+import type { ModelProvider, ProvidedModel } from './model-provider';
 import { registerRegistryMetrics, type RegistryMetrics } from './model-registry-metrics';
 import type { ModelLease, ModelRegistryEvent, ModelRegistryOptions, ModelStatus, ModelSwitch } from './model-registry-options';
 import { ModelRegistryStore, type ModelHistoryEntry, type StoredModel } from './model-registry-store';
@@ -31,19 +33,21 @@ async function defaultWarm(model: LanguageModel): Promise<void> {
   await model.generate('Hello', { maxNewTokens: 4, temperature: 0, prefixCache: false });
 }
 
-export class ModelRegistry {
+export class ModelRegistry implements ModelProvider {
   readonly #slots = new Map<string, Slot>();
   /** Updates and rollbacks of one model run one after another; different models do not wait for each other. */
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #listeners = new Set<(event: ModelRegistryEvent) => void>();
   readonly #store: ModelRegistryStore | undefined;
   readonly #logger: Logger;
-  readonly #metrics: RegistryMetrics | undefined;
+  /** Every AutoglmMetrics this registry records into (one per server that serves it). */
+  readonly #metrics: RegistryMetrics[] = [];
   readonly #graceMs: number;
   readonly #historyLimit: number;
   readonly #load: (directory: string) => Promise<LanguageModel>;
   readonly #warm: NonNullable<ModelRegistryOptions['warm']>;
   #disposed = false;
+  readonly #metricsTargets = new Set<AutoglmMetrics>();
 
   constructor(options: ModelRegistryOptions = {}) {
     const graceMs = options.previousGraceMs ?? Number.POSITIVE_INFINITY;
@@ -62,7 +66,7 @@ export class ModelRegistry {
     this.#logger = options.logger ?? silentLogger();
     this.#load = options.loadModel ?? ((directory) => GlmModel.load(directory, options.loadOptions));
     this.#warm = options.warm ?? defaultWarm;
-    this.#metrics = options.metrics === undefined ? undefined : registerRegistryMetrics(options.metrics, () => this.#slots.values());
+    if (options.metrics !== undefined) this.useMetrics(options.metrics);
   }
 
   /**
@@ -84,6 +88,15 @@ export class ModelRegistry {
       throw error;
     }
     return registry;
+  }
+
+  /** Records the registry's metrics into `metrics` too (each server serving this registry calls it with its own). */
+  useMetrics(metrics: AutoglmMetrics): void {
+    if (this.#metricsTargets.has(metrics)) return;
+    this.#metricsTargets.add(metrics);
+    const registered = registerRegistryMetrics(metrics, () => this.#slots.values());
+    this.#metrics.push(registered);
+    for (const name of this.#slots.keys()) registered.touch(name);
   }
 
   /** Names of the models, in the order they were added. */
@@ -110,6 +123,27 @@ export class ModelRegistry {
     const loaded = slot.active.loaded;
     if (loaded === undefined) throw new ModelRegistryError(`Model "${name}" has no loaded active version.`, { details: { name } });
     return loaded.lease(name, slot.active.version);
+  }
+
+  /**
+   * ModelProvider (the server's seam): the active version of `name` as a model that leases that version for each
+   * generate or stream call, so a request keeps the version it started on across an update.
+   */
+  get(name: string): ProvidedModel | undefined {
+    const slot = this.#slots.get(name);
+    const loaded = slot?.active.loaded;
+    if (slot === undefined || loaded === undefined || this.#disposed) return undefined;
+    return { model: loaded.serving(name, slot.active.version), version: slot.active.version };
+  }
+
+  /** ModelProvider: every model with its active version. */
+  list(): { name: string; version: string }[] {
+    return [...this.#slots.values()].map((slot) => ({ name: slot.name, version: slot.active.version }));
+  }
+
+  /** ModelProvider: every active version is loaded (and was warmed before it became active). */
+  ready(): boolean {
+    return !this.#disposed && [...this.#slots.values()].every((slot) => slot.active.loaded !== undefined);
   }
 
   /** Runs `work` on a lease of the active version and releases it after. */
@@ -194,7 +228,7 @@ export class ModelRegistry {
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.#metrics?.updates.inc({ model: name, result: 'failure' });
+      this.#count('updates', { model: name, result: 'failure' });
       if (slot !== undefined) this.#record(slot, { action: 'update-failed', directory, at: Date.now(), error: message });
       this.#emit({ type: 'model-update-failed', name, directory, error: message, at: Date.now() });
       this.#logger.error({ model: name, directory, err: error }, 'model update failed; the serving version keeps serving');
@@ -208,7 +242,7 @@ export class ModelRegistry {
     if (slot === undefined) {
       const created: Slot = { name, active: ref, previous: undefined, draining: new Set(), history: [], graceTimer: undefined };
       this.#slots.set(name, created);
-      this.#metrics?.touch(name);
+      for (const registered of this.#metrics) registered.touch(name);
       this.#record(created, { action: 'load', version: ref.version, directory, at });
       this.#emit({ type: 'model-load', name, version: ref.version, at });
       return { name, version: ref.version, changed: true, loadMs, warmMs, at };
@@ -219,7 +253,7 @@ export class ModelRegistry {
     slot.active = ref;
     if (replacedPrevious !== undefined) this.#unload(slot, replacedPrevious);
     this.#scheduleGrace(slot);
-    this.#metrics?.updates.inc({ model: name, result: 'success' });
+    this.#count('updates', { model: name, result: 'success' });
     this.#record(slot, { action: 'update', version: ref.version, directory, at });
     this.#emit({ type: 'model-update', name, version: ref.version, previousVersion: slot.previous.version, at });
     this.#logger.info({ model: name, version: ref.version, previousVersion: slot.previous.version, loadMs, warmMs }, 'model updated');
@@ -230,7 +264,7 @@ export class ModelRegistry {
     const slot = this.#slot(name);
     const target = slot.previous;
     if (target === undefined) {
-      this.#metrics?.rollbacks.inc({ model: name, result: 'failure' });
+      this.#count('rollbacks', { model: name, result: 'failure' });
       throw new ModelRollbackError(`Model "${name}" has no previous version to roll back to (version ${slot.active.version} is its only one). Update it first.`, {
         details: { name, activeVersion: slot.active.version },
       });
@@ -247,7 +281,7 @@ export class ModelRegistry {
         ({ loadMs, warmMs } = target.loaded.figures);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        this.#metrics?.rollbacks.inc({ model: name, result: 'failure' });
+        this.#count('rollbacks', { model: name, result: 'failure' });
         this.#record(slot, { action: 'rollback-failed', version: target.version, directory: target.directory, at: Date.now(), error: message });
         throw new ModelRollbackError(`Rollback of model "${name}" to ${target.version} failed: ${message}. Version ${slot.active.version} keeps serving.`, {
           cause: error,
@@ -260,7 +294,7 @@ export class ModelRegistry {
     slot.previous = slot.active;
     slot.active = target;
     this.#scheduleGrace(slot);
-    this.#metrics?.rollbacks.inc({ model: name, result: 'success' });
+    this.#count('rollbacks', { model: name, result: 'success' });
     this.#record(slot, { action: 'rollback', version: target.version, directory: target.directory, at });
     this.#emit({ type: 'model-rollback', name, version: target.version, previousVersion: slot.previous.version, at });
     this.#logger.info({ model: name, version: target.version, previousVersion: slot.previous.version, loadMs }, 'model rolled back');
@@ -288,7 +322,7 @@ export class ModelRegistry {
     // The previous version comes back unloaded: a rollback reloads it (and checks its directory still holds it).
     if (previous !== undefined) slot.previous = new VersionRef(previous.version, previous.directory, previous.activatedAt, 0);
     this.#slots.set(name, slot);
-    this.#metrics?.touch(name);
+    for (const registered of this.#metrics) registered.touch(name);
     this.#record(slot, { action: 'load', version: ref.version, directory: ref.directory, at: Date.now() });
     this.#emit({ type: 'model-load', name, version: ref.version, at: Date.now() });
   }
@@ -354,6 +388,10 @@ export class ModelRegistry {
       models[slot.name] = { active: ref(slot.active), ...(slot.previous === undefined ? {} : { previous: ref(slot.previous) }), history: slot.history };
     }
     this.#store.write({ format: 1, models });
+  }
+
+  #count(counter: 'updates' | 'rollbacks', labels: { model: string; result: 'success' | 'failure' }): void {
+    for (const registered of this.#metrics) registered[counter].inc(labels);
   }
 
   #emit(event: ModelRegistryEvent): void {

@@ -3,6 +3,7 @@
  * period) is retired: it takes no new leases and is disposed when the last request that started on it releases.
  */
 import type { LanguageModel } from '../models/language-model';
+import { leasingModel } from './leasing-model';
 import type { ModelLease, ModelVersionStatus } from './model-registry-options';
 
 export interface LoadFigures {
@@ -27,6 +28,14 @@ export class LoadedModel {
     readonly figures: LoadFigures,
     private readonly onDisposeError: (error: unknown) => void,
   ) {}
+
+  #serving: LanguageModel | undefined;
+
+  /** The model for one version, leasing it per call (what the server's ModelProvider hands out). */
+  serving(name: string, version: string): LanguageModel {
+    this.#serving ??= leasingModel(this.model, () => this.lease(name, version));
+    return this.#serving;
+  }
 
   get leases(): number {
     return this.#leases;

@@ -17,6 +17,11 @@ export interface CreateServerOptions {
   port?: number;
   /** Bearer key every route but /healthz and /readyz requires. Defaults to none (loopback only). */
   apiKey?: string;
+  /**
+   * Bearer key of the admin API (`/admin/models`, update, rollback); needs `models` to be a ModelRegistry. Distinct
+   * from `apiKey`. Defaults to none: the admin routes are off (404).
+   */
+  adminKey?: string;
   /** Largest request body in bytes (413 past it). Defaults to 4 MiB. */
   bodyLimit?: number;
   /** Chat requests allowed to wait per model behind the running one; 429 with Retry-After past it. Defaults to 16. */
@@ -39,7 +44,7 @@ export interface CreateServerOptions {
   logger?: Logger;
 }
 
-export type ResolvedServerOptions = Required<Omit<CreateServerOptions, 'models' | 'apiKey' | 'metrics' | 'runs' | 'logger'>> &
+export type ResolvedServerOptions = Required<Omit<CreateServerOptions, 'models' | 'apiKey' | 'adminKey' | 'metrics' | 'runs' | 'logger'>> &
   Pick<CreateServerOptions, 'apiKey' | 'runs'>;
 
 /** Whether `host` only accepts connections from this machine. */

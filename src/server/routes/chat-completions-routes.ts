@@ -44,6 +44,8 @@ export const chatCompletionsRoutes: FastifyPluginAsync<{ context: ServerContext 
     const body = parseChatRequest(request.body);
     const provided = context.models.get(body.model);
     if (provided === undefined) throw unknownModel(body.model, context, 'model');
+    // On the raw response so it reaches streamed (hijacked) replies too; writeHead merges it.
+    reply.raw.setHeader('x-autoglm-model-version', provided.version);
     const glm = toGlmRequest(body, context.options.defaultMaxTokens);
     const release = context.queue.admit(body.model);
     const abort = requestSignal(reply, context);
