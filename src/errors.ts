@@ -35,6 +35,12 @@ export type ErrorCode =
   | 'ABORT'
   | 'AGENT_OUTPUT'
   | 'USAGE'
+  | 'SERVER_REQUEST'
+  | 'SERVER_BUSY'
+  | 'SERVER_CONFIG'
+  | 'MODEL_REGISTRY'
+  | 'MODEL_UPDATE'
+  | 'MODEL_ROLLBACK'
   | 'ZOD_VERSION'
   | 'CHAT_TEMPLATE'
   // workflow step failures (StepErrorValue.code)
@@ -140,3 +146,18 @@ export class ZodVersionError extends AutoglmError { static override readonly cod
  * message, or cannot carry what a conversation needs (tools, a recorded call).
  */
 export class ChatTemplateError extends AutoglmError { static override readonly code = 'CHAT_TEMPLATE'; }
+/**
+ * An HTTP request the server refuses: `details.status` is the HTTP status, `details.param` the request field at
+ * fault (OpenAI's error `param`), `details.type` OpenAI's error `type`.
+ */
+export class ServerRequestError extends AutoglmError { static override readonly code = 'SERVER_REQUEST'; }
+/** A model's request queue is full: retry after `details.retryAfterSeconds` (HTTP 429 with Retry-After). */
+export class ServerBusyError extends AutoglmError { static override readonly code = 'SERVER_BUSY'; }
+/** Server options that cannot be served safely or at all (a public host without an API key, a bad port). */
+export class ServerConfigError extends AutoglmError { static override readonly code = 'SERVER_CONFIG'; }
+/** Misuse of a ModelRegistry (unknown model name, invalid name or option) or an unreadable registry file. */
+export class ModelRegistryError extends AutoglmError { static override readonly code = 'MODEL_REGISTRY'; }
+/** A model update whose new version failed to load or warm up; the version that was serving keeps serving. */
+export class ModelUpdateError extends AutoglmError { static override readonly code = 'MODEL_UPDATE'; }
+/** A rollback that cannot happen: no previous version, or the previous version failed to load again. */
+export class ModelRollbackError extends AutoglmError { static override readonly code = 'MODEL_ROLLBACK'; }

@@ -7,3 +7,16 @@ export * from './models/index';
 export * from './tools/index';
 export * from './agent/index';
 export * from './workflows/index';
+
+// server/ops: the model registry (hot update, rollback, leases, persisted history)
+export { ModelRegistry } from './server/model-registry';
+export type {
+  ModelRegistryOptions,
+  ModelRegistryEvent,
+  ModelLease,
+  ModelStatus,
+  ModelSwitch,
+  ModelVersionStatus,
+} from './server/model-registry-options';
+export type { ModelHistoryEntry } from './server/model-registry-store';
+export { modelVersionId, type ModelDirectoryDigest } from './server/model-version-id';
