@@ -112,7 +112,7 @@ const generationOptionNames = Object.keys({
   constrained: true,
   prefixCache: true,
 } satisfies Record<keyof AutoAgentGenerationOptions, true>);
-const runOptionNames = Object.keys({ signal: true, seed: true } satisfies Record<keyof AgentRunOptions, true>);
+const runOptionNames = Object.keys({ signal: true, seed: true, session: true } satisfies Record<keyof AgentRunOptions, true>);
 
 /** Refuses run option names `agent.run` / `agent.stream` do not know (`abortSignal`, `maxSteps`, ...). */
 export function checkAgentRunOptions(options: AgentRunOptions): void {
