@@ -17,6 +17,7 @@ import {
 import type { JsonSchema, LanguageModel, ToolSpec } from '../models/language-model';
 import { silentLogger, type Logger } from '../observability/logger';
 import { assertKnownNames } from '../strict-options';
+import { maxTimerDelayMs, withDeadline } from '../with-deadline';
 import { FileSandbox } from './file-sandbox';
 import { assertNotZod3 } from '../zod-version';
 import { loadPlugin, validatePlugin, type Plugin } from './plugin';
@@ -42,8 +43,6 @@ export interface ToolRegistryOptions {
 
 /** A dotted identifier: `pdf.extract`, `files.read`, `acme_finance.keyFigures`. */
 const toolNamePattern = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-/** setTimeout fires at once for delays past 2^31 - 1 ms; longer timeouts mean "none". */
-const maxTimerDelay = 2 ** 31 - 1;
 
 interface Entry {
   tool: Tool;
@@ -173,52 +172,24 @@ export class ToolRegistry implements ToolCaller {
 
     const timeoutMs = options.timeoutMs ?? tool.timeoutMs ?? this.#defaultTimeoutMs;
     checkTimeout(timeoutMs, `timeoutMs of the call to "${name}"`);
-    const controller = new AbortController();
     const logger = (options.logger ?? this.#logger).child({
       tool: name,
       ...(options.runId === undefined ? {} : { runId: options.runId }),
       ...(options.stepId === undefined ? {} : { stepId: options.stepId }),
     });
-    const ctx: ToolContext = {
-      signal: controller.signal,
-      logger,
-      files: this.files,
-      model: options.model ?? this.#model,
-      idempotencyKey: options.idempotencyKey,
-      runId: options.runId,
-      stepId: options.stepId,
-    };
-
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let onCallerAbort: (() => void) | undefined;
-    const interrupted = new Promise<ToolResult>((resolve) => {
-      if (timeoutMs <= maxTimerDelay) {
-        timer = setTimeout(() => {
-          const error = new ToolTimeoutError(
-            `Tool "${name}" did not finish within ${timeoutMs} ms and was cancelled. Try smaller input, or raise its timeoutMs.`,
-            { details: { tool: name, timeoutMs } },
-          );
-          controller.abort(error);
-          resolve(failure(error));
-        }, timeoutMs);
-      }
-      if (options.signal) {
-        const signal = options.signal;
-        onCallerAbort = () => {
-          const error = abortError(name, signal);
-          controller.abort(error);
-          resolve(failure(error));
-        };
-        signal.addEventListener('abort', onCallerAbort, { once: true });
-      }
-    });
-
-    const started = performance.now();
-    logger.debug({ event: 'tool-start' }, 'tool call started');
-    const run = (async (): Promise<ToolResult> => {
+    const execute = async (signal: AbortSignal): Promise<ToolResult> => {
+      const ctx: ToolContext = {
+        signal,
+        logger,
+        files: this.files,
+        model: options.model ?? this.#model,
+        idempotencyKey: options.idempotencyKey,
+        runId: options.runId,
+        stepId: options.stepId,
+      };
       try {
         const value = await tool.execute(args, ctx);
-        if (controller.signal.aborted) return failure(toAutoglmError(controller.signal.reason, name));
+        if (signal.aborted) return failure(toAutoglmError(signal.reason, name));
         if (!tool.output) return { ok: true, value };
         const checked = await tool.output.safeParseAsync(value);
         if (checked.success) return { ok: true, value: checked.data };
@@ -232,21 +203,26 @@ export class ToolRegistry implements ToolCaller {
         );
       } catch (error) {
         // Once cancelled, the tool's own error is a consequence of the abort; report the abort.
-        return failure(toAutoglmError(controller.signal.aborted ? controller.signal.reason : error, name));
+        return failure(toAutoglmError(signal.aborted ? signal.reason : error, name));
       }
-    })();
+    };
 
-    try {
-      const result = await Promise.race([run, interrupted]);
-      logger.debug(
-        { event: 'tool-end', ok: result.ok, code: result.ok ? undefined : result.error.code, ms: performance.now() - started },
-        'tool call ended',
-      );
-      return result;
-    } finally {
-      clearTimeout(timer);
-      if (onCallerAbort) options.signal?.removeEventListener('abort', onCallerAbort);
-    }
+    const started = performance.now();
+    logger.debug({ event: 'tool-start' }, 'tool call started');
+    const result = await withDeadline(execute, {
+      timeoutMs: timeoutMs <= maxTimerDelayMs ? timeoutMs : undefined,
+      signal: options.signal,
+      onTimeout: () =>
+        new ToolTimeoutError(`Tool "${name}" did not finish within ${timeoutMs} ms and was cancelled. Try smaller input, or raise its timeoutMs.`, {
+          details: { tool: name, timeoutMs },
+        }),
+      onAbort: (reason) => abortError(name, reason),
+    }).catch((error: unknown) => failure(toAutoglmError(error, name)));
+    logger.debug(
+      { event: 'tool-end', ok: result.ok, code: result.ok ? undefined : result.error.code, ms: performance.now() - started },
+      'tool call ended',
+    );
+    return result;
   }
 
   #check(tool: Tool, source: string): void {
@@ -330,8 +306,8 @@ function toIssues(issues: readonly z.core.$ZodIssue[]): Array<{ path: string; me
   }));
 }
 
-function abortError(name: string, signal: AbortSignal): AbortError {
-  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
+function abortError(name: string, signalReason: unknown): AbortError {
+  const reason = signalReason instanceof Error ? `: ${signalReason.message}` : '';
   return new AbortError(`The call to tool "${name}" was cancelled by the caller${reason}.`, { details: { tool: name } });
 }
 

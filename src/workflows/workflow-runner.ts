@@ -12,6 +12,7 @@ import { truthy, evaluateExpression, parseExpression } from './expression';
 import { resolveInputs } from './resolve-inputs';
 import { AttemptError, permanentCodes, toErrorValue } from './attempt-error';
 import { retryDelay } from './retry-delay';
+import { withDeadline } from '../with-deadline';
 import type { RecoveredStep } from './recover-run';
 import type { JournalRecord, RunJournal } from './run-journal';
 import { conditionExpression, resolveTemplates } from './template';
@@ -81,8 +82,6 @@ export class WorkflowRunner {
   readonly #controller = new AbortController();
   readonly #logger: Logger;
   readonly #startedAt = Date.now();
-  /** Rejecters of the attempts in flight without a timeout, called when the run is cancelled. */
-  readonly #abortWaiters = new Set<(error: AttemptError) => void>();
   #active = 0;
   #stopping = false;
   #fatal: unknown;
@@ -93,9 +92,6 @@ export class WorkflowRunner {
     this.#spec = spec;
     this.#options = options;
     this.#queue = new PQueue({ concurrency: options.concurrency });
-    this.#controller.signal.addEventListener('abort', () => {
-      for (const reject of this.#abortWaiters) reject(new AttemptError({ code: 'ABORT', message: 'cancelled' }));
-    }, { once: true });
     this.#logger = options.logger.child({ runId: options.runId, workflow: spec.name });
     for (const step of spec.steps) {
       this.#steps.set(step.id, step);
@@ -229,64 +225,36 @@ export class WorkflowRunner {
     this.#release();
   }
 
-  /** One attempt, raced against its signal so a tool that ignores the abort still ends the attempt on time. */
+  /** One attempt, bounded by its timeout and the run's signal, so a tool that ignores the abort still ends the attempt on time. */
   async #attempt(step: StepSpec, attempt: number): Promise<unknown> {
-    const runSignal = this.#controller.signal;
-    if (runSignal.aborted) throw new AttemptError({ code: 'ABORT', message: 'cancelled' });
-    // Without a timeout the run's own signal serves the attempt (no per-step AbortController).
-    let signal = runSignal;
-    let aborted: Promise<never> | undefined;
-    let cleanup: (() => void) | undefined;
-    if (step.timeoutMs !== undefined) {
-      const controller = new AbortController();
-      const onRunAbort = () => controller.abort(runSignal.reason);
-      runSignal.addEventListener('abort', onRunAbort, { once: true });
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, step.timeoutMs);
-      signal = controller.signal;
-      aborted = new Promise<never>((_, reject) => {
-        signal.addEventListener('abort', () => reject(
-          timedOut
-            ? new AttemptError({ code: 'STEP_TIMEOUT', message: `Step "${step.id}" timed out after ${step.timeoutMs} ms (timeoutMs) on attempt ${attempt}.` })
-            : new AttemptError({ code: 'ABORT', message: 'cancelled' }),
-        ), { once: true });
-      });
-      aborted.catch(() => undefined);
-      cleanup = () => {
-        clearTimeout(timer);
-        runSignal.removeEventListener('abort', onRunAbort);
-      };
-    }
     const { runId } = this.#options;
     const stepLogger = this.#logger;
     let logger: Logger | undefined;
-    const ctx: StepContext = {
-      runId,
-      stepId: step.id,
-      attempt,
-      idempotencyKey: `${runId}:${step.id}:${attempt}`,
-      signal,
-      // A pino child per attempt is costly on 10 000-step runs; made only when a step logs.
-      get logger() {
-        return (logger ??= stepLogger.child({ stepId: step.id, attempt }));
+    return withDeadline(
+      (signal) => {
+        const ctx: StepContext = {
+          runId,
+          stepId: step.id,
+          attempt,
+          idempotencyKey: `${runId}:${step.id}:${attempt}`,
+          signal,
+          // A pino child per attempt is costly on 10 000-step runs; made only when a step logs.
+          get logger() {
+            return (logger ??= stepLogger.child({ stepId: step.id, attempt }));
+          },
+          model: this.#options.model,
+        };
+        return step.usesModel === true || (step.usesModel !== false && step.agent !== undefined)
+          ? modelQueueFor(this.#options.model ?? this.#options.modelQueueKey).add(() => this.#invoke(step, ctx), { signal })
+          : this.#invoke(step, ctx);
       },
-      model: this.#options.model,
-    };
-    try {
-      const work = step.usesModel === true || (step.usesModel !== false && step.agent !== undefined)
-        ? modelQueueFor(this.#options.model ?? this.#options.modelQueueKey).add(() => this.#invoke(step, ctx), { signal })
-        : this.#invoke(step, ctx);
-      if (aborted !== undefined) return await Promise.race([work, aborted]);
-      return await new Promise((resolve, reject) => {
-        this.#abortWaiters.add(reject);
-        work.then(resolve, reject).finally(() => this.#abortWaiters.delete(reject));
-      });
-    } finally {
-      cleanup?.();
-    }
+      {
+        timeoutMs: step.timeoutMs,
+        signal: this.#controller.signal,
+        onTimeout: () => new AttemptError({ code: 'STEP_TIMEOUT', message: `Step "${step.id}" timed out after ${step.timeoutMs} ms (timeoutMs) on attempt ${attempt}.` }),
+        onAbort: () => new AttemptError({ code: 'ABORT', message: 'cancelled' }),
+      },
+    );
   }
 
   async #invoke(step: StepSpec, ctx: StepContext): Promise<unknown> {

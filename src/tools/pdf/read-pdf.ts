@@ -5,6 +5,7 @@
  */
 import type { PDFParse } from 'pdf-parse';
 import { AbortError, DocumentError } from '../../errors';
+import { maxTimerDelayMs, withDeadline } from '../../with-deadline';
 import { pdfjsLocalAssets } from './pdfjs-local-assets';
 
 export interface ReadPdfOptions {
@@ -71,10 +72,10 @@ interface ResolvedOptions {
   signal: AbortSignal | undefined;
 }
 
-function positiveInteger(value: number | undefined, field: string, fallback: number): number {
+function positiveInteger(value: number | undefined, field: string, fallback: number, maximum = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new DocumentError(`Expected readPdf option \`${field}\` to be an integer >= 1, got ${String(value)}.`, {
+  if (!Number.isInteger(value) || value < 1 || value > maximum) {
+    throw new DocumentError(`Expected readPdf option \`${field}\` to be an integer ${maximum === Number.MAX_SAFE_INTEGER ? '>= 1' : `in [1, ${maximum}]`}, got ${String(value)}.`, {
       details: { field, value },
     });
   }
@@ -95,7 +96,7 @@ function resolveOptions(options: ReadPdfOptions): ResolvedOptions {
     pages,
     tables: options.tables ?? false,
     maxTablePages: positiveInteger(options.maxTablePages, 'maxTablePages', 50),
-    timeoutMs: positiveInteger(options.timeoutMs, 'timeoutMs', 60_000),
+    timeoutMs: positiveInteger(options.timeoutMs, 'timeoutMs', 60_000, maxTimerDelayMs),
     signal: options.signal,
   };
 }
@@ -170,41 +171,6 @@ function isoDate(value: Date | null | undefined): string | undefined {
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Resolves with `work`, or rejects when the deadline passes or the signal aborts, whichever comes first. */
-function bounded<T>(work: Promise<T>, options: ResolvedOptions): Promise<T> {
-  const { signal, timeoutMs, fileName } = options;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(
-        new DocumentError(`Reading "${fileName}" took longer than ${timeoutMs} ms and was stopped. Raise \`timeoutMs\` or read fewer pages.`, {
-          details: { file: fileName, cause: 'timeout', timeoutMs },
-        }),
-      );
-    }, timeoutMs);
-    const onAbort = (): void => {
-      cleanup();
-      reject(new AbortError(`Reading "${fileName}" was cancelled.`, { cause: signal?.reason, details: { file: fileName } }));
-    };
-    function cleanup(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    }
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        cleanup();
-        resolve(value);
-      },
-      (error: unknown) => {
-        cleanup();
-        reject(error);
-      },
-    );
-  });
 }
 
 async function parse(parser: PDFParse, options: ResolvedOptions, stop: { stopped: boolean }): Promise<PdfDocument> {
@@ -311,7 +277,15 @@ export async function readPdf(bytes: Uint8Array, options: ReadPdfOptions = {}): 
     )
     .catch(() => undefined);
   try {
-    const document = await bounded(work, resolved);
+    const document = await withDeadline(() => work, {
+      timeoutMs: resolved.timeoutMs,
+      signal: resolved.signal,
+      onTimeout: () =>
+        new DocumentError(`Reading "${resolved.fileName}" took longer than ${resolved.timeoutMs} ms and was stopped. Raise \`timeoutMs\` or read fewer pages.`, {
+          details: { file: resolved.fileName, cause: 'timeout', timeoutMs: resolved.timeoutMs },
+        }),
+      onAbort: (reason) => new AbortError(`Reading "${resolved.fileName}" was cancelled.`, { cause: reason, details: { file: resolved.fileName } }),
+    });
     await released;
     return document;
   } catch (error) {
