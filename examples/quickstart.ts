@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { GlmModel, createTinyGlm } from '../src/index';
+import { GlmModel, createTinyGlm } from 'autoglm';
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'autoglm-quickstart-'));
 try {

@@ -8,7 +8,7 @@
  * bad arguments come back to them as TOOL_INPUT errors, never as exceptions.
  */
 import { z } from 'zod';
-import { definePlugin, defineTool } from '../../src/index';
+import { definePlugin, defineTool } from 'autoglm';
 
 export const growthTool = defineTool({
   name: 'finance.growth',

@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { FinancialSummary, ToolExecutionError, defineTool, definePlugin } from '../../src/index';
+import { FinancialSummary, ToolExecutionError, defineTool, definePlugin } from 'autoglm';
 
 const extractedFigure = z.object({
   value: z.number(),

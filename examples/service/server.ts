@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { AutoAgent, AutoglmError, GlmModel, type LanguageModel } from '../../src/index';
+import { AutoAgent, AutoglmError, GlmModel, type LanguageModel } from 'autoglm';
 
 export interface SummaryServiceOptions {
   model: LanguageModel;

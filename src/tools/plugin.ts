@@ -3,9 +3,10 @@
  * `registry.use('module-specifier')`.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { PluginLoadError } from '../errors';
+import { moduleUrl } from '../module-url';
 import { assertNotZod3 } from '../zod-version';
 import type { Logger } from '../observability/logger';
 import type { Tool } from './tool';
@@ -83,6 +84,9 @@ export function validatePlugin(value: unknown, source: string): Plugin {
 /**
  * Imports a plugin from a package name or a file path. Paths (starting with `.`, `/`, a drive letter, or `file:`)
  * resolve against `process.cwd()`. The module must export the plugin as its default export or as `plugin`.
+ * TypeScript plugin files load through jiti when no TypeScript loader is active (an installed package running
+ * plain Node). URL specifiers other than `file:` (`data:`, `http:`, `node:`, ...) are refused: a plugin is code
+ * from a file or a package the user installed, never text built at run time.
  */
 export async function loadPlugin(specifier: string): Promise<Plugin> {
   if (typeof specifier !== 'string' || specifier.trim() === '') {
@@ -90,10 +94,18 @@ export async function loadPlugin(specifier: string): Promise<Plugin> {
       details: { specifier },
     });
   }
+  const scheme = urlScheme(specifier);
+  if (scheme !== undefined && scheme !== 'file') {
+    throw new PluginLoadError(
+      `Plugin specifier "${specifier.slice(0, 60)}${specifier.length > 60 ? '...' : ''}" is a ${scheme}: URL; plugins load only ` +
+        'from a package name or a file path (inline code and remote modules are refused). Write the plugin to a file and pass its path.',
+      { details: { specifier: specifier.slice(0, 200), scheme, reason: 'url-specifier' } },
+    );
+  }
   const target = toImportTarget(specifier);
   let module: Record<string, unknown>;
   try {
-    module = (await import(/* @vite-ignore */ target)) as Record<string, unknown>;
+    module = await importModule(target);
   } catch (cause) {
     throw new PluginLoadError(
       `Plugin "${specifier}" could not be imported (${target}): ${(cause as Error)?.message ?? String(cause)}. ` +
@@ -110,6 +122,33 @@ export async function loadPlugin(specifier: string): Promise<Plugin> {
     );
   }
   return validatePlugin(candidate, `"${specifier}"`);
+}
+
+/** The URL scheme of a specifier (`data`, `https`, `file`, ...), or undefined; one letter is a Windows drive. */
+function urlScheme(specifier: string): string | undefined {
+  const match = /^([a-zA-Z][a-zA-Z0-9+.-]+):/.exec(specifier);
+  return match ? match[1]!.toLowerCase() : undefined;
+}
+
+const typeScriptFile = /\.(?:ts|mts|cts|tsx)$/;
+
+/**
+ * The module's namespace. A TypeScript file imports natively where a loader is active (tsx in a clone, vitest);
+ * under plain Node (an installed package) Node refuses the extension and jiti transpiles it instead.
+ */
+async function importModule(target: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(/* @vite-ignore */ target)) as Record<string, unknown>;
+  } catch (error) {
+    // A package whose entry is TypeScript fails the same way: jiti loads it by name too.
+    if ((error as { code?: unknown } | null)?.code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !typeScriptFile.test(String((error as Error).message))) {
+      throw error;
+    }
+  }
+  const { createJiti } = await import('jiti');
+  // autoglm itself (what a plugin imports its helpers from) stays the installed, prebuilt package.
+  const jiti = createJiti(moduleUrl(import.meta.url), { nativeModules: ['autoglm'] });
+  return (await jiti.import(target.startsWith('file:') ? fileURLToPath(target) : target)) as Record<string, unknown>;
 }
 
 function toImportTarget(specifier: string): string {

@@ -113,4 +113,19 @@ describe('plugins', () => {
     await expect(new ToolRegistry([]).use({ name: 'x', tools: 'no' } as never)).rejects.toBeInstanceOf(PluginLoadError);
     await expect(new ToolRegistry([]).use('  ')).rejects.toBeInstanceOf(PluginLoadError);
   });
+
+  it.each([
+    ['data:text/javascript,export default { name: "x", version: "1", tools: [] }', 'data'],
+    ['data:text/typescript;base64,ZXhwb3J0IGRlZmF1bHQge30=', 'data'],
+    ['https://example.com/plugin.js', 'https'],
+    ['node:fs', 'node'],
+    ['blob:nodedata:1234', 'blob'],
+  ])('refuses the inline or remote specifier %s without importing it', async (specifier, scheme) => {
+    const registry = new ToolRegistry();
+    const error = await loadError(registry, specifier);
+    expect(error).toBeInstanceOf(PluginLoadError);
+    expect(error.message).toContain(`is a ${scheme}: URL; plugins load only from a package name or a file path`);
+    expect(error.details).toMatchObject({ scheme, reason: 'url-specifier' });
+    expect(registry.list()).toEqual([]);
+  });
 });
