@@ -10,7 +10,16 @@
  *
  * Exactness: the splice only replaces the content of an assistant message (the ids between `<|assistant|>` and the
  * next special token of the canonical encoding) and only when the generated ids decode to exactly that content's
- * text. Every other id is the canonical encoding's; the prompt decodes to the same text either way.
+ * text, or to the text the model wrote for the same recorded call (`recordedCallText`). Every other id is the
+ * canonical encoding's.
+ *
+ * Templates that render a recorded call differently from how the model writes it (GLM-4-0414: `{name} \n{args}`
+ * where the model wrote `{name}\n{args}`) are the one case where the prompt's text differs from the template's: the
+ * history then shows the model what it really wrote (docs/agent-loop.md, "History: the model's own ids"). With
+ * `history: 'template'` only exact-text matches are spliced and the prompt is the template's rendering.
+ *
+ * Several calls in one turn (`name\n{..}<|assistant|>name\n{..}`) are remembered one call at a time, split at
+ * `<|assistant|>`, since the template renders each as its own assistant message.
  */
 
 export interface GeneratedTokenMemoryOptions {
@@ -24,6 +33,17 @@ export interface GeneratedTokenMemoryOptions {
   stopTokenIds: readonly number[];
   /** Generations remembered (the oldest is forgotten first). Defaults to 32. */
   capacity?: number;
+  /**
+   * For the content of a rendered assistant message, the text the model itself writes for it when that differs
+   * (a recorded call rendered as `{name} \n{args}`); undefined when they agree. Defaults to none.
+   */
+  recordedCallText?: (renderedText: string) => string | undefined;
+  /**
+   * 'generated' (the default): splice the model's own ids also where the template renders a call differently
+   * (`recordedCallText`), so steps 2..n extend the sequence the KV cache holds. 'template': only where the texts
+   * are equal, keeping the template's rendering.
+   */
+  history?: 'generated' | 'template';
 }
 
 interface Remembered {
@@ -54,7 +74,16 @@ export class GeneratedTokenMemory {
     let end = generatedIds.length;
     while (end > 0 && this.#stop.has(generatedIds[end - 1]!)) end--;
     if (end === 0) return;
-    const ids = generatedIds.slice(0, end);
+    let start = 0;
+    for (let index = 0; index <= end; index++) {
+      if (index === end || generatedIds[index] === this.#options.assistantTokenId) {
+        if (index > start) this.#rememberOne(generatedIds.slice(start, index));
+        start = index + 1;
+      }
+    }
+  }
+
+  #rememberOne(ids: number[]): void {
     if (ids.some((id) => this.#options.specialTokenIds.has(id))) return; // never inside one message's content
     const text = this.#options.decode(ids);
     this.#entries.delete(text);
@@ -79,7 +108,12 @@ export class GeneratedTokenMemory {
       index = end - 1;
       if (end === start) continue;
       const canonical = promptIds.slice(start, end);
-      const generated = this.#generatedIdsFor(this.#options.decode(canonical));
+      const text = this.#options.decode(canonical);
+      let generated = this.#generatedIdsFor(text);
+      if (generated === undefined && this.#options.history !== 'template') {
+        const written = this.#options.recordedCallText?.(text);
+        if (written !== undefined) generated = this.#generatedIdsFor(written);
+      }
       if (generated === undefined || sameIds(generated, canonical)) continue;
       result ??= [];
       for (let at = copied; at < start; at++) result.push(promptIds[at]!);
