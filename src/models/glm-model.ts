@@ -145,6 +145,7 @@ export class GlmModel implements LanguageModel {
             stopTokenIds: config.info.eosTokenIds,
             history,
             recordedCallText: recordedCallRewrite(tokenizer.chatFormatFor(true)),
+            contentPrefix: tokenizer.chatFormatFor(true).generationPrompt.replace(/^<\|assistant\|>/, ''),
           });
   }
 
