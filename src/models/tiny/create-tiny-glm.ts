@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TokenizerError } from '../../errors';
-import { glmChatTemplate } from './glm-chat-template';
+import { tinyChatTemplate } from './glm-chat-template';
 import { buildGlmOnnxGraph, glmParameters } from './glm-onnx-graph';
 import { writeOnnxModel } from './write-onnx-model';
 import { resolveTinyGlmOptions, type ResolvedTinyGlmOptions, type TinyGlmOptions } from './tiny-glm-options';
@@ -103,6 +103,10 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
   });
 
   const files = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'];
+  if (resolved.chatTemplateFile === 'jinja') {
+    await writeFile(path.join(directory, 'chat_template.jinja'), tinyChatTemplate(resolved.chatTemplate, resolved.family));
+    files.push('chat_template.jinja');
+  }
   if (genai) {
     await writeFile(path.join(directory, 'genai_config.json'), json(genaiConfigJson(resolved, eosTokenIds, padTokenId, modelFile)));
     files.push('genai_config.json');
@@ -206,7 +210,7 @@ function tokenizerConfigJson(options: ResolvedTinyGlmOptions, tokenizer: BuiltTo
     bos_token: null,
     eos_token: '<|endoftext|>',
     pad_token: '<|endoftext|>',
-    chat_template: glmChatTemplate(options.family),
+    ...(options.chatTemplateFile === 'tokenizer_config' ? { chat_template: tinyChatTemplate(options.chatTemplate, options.family) } : {}),
     clean_up_tokenization_spaces: false,
     do_lower_case: false,
     model_input_names: ['input_ids', 'attention_mask'],

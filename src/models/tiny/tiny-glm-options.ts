@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModelFormatError } from '../../errors';
+import type { TinyChatTemplate } from './glm-chat-template';
 
 /** Options of {@link createTinyGlm}. Every field has a default; the defaults make a model small enough for tests. */
 export interface TinyGlmOptions {
@@ -79,6 +80,16 @@ export interface TinyGlmOptions {
   pastPresentShareBuffer?: boolean;
   /** Extra fields merged into generation_config.json (e.g. `{ do_sample: true, temperature: 0.8 }`). */
   generationConfig?: Record<string, unknown>;
+  /**
+   * The chat template written: `glm` (our GLM-4 layout with native tools), or a real one: `glm-edge`, `glm4-0414`,
+   * `glm4-chat` (see glm-chat-template.ts). Defaults to `glm`.
+   */
+  chatTemplate?: TinyChatTemplate;
+  /**
+   * Where the template is written: `tokenizer_config` (its `chat_template` key) or `jinja` (`chat_template.jinja`,
+   * where current transformers and the GLM-4-0414 repositories keep it). Defaults to `tokenizer_config`.
+   */
+  chatTemplateFile?: 'tokenizer_config' | 'jinja';
 }
 
 const positiveInt = z.number().int().positive();
@@ -110,11 +121,15 @@ const optionsSchema = z.strictObject({
   quantizationAccuracyLevel: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).optional(),
   pastPresentShareBuffer: z.boolean().optional(),
   generationConfig: z.record(z.string(), z.unknown()).optional(),
+  chatTemplate: z.enum(['glm', 'glm-edge', 'glm4-0414', 'glm4-chat']).optional(),
+  chatTemplateFile: z.enum(['tokenizer_config', 'jinja']).optional(),
 });
 
 /** Options with every default applied; `vocab` is still open until the tokenizer is known. */
 export interface ResolvedTinyGlmOptions {
   family: 'glm' | 'glm4';
+  chatTemplate: TinyChatTemplate;
+  chatTemplateFile: 'tokenizer_config' | 'jinja';
   layers: number;
   hiddenSize: number;
   heads: number;
@@ -195,6 +210,8 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
   }
   return {
     family,
+    chatTemplate: given.chatTemplate ?? 'glm',
+    chatTemplateFile: given.chatTemplateFile ?? 'tokenizer_config',
     layers: given.layers ?? 2,
     hiddenSize,
     heads,
