@@ -74,3 +74,5 @@ export class AbortError extends AutoglmError { static override readonly code = '
 export class AgentOutputError extends AutoglmError { static override readonly code = 'AGENT_OUTPUT'; }
 /** A command line that cannot be run: unknown command or option, missing or malformed argument. */
 export class UsageError extends AutoglmError { static override readonly code = 'USAGE'; }
+/** An agent run's input that cannot be used: a missing, unreadable or non-regular `inputFile`, or none where the task needs one. */
+export class AgentInputError extends AutoglmError { static override readonly code = 'AGENT_INPUT'; }
