@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'ABORT'
   | 'AGENT_OUTPUT'
   | 'USAGE'
+  | 'AGENT_INPUT'
   | 'SERVER_REQUEST'
   | 'SERVER_BUSY'
   | 'SERVER_CONFIG'
@@ -161,3 +162,5 @@ export class ModelRegistryError extends AutoglmError { static override readonly 
 export class ModelUpdateError extends AutoglmError { static override readonly code = 'MODEL_UPDATE'; }
 /** A rollback that cannot happen: no previous version, or the previous version failed to load again. */
 export class ModelRollbackError extends AutoglmError { static override readonly code = 'MODEL_ROLLBACK'; }
+/** An agent run's input that cannot be used: a missing, unreadable or non-regular `inputFile`, or none where the task needs one. */
+export class AgentInputError extends AutoglmError { static override readonly code = 'AGENT_INPUT'; }

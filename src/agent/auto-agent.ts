@@ -5,12 +5,13 @@
 import path from 'node:path';
 import { AgentError } from '../errors';
 import type { LanguageModel, ToolSpec } from '../models/language-model';
-import type { Tool } from '../tools/tool';
+import type { FileAccess, Tool } from '../tools/tool';
 import { ToolRegistry } from '../tools/tool-registry';
 import type { AgentEvent, AgentInput, AgentResult, AgentRunOptions } from './agent-events';
 import { systemMessage } from './agent-prompts';
 import { AgentSession } from './agent-session';
 import { runAgent } from './agent-run';
+import { checkInputFile } from './check-input-file';
 import { isAgentTools, type AgentTools } from './agent-tools';
 import { checkAgentRunOptions, resolveAutoAgentOptions, type AutoAgentOptions, type ResolvedAutoAgentOptions } from './auto-agent-options';
 import { ContextWindow } from './context-window';
@@ -82,8 +83,9 @@ export class AutoAgent<Output = unknown> {
     this.#running = true;
     try {
       this.#window = session?.context ?? this.#newWindow();
-      const model = await this.#resolveModel();
       const tools = await this.#resolveTools(input);
+      await checkInputFile(input, fileAccessOf(tools), this.#options.preset);
+      const model = await this.#resolveModel();
       this.#specs = tools?.toolSpecs();
       const maxTokens = this.#options.maxTokens ?? model.info.contextLength - this.#options.generation.maxNewTokens;
       if (maxTokens < 1) {
@@ -178,6 +180,12 @@ export class AutoAgent<Output = unknown> {
     const roots = this.#options.fileRoots ?? (inputFile === undefined ? [] : [path.dirname(path.resolve(inputFile))]);
     return new ToolRegistry(tools, { roots, logger: this.#options.logger });
   }
+}
+
+/** The sandbox a registry's tools read through (ToolRegistry's `files`), when it has one. */
+function fileAccessOf(tools: AgentTools | undefined): FileAccess | undefined {
+  const files = (tools as { files?: Partial<FileAccess> } | undefined)?.files;
+  return typeof files?.readFile === 'function' ? (files as FileAccess) : undefined;
 }
 
 function validateInput(input: unknown): asserts input is AgentInput {

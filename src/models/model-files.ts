@@ -73,6 +73,7 @@ export function resolveModelFiles(directory: string, options: ResolveModelFilesO
       });
     }
   }
+  requireRegularFiles(dir, [configFile, tokenizerFile, tokenizerConfigFile]);
   const generationConfigFile = join(dir, 'generation_config.json');
   const onnxDir = join(dir, 'onnx');
   const available = DTYPE_PREFERENCE.filter((dtype) => existsSync(onnxPath(onnxDir, dtype)));
@@ -113,6 +114,7 @@ export function resolveModelFiles(directory: string, options: ResolveModelFilesO
       { details: { directory: dir, file: onnxFile, dtype, available } },
     );
   }
+  requireRegularFiles(dir, [onnxFile]);
   return {
     directory: dir,
     configFile,
@@ -148,6 +150,7 @@ function resolveGenaiFiles(
       details: { directory: dir, file: onnxFile, field: 'model.decoder.filename' },
     });
   }
+  requireRegularFiles(dir, [onnxFile]);
   const slash = genai.filename.lastIndexOf('/');
   const graphDir = slash < 0 ? dir : join(dir, genai.filename.slice(0, slash));
   const graphName = genai.filename.slice(slash + 1);
@@ -159,6 +162,17 @@ function resolveGenaiFiles(
     externalDataFiles: findExternalData(graphDir, graphName, '.data'),
     genai,
   };
+}
+
+/** A folder (or FIFO, ...) where a file belongs fails here, named, instead of as a raw EISDIR inside a loader. */
+function requireRegularFiles(dir: string, files: string[]): void {
+  for (const file of files) {
+    if (statSync(file).isFile()) continue;
+    const kind = statSync(file).isDirectory() ? 'a folder' : 'not a regular file';
+    throw new ModelLoadError(`${file} in model directory ${dir} is ${kind}; it must be a file. Replace it with the model's ${file.slice(dir.length + 1)}.`, {
+      details: { directory: dir, file },
+    });
+  }
 }
 
 function onnxPath(onnxDir: string, dtype: ModelDtype): string {

@@ -1,3 +1,5 @@
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -110,12 +112,17 @@ describe('AutoAgent prompts', () => {
   it('tells the model which file to use for { inputFile }', async () => {
     const model = new ScriptedModel(['\ndone', '\ndone']);
     const agent = new AutoAgent({ task: 'Read it', model });
-    await agent.run({ inputFile: '/data/report.pdf', year: 2024 });
+    // The input file must exist (a missing one fails the run before the model is called).
+    const directory = realpathSync(mkdtempSync(path.join(tmpdir(), 'autoglm-input-')));
+    const report = path.join(directory, 'report.pdf');
+    writeFileSync(report, '%PDF-1.4');
+    await agent.run({ inputFile: report, year: 2024 });
     const user = promptMessages(model.calls[0]!.prompt).find((message) => message.role === 'user')!;
-    expect(user.body).toBe('\nInput file: /data/report.pdf\nRead it with the tools, passing this path.\nOther input: {"year":2024}');
+    expect(user.body).toBe(`\nInput file: ${report}\nRead it with the tools, passing this path.\nOther input: {"year":2024}`);
     // A relative path is made absolute, since the tools' sandbox would resolve it against its root, not the cwd.
-    await agent.run({ inputFile: 'reports/q3.pdf' });
-    expect(model.calls[1]!.prompt).toContain(`Input file: ${path.resolve('reports/q3.pdf')}\n`);
+    await agent.run({ inputFile: path.relative(process.cwd(), report) });
+    expect(model.calls[1]!.prompt).toContain(`Input file: ${report}\n`);
+    rmSync(directory, { recursive: true, force: true });
   });
 });
 

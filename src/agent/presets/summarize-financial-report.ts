@@ -40,5 +40,6 @@ export const summarizeFinancialReport: TaskPreset<FinancialSummary> = {
   // The summary's JSON can reach ~2,900 characters at its schema's limits: room for it with GLM's 151k vocabulary
   // (several characters a token); a vocabulary of single characters needs about 3000 (generation.maxNewTokens).
   maxNewTokens: 1024,
+  requiresInputFile: true,
   loadDefaultTools: loadPdfTools,
 };

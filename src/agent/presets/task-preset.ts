@@ -15,6 +15,8 @@ export interface TaskPreset<Output = unknown> {
   output?: z.ZodType<Output>;
   /** Token budget per step when the agent's options set none (room for the whole output JSON). Defaults to 512. */
   maxNewTokens?: number;
+  /** The task reads `{ inputFile }`: a run without one, or with one that cannot be read, fails with AgentInputError. */
+  requiresInputFile?: boolean;
   /** The tools used when the agent's options give none. */
   loadDefaultTools?: () => Promise<Tool[]>;
 }
