@@ -83,3 +83,5 @@ export class ServerRequestError extends AutoglmError { static override readonly 
 export class ServerBusyError extends AutoglmError { static override readonly code = 'SERVER_BUSY'; }
 /** Server options that cannot be served safely or at all (a public host without an API key, a bad port). */
 export class ServerConfigError extends AutoglmError { static override readonly code = 'SERVER_CONFIG'; }
+/** An AI SDK call the autoglm provider cannot serve (a file part, a provider-executed tool, an unknown model id). */
+export class AiSdkProviderError extends AutoglmError { static override readonly code = 'AI_SDK_PROVIDER'; }
