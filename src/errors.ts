@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'ABORT'
   | 'AGENT_OUTPUT'
   | 'USAGE'
+  | 'AI_SDK_PROVIDER'
   | 'AGENT_INPUT'
   | 'SERVER_REQUEST'
   | 'SERVER_BUSY'
@@ -164,3 +165,5 @@ export class ModelUpdateError extends AutoglmError { static override readonly co
 export class ModelRollbackError extends AutoglmError { static override readonly code = 'MODEL_ROLLBACK'; }
 /** An agent run's input that cannot be used: a missing, unreadable or non-regular `inputFile`, or none where the task needs one. */
 export class AgentInputError extends AutoglmError { static override readonly code = 'AGENT_INPUT'; }
+/** An AI SDK call the autoglm provider cannot serve (a file part, a provider-executed tool, an unknown model id). */
+export class AiSdkProviderError extends AutoglmError { static override readonly code = 'AI_SDK_PROVIDER'; }
