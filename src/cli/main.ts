@@ -16,6 +16,7 @@ Commands:
   agent --task <name|text>   Run an agent once                    [--input-file F] [--model DIR] [--json]
   model create-tiny <DIR>    Write a tiny random-weight GLM model (no download)
   model inspect <DIR>        Family, shapes, files, dtypes, graph I/O of a model directory [--json]
+  serve                      Serve models over an OpenAI-compatible API, and runs [--model NAME=DIR] [--port 8080]
   pull <hub-repo-id>         Download a GLM ONNX export (the only network command) [--dtype q4] [--dir DIR]
 
 Without --model, run and agent use a tiny random-weight model built once into .cache/autoglm
@@ -34,6 +35,7 @@ const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run-command')).runCommand,
   agent: async () => (await import('./agent-command')).agentCommand,
   pull: async () => (await import('./pull-command')).pullCommand,
+  serve: async () => (await import('./serve-command')).serveCommand,
   'model create-tiny': async () => (await import('./model-create-tiny-command')).modelCreateTinyCommand,
   'model inspect': async () => (await import('./model-inspect-command')).modelInspectCommand,
 };
@@ -77,7 +79,7 @@ async function dispatch(args: string[], context: CliContext): Promise<number> {
   }
   const command = commands[first];
   if (command === undefined) {
-    throw new UsageError(`Unknown command "${first}": expected one of run, agent, model, pull. Run \`autoglm --help\`.`);
+    throw new UsageError(`Unknown command "${first}": expected one of run, agent, model, pull, serve. Run \`autoglm --help\`.`);
   }
   return (await command())(rest, context);
 }

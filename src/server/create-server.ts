@@ -49,7 +49,7 @@ export async function createServer(options: CreateServerOptions): Promise<Autogl
     logger: options.logger ?? silentLogger(),
   });
 
-  const app = Fastify({ bodyLimit: resolved.bodyLimit, logger: false, forceCloseConnections: false, return503OnClosing: true });
+  const app = Fastify({ bodyLimit: resolved.bodyLimit, logger: false, return503OnClosing: true });
   app.setErrorHandler((error, _request, reply) => {
     const { status, body, retryAfterSeconds } = toOpenAiError(error);
     if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
@@ -111,9 +111,13 @@ export async function createServer(options: CreateServerOptions): Promise<Autogl
           context.shutdown.abort();
           app.server.closeAllConnections?.();
         }, resolved.shutdownTimeoutMs);
+        // Connections that finish their last request while closing would otherwise idle on keep-alive until
+        // the timer: close each as soon as it is idle.
+        const sweep = setInterval(() => app.server.closeIdleConnections?.(), 50);
         try {
           await app.close();
         } finally {
+          clearInterval(sweep);
           clearTimeout(timer);
           context.shutdown.abort();
         }

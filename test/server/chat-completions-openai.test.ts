@@ -105,7 +105,7 @@ describe('chat completions with the openai client', () => {
       body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'x' }], frobnicate: 1 }),
     });
     expect(unknown.status).toBe(400);
-    expect((await unknown.json()).error).toMatchObject({ param: 'frobnicate', type: 'invalid_request_error' });
+    expect(((await unknown.json()) as { error: unknown }).error).toMatchObject({ param: 'frobnicate', type: 'invalid_request_error' });
     await expect(client().chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
   });
 });

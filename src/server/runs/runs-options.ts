@@ -1,6 +1,7 @@
 /**
  * Options of the runs API (`/v1/runs`): which workflows it may start, on which tools and model, journaled where.
  */
+import type { AgentEvent } from '../../agent/agent-events';
 import type { LanguageModel } from '../../models/language-model';
 import type { ToolRegistry } from '../../tools/tool-registry';
 import type { Workflow } from '../../workflows/workflow';
@@ -15,6 +16,9 @@ export interface RunsOptions {
   tools?: ToolRegistry;
   /** The served model name runs use. Defaults to the first model of the provider. */
   model?: string;
-  /** Builds the runner of agent steps and of `{ agent }` runs on a model. Defaults to none: agent runs are refused. */
-  agents?: (model: LanguageModel) => AgentRunner;
+  /**
+   * Builds the runner of agent steps and of `{ agent }` runs on a model; `onEvent` streams the agents' events to
+   * `GET /v1/runs/:id/events`. Defaults to none: agent runs are refused.
+   */
+  agents?: (model: LanguageModel, onEvent: (stepId: string, event: AgentEvent) => void) => AgentRunner;
 }

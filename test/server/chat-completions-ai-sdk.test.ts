@@ -1,0 +1,53 @@
+/**
+ * The Vercel AI SDK (`ai` with `@ai-sdk/openai-compatible`) against the server on a tiny random-weight GLM:
+ * `generateText` with tools over several steps (tool calls forced: random weights write nonsense prose) and
+ * `streamText`.
+ */
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { generateText, stepCountIs, streamText, tool } from 'ai';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { useTinyServer } from './server-helpers';
+
+const served = useTinyServer('server-ai-sdk');
+const model = () => createOpenAICompatible({ name: 'autoglm', baseURL: `${served.url}/v1`, includeUsage: true }).chatModel('tiny');
+
+describe('chat completions with the AI SDK', () => {
+  it('generateText runs a tool loop over several steps', async () => {
+    const calls: string[] = [];
+    const result = await generateText({
+      model: model(),
+      prompt: 'Look up the weather twice.',
+      tools: {
+        weather__lookup: tool({
+          description: 'Weather of a city',
+          inputSchema: z.object({ city: z.enum(['Paris', 'Rome']) }),
+          execute: async ({ city }) => {
+            calls.push(city);
+            return { city, celsius: 20 };
+          },
+        }),
+      },
+      toolChoice: 'required',
+      stopWhen: stepCountIs(3),
+      maxOutputTokens: 32,
+    });
+    expect(result.steps).toHaveLength(3);
+    expect(calls).toHaveLength(3);
+    for (const step of result.steps) {
+      expect(step.toolCalls).toHaveLength(1);
+      expect(step.toolCalls[0]!.toolName).toBe('weather__lookup');
+      expect(step.toolResults).toHaveLength(1);
+    }
+    expect(result.totalUsage.outputTokens).toBeGreaterThan(0);
+  });
+
+  it('streamText streams text deltas and ends with usage', async () => {
+    const result = streamText({ model: model(), prompt: 'Say something.', maxOutputTokens: 8, temperature: 0 });
+    let text = '';
+    for await (const delta of result.textStream) text += delta;
+    expect(text.length).toBeGreaterThan(0);
+    expect(['stop', 'length']).toContain(await result.finishReason);
+    expect((await result.usage).outputTokens).toBeLessThanOrEqual(8);
+  });
+});
