@@ -5,9 +5,9 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ServerConfigError, UsageError } from '../errors';
-import { GlmModel } from '../models/glm-model';
 import { createServer } from '../server/create-server';
-import type { ProvidedModel } from '../server/model-provider';
+import { ModelRegistry } from '../server/model-registry';
+import { ModelsFileWatcher, readModelsFile } from '../server/models-file-watcher';
 import { isLoopback } from '../server/server-options';
 import { documentTools } from '../tools/documents/document-tools';
 import { fileTools } from '../tools/file-tools';
@@ -37,6 +37,10 @@ Options:
   --root DIR           A folder tools may read (repeatable; default: the working directory)
   --max-queued N       Chat requests waiting per model before 429 (default 16)
   --timeout-ms MS      Deadline of one chat request (default 300000)
+  --admin-key KEY      Turn on the admin API (/admin/models: update, rollback) behind this bearer key
+                       (default: $AUTOGLM_ADMIN_KEY, else the admin API is off)
+  --watch FILE         A models file ({ "models": { "NAME": "DIR" } }, JSON or YAML): serve its models and update
+                       them when it changes (hot update; the previous version stays loaded for rollback)
   -h, --help           Show this help
 
 When ready it prints "listening on http://HOST:PORT" to stderr. SIGTERM or SIGINT stop it gracefully.`;
@@ -62,6 +66,8 @@ export async function serveCommand(args: string[], context: CliContext): Promise
     root: { type: 'string', multiple: true },
     'max-queued': { type: 'string' },
     'timeout-ms': { type: 'string' },
+    'admin-key': { type: 'string' },
+    watch: { type: 'string' },
   });
   if (values.help) {
     context.stdout.write(`${serveHelp}\n`);
@@ -90,34 +96,56 @@ export async function serveCommand(args: string[], context: CliContext): Promise
     for (const file of files) workflows.push(await Workflow.load(path.join(directory, file), { tools }));
   }
 
-  const models: Record<string, ProvidedModel> = {};
-  const loaded: GlmModel[] = [];
+  const adminKey = values['admin-key'] ?? context.env.AUTOGLM_ADMIN_KEY;
+  const watchFile = values.watch === undefined ? undefined : path.resolve(context.cwd, values.watch);
+  if (watchFile !== undefined) {
+    for (const [name, directory] of Object.entries(await readModelsFile(watchFile))) {
+      if (names.has(name)) throw new UsageError(`serve: model ${name} is given both by --model and by --watch ${values.watch}.`);
+      names.add(name);
+      specs.push({ name, directory });
+    }
+  }
+  const dataDir = path.resolve(context.cwd, values['data-dir'] ?? '.autoglm-server');
+  let registry: ModelRegistry | undefined;
+  let watcher: ModelsFileWatcher | undefined;
   try {
     if (specs.length === 0) {
       const { directory, created } = await ensureTinyModel({ cacheDir: defaultCacheDir(context.cwd, context.env) });
       context.stderr.write(`autoglm: no --model given: serving the tiny random-weight GLM (${created ? 'built' : 'cached'} in ${directory}) as "tiny"; it writes nonsense.\n`);
       specs.push({ name: 'tiny', directory });
     }
-    for (const { name, directory } of specs) {
-      const model = await GlmModel.load(path.resolve(context.cwd, directory), { executionProvider: 'cpu' });
-      loaded.push(model);
-      models[name] = { model, version: path.basename(path.resolve(context.cwd, directory)) };
-    }
+    // Versions and their history live in the data dir: a restart comes back on the version that was active.
+    registry = await ModelRegistry.open({
+      dataDir,
+      models: Object.fromEntries(specs.map(({ name, directory }) => [name, path.resolve(context.cwd, directory)])),
+      loadOptions: { executionProvider: 'cpu' },
+    });
     const server = await createServer({
-      models,
+      models: registry,
+      ...(adminKey === undefined || adminKey === '' ? {} : { adminKey }),
       host,
       port,
       ...(apiKey === undefined ? {} : { apiKey }),
       ...(values['max-queued'] === undefined ? {} : { maxQueued: integerOption('serve', 'max-queued', values['max-queued'], 0)! }),
       ...(values['timeout-ms'] === undefined ? {} : { requestTimeoutMs: integerOption('serve', 'timeout-ms', values['timeout-ms'])! }),
       runs: {
-        dataDir: path.resolve(context.cwd, values['data-dir'] ?? '.autoglm-server'),
+        dataDir,
         workflows,
         tools,
         agents: (model, onEvent) => createWorkflowAgentRunner({ model, files: tools.files, tools, onEvent }),
       },
     });
     const url = await server.listen();
+    if (watchFile !== undefined) {
+      watcher = new ModelsFileWatcher(watchFile, registry);
+      watcher.onApplied((outcomes) => {
+        for (const outcome of outcomes) {
+          if (!outcome.ok) context.stderr.write(`autoglm: ${outcome.error}\n`);
+          else if (outcome.switch.changed) context.stderr.write(`autoglm: model ${outcome.name} now serves ${outcome.switch.version}\n`);
+        }
+      });
+      watcher.start();
+    }
     context.stderr.write(`listening on ${url}\n`);
     await new Promise<void>((resolve) => {
       const stop = () => {
@@ -135,6 +163,7 @@ export async function serveCommand(args: string[], context: CliContext): Promise
     if (error instanceof ServerConfigError) throw new UsageError(`serve: ${error.message}`, { cause: error });
     throw error;
   } finally {
-    for (const model of loaded) await model.dispose();
+    watcher?.close();
+    await registry?.dispose();
   }
 }

@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ServerConfigError } from '../errors';
 import { adminRoutes } from './admin-routes';
 import { ModelRegistry } from './model-registry';
+import { registerOpsMetrics } from './ops-metrics';
 import type { ServerContext } from './server-context';
 
 export interface OpsRoutesOptions {
@@ -15,6 +16,7 @@ export interface OpsRoutesOptions {
 }
 
 export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { context, adminKey }) => {
+  registerOpsMetrics(app, context);
   if (context.models instanceof ModelRegistry) context.models.useMetrics(context.metrics);
   if (adminKey === undefined) return;
   if (adminKey.length < 8) {

@@ -26,8 +26,10 @@ export type JournalRecord =
       spec: WorkflowSpec;
       inputs: Record<string, unknown>;
       at: number;
+      /** The model version the run started on (WorkflowRunOptions.modelVersion). */
+      modelVersion?: string;
     }
-  | { type: 'run-resume'; at: number }
+  | { type: 'run-resume'; at: number; modelVersion?: string }
   | { type: 'step-start'; stepId: string; attempt: number; at: number }
   | { type: 'step-retry'; stepId: string; attempt: number; error: StepErrorValue; delayMs: number; at: number }
   | {

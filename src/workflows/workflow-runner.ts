@@ -44,6 +44,9 @@ export interface WorkflowRunnerOptions {
   /** Steps already ended (or interrupted) in an earlier process, from the journal. */
   recovered?: Map<string, RecoveredStep>;
   resumed?: boolean;
+  modelVersion?: string;
+  /** A resumed run's model version at its start (journal header). */
+  startedOnModelVersion?: string;
 }
 
 const modelQueues = new WeakMap<object, PQueue>();
@@ -116,8 +119,12 @@ export class WorkflowRunner {
     else signal?.addEventListener('abort', onAbort, { once: true });
     void done.finally(() => signal?.removeEventListener('abort', onAbort));
 
-    this.#emit({ type: 'run-start', runId: this.#options.runId, workflow: this.#spec.name, resumed: this.#options.resumed ?? false, at: Date.now() });
-    this.#logger.info({ resumed: this.#options.resumed ?? false }, 'run-start');
+    const versions = {
+      ...(this.#options.modelVersion === undefined ? {} : { modelVersion: this.#options.modelVersion }),
+      ...(this.#options.startedOnModelVersion === undefined ? {} : { startedOnModelVersion: this.#options.startedOnModelVersion }),
+    };
+    this.#emit({ type: 'run-start', runId: this.#options.runId, workflow: this.#spec.name, resumed: this.#options.resumed ?? false, at: Date.now(), ...versions });
+    this.#logger.info({ resumed: this.#options.resumed ?? false, ...versions }, 'run-start');
     for (const [id, step] of recovered ?? []) {
       if (!this.#steps.has(id)) continue;
       Object.assign(this.#results[id], step.result);

@@ -67,7 +67,17 @@ export interface StepContext {
 export type AgentRunner = (agent: AgentStepSpec, input: Record<string, unknown>, ctx: StepContext) => Promise<unknown>;
 
 export type WorkflowEvent =
-  | { type: 'run-start'; runId: string; workflow: string; resumed: boolean; at: number }
+  | {
+      type: 'run-start';
+      runId: string;
+      workflow: string;
+      resumed: boolean;
+      at: number;
+      /** The model version this (part of the) run uses, when the caller gave `modelVersion`. */
+      modelVersion?: string;
+      /** On a resumed run: the model version the run started on (it may differ after a model update). */
+      startedOnModelVersion?: string;
+    }
   | { type: 'step-start'; runId: string; stepId: string; attempt: number; at: number }
   | { type: 'step-retry'; runId: string; stepId: string; attempt: number; error: StepErrorValue; delayMs: number; at: number }
   | { type: 'step-end'; runId: string; stepId: string; status: StepStatus; attempts: number; output?: unknown; error?: StepErrorValue; at: number }
@@ -90,6 +100,11 @@ export interface WorkflowRunOptions {
   logger?: Logger;
   /** The model handed to tools and agents; model-bound steps on it run one at a time. */
   model?: LanguageModel;
+  /**
+   * The version of `model` (for example a ModelRegistry version id), journaled in the run header and in every
+   * resume record, so a run resumed after a model update says which version it continues on. Defaults to none.
+   */
+  modelVersion?: string;
   /** Runs `agent:` steps. Required when the spec has agent steps. */
   agents?: AgentRunner;
   /** Called synchronously for every event, in order. */

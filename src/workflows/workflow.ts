@@ -119,6 +119,7 @@ export class Workflow {
             spec: this.spec,
             inputs,
             at: Date.now(),
+            ...(options.modelVersion === undefined ? {} : { modelVersion: options.modelVersion }),
           });
     return this.#runner(runId, inputs, options, journal).execute();
   }
@@ -167,8 +168,8 @@ export class Workflow {
     }
     workflow.#checkRunnable(options);
     const journal = await RunJournal.reopen(options.checkpointDir, runId, contents);
-    await journal.append({ type: 'run-resume', at: Date.now() });
-    return workflow.#runner(runId, header.inputs, options, journal, recovered.steps).execute();
+    await journal.append({ type: 'run-resume', at: Date.now(), ...(options.modelVersion === undefined ? {} : { modelVersion: options.modelVersion }) });
+    return workflow.#runner(runId, header.inputs, options, journal, recovered.steps, header.modelVersion).execute();
   }
 
   #runner(
@@ -177,6 +178,7 @@ export class Workflow {
     options: WorkflowRunOptions,
     journal: RunJournal | undefined,
     recovered?: ReturnType<typeof recoverRun>['steps'],
+    startedOnModelVersion?: string,
   ): WorkflowRunner {
     const concurrency = options.concurrency ?? this.spec.concurrency ?? defaultConcurrency;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
@@ -199,6 +201,8 @@ export class Workflow {
       random: options.random ?? Math.random,
       recovered,
       resumed: recovered !== undefined,
+      modelVersion: options.modelVersion,
+      startedOnModelVersion,
     });
   }
 

@@ -47,6 +47,8 @@ interface Run {
   events: RunEvent[];
   listeners: Set<(event: RunEvent | undefined) => void>;
   controller?: AbortController;
+  /** The model version this process runs it on (differs from `meta.model.version` when resumed after an update). */
+  modelVersion?: string;
 }
 
 const runIdPattern = /^run-[a-z0-9]+-[0-9a-f]{8}$/;
@@ -161,6 +163,7 @@ export class RunManager {
       createdAt: run.meta.createdAt,
       ...(run.endedAt === undefined ? {} : { endedAt: run.endedAt }),
       ...(run.error === undefined ? {} : { error: run.error }),
+      ...(run.modelVersion === undefined || run.modelVersion === run.meta.model?.version ? {} : { resumedOnModelVersion: run.modelVersion }),
     };
   }
 
@@ -208,7 +211,9 @@ export class RunManager {
   #execute(run: Run, start: (common: Parameters<Workflow['run']>[0] & object) => Promise<WorkflowRunResult>): void {
     const controller = new AbortController();
     run.controller = controller;
-    const model = run.meta.model === null ? undefined : this.#models.get(run.meta.model.name)?.model;
+    const provided = run.meta.model === null ? undefined : this.#models.get(run.meta.model.name);
+    const model = provided?.model;
+    run.modelVersion = provided?.version;
     const agents = model === undefined ? undefined : this.#options.agents?.(model, (stepId, event) => this.#emit(run, { type: 'agent-event', runId: run.meta.id, stepId, event }));
     const onEvent = (event: WorkflowEvent) => {
       if (event.type === 'step-start') run.steps[event.stepId] = { status: 'running', attempts: event.attempt, startedAt: event.at };
@@ -224,7 +229,8 @@ export class RunManager {
       }
       this.#emit(run, event);
     };
-    const promise = start({ tools: this.#tools, model, agents, onEvent, signal: controller.signal, metrics: this.#metrics, logger: this.#logger })
+    const modelVersion = provided === undefined ? {} : { modelVersion: provided.version };
+    const promise = start({ tools: this.#tools, model, ...modelVersion, agents, onEvent, signal: controller.signal, metrics: this.#metrics, logger: this.#logger })
       .then((result) => {
         run.status = result.status;
         run.steps = result.steps;
