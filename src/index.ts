@@ -118,3 +118,4 @@ export type {
   WorkflowRunResult,
 } from './workflows/workflow-types';
 export { readJournal, type JournalRecord } from './workflows/run-journal';
+export { createWorkflowAgentRunner, type WorkflowAgentRunnerOptions } from './workflows/workflow-agent-runner';

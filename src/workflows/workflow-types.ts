@@ -90,7 +90,10 @@ export interface WorkflowRunOptions {
   logger?: Logger;
   /** The model handed to tools and agents; model-bound steps on it run one at a time. */
   model?: LanguageModel;
-  /** Runs `agent:` steps. Required when the spec has agent steps. */
+  /**
+   * Runs `agent:` steps. Defaults (when `model` is given) to `createWorkflowAgentRunner({ model, files, tools })`:
+   * an AutoAgent on `model`, reading files through `tools`' sandbox. Give one to choose agents' tools or roots.
+   */
   agents?: AgentRunner;
   /** Called synchronously for every event, in order. */
   onEvent?: (event: WorkflowEvent) => void;
