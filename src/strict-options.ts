@@ -45,7 +45,8 @@ export function didYouMean(name: string, allowed: readonly string[]): string | u
   const sameFolded = allowed.find((candidate) => fold(candidate) === folded);
   if (sameFolded !== undefined) return sameFolded;
   let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  // Short names allow one edit, longer ones a third of their length (a swapped pair of letters counts two).
+  let bestDistance = (name.length <= 3 ? 1 : Math.max(2, Math.floor(name.length / 3))) + 1;
   for (const candidate of allowed) {
     const distance = editDistance(folded, fold(candidate), bestDistance);
     if (distance < bestDistance) {

@@ -22,7 +22,7 @@ import { exitCodes, type CliContext } from './cli-context';
 import { openModel } from './open-model';
 import { parseCommandLine } from './parse-command-line';
 import { ProgressLine } from './progress-line';
-import { createWorkflowAgentRunner } from './workflow-agent-runner';
+import { createWorkflowAgentRunner } from '../workflows/workflow-agent-runner';
 
 export const runHelp = `Usage: autoglm run <workflow.yaml> [options]
 

@@ -4,6 +4,8 @@
  * false, null), comparisons (== != < <= > >=), `&&`, `||`, `!` and parentheses. Nothing else.
  */
 
+import { WorkflowRunError } from '../errors';
+
 export type PathSegment = string | number;
 
 export type Expression =
@@ -226,6 +228,34 @@ export function readPath(scope: unknown, segments: readonly PathSegment[]): unkn
   return value;
 }
 
+/**
+ * Reads a reference during a run. `inputs.<name>` and `steps.<id>.<field>` are checked when the workflow loads and
+ * may be absent at run time (an optional input, a step without output or error); a field read inside a value that
+ * exists but lacks it (`steps.a.output.totl`) is a WorkflowRunError naming the reference, never a silent undefined.
+ */
+function readReference(scope: unknown, expression: Extract<Expression, { kind: 'path' }>): unknown {
+  const { segments } = expression;
+  const checkedFrom = segments[0] === 'steps' ? 3 : 2;
+  let value = scope;
+  for (let index = 0; index < segments.length; index++) {
+    if (value === null || value === undefined) return undefined;
+    const segment = segments[index];
+    if (Object.prototype.hasOwnProperty.call(value, segment)) {
+      value = (value as Record<string | number, unknown>)[segment];
+      continue;
+    }
+    if (index < checkedFrom) return undefined;
+    const read = expression.source.length > 0 ? expression.source : segments.join('.');
+    const within = segments.slice(0, index).join('.');
+    const has =
+      Array.isArray(value) ? `a list of ${value.length}` : typeof value === 'object' ? `fields: ${Object.keys(value).slice(0, 20).join(', ') || 'none'}` : `a ${typeof value}`;
+    throw new WorkflowRunError(`Reference "${read}" does not exist: ${within} has no ${typeof segment === 'number' ? `item ${segment}` : `field "${segment}"`} (it is ${has}). Check the spelling, or the step's output.`, {
+      details: { reference: read, missing: segment, at: within },
+    });
+  }
+  return value;
+}
+
 function compare(operator: string, left: unknown, right: unknown): boolean {
   if (operator === '==') return left === right || (left == null && right == null);
   if (operator === '!=') return !(left === right || (left == null && right == null));
@@ -252,7 +282,7 @@ export function evaluateExpression(expression: Expression, scope: unknown): unkn
     case 'literal':
       return expression.value;
     case 'path':
-      return readPath(scope, expression.segments);
+      return readReference(scope, expression);
     case 'not':
       return !truthy(evaluateExpression(expression.operand, scope));
     case 'logical': {

@@ -22,3 +22,4 @@ export type {
   WorkflowRunResult,
 } from './workflow-types';
 export { readJournal, type JournalRecord } from './run-journal';
+export { createWorkflowAgentRunner, type WorkflowAgentRunnerOptions } from './workflow-agent-runner';

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { WorkflowSpecError } from '../errors';
+import { didYouMean } from '../strict-options';
 import type { ToolCaller } from '../tools/tool';
 import { ExpressionSyntaxError, expressionPaths, parseExpression } from './expression';
 import { collectTemplates, conditionExpression } from './template';
@@ -54,16 +55,58 @@ export function specError(workflowName: string | undefined, file: string | undef
   });
 }
 
-/** Validates a raw spec; nested workflow files are read (synchronously) relative to `origin.baseDir`. */
-export function validateWorkflowSpec(raw: unknown, origin: SpecOrigin = {}): WorkflowSpec {
+/**
+ * Validates a raw spec and reports every problem at once: field errors, graph errors (needs, cycles, references)
+ * and, with `tools`, unknown tools. Nested workflow files are read (synchronously) relative to `origin.baseDir`.
+ */
+export function validateWorkflowSpec(raw: unknown, origin: SpecOrigin = {}, tools?: ToolCaller): WorkflowSpec {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw specError(undefined, origin.file, [
+      { field: '(root)', message: `a workflow is an object with name and steps, got ${raw === null ? 'null' : Array.isArray(raw) ? 'a list' : typeof raw}` },
+    ]);
+  }
   const parsed = workflowSpecSchema.safeParse(raw);
-  const name = typeof (raw as { name?: unknown } | null)?.name === 'string' ? (raw as { name: string }).name : undefined;
-  if (!parsed.success) throw specError(name, origin.file, zodIssues(raw, parsed.error, origin));
-  const spec = parsed.data as unknown as WorkflowSpec;
-  const issues: SpecIssue[] = [];
-  checkGraph(spec, [], '', origin, issues);
-  if (issues.length > 0) throw specError(spec.name, origin.file, issues);
-  return spec;
+  const name = typeof (raw as { name?: unknown }).name === 'string' ? (raw as { name: string }).name : undefined;
+  const issues: SpecIssue[] = parsed.success ? [] : zodIssues(raw, parsed.error, origin);
+  // On field errors, the graph is still checked on what can be read of it, so that one run shows every problem.
+  const spec = parsed.success ? (parsed.data as unknown as WorkflowSpec) : lenientSpec(raw);
+  if (spec !== undefined) {
+    const graphIssues: SpecIssue[] = [];
+    checkGraph(spec, [], '', origin, graphIssues);
+    if (tools !== undefined) graphIssues.push(...toolIssues(spec, tools, origin));
+    const known = new Set(issues.map((issue) => `${issue.step}\u0000${issue.field}`));
+    issues.push(...graphIssues.filter((issue) => !known.has(`${issue.step}\u0000${issue.field}`)));
+  }
+  if (issues.length > 0) throw specError(name, origin.file, issues);
+  return spec!;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** What the graph checks need, read leniently from a spec that failed its schema (the schema issues are reported). */
+function lenientSpec(raw: unknown): WorkflowSpec | undefined {
+  if (!isRecord(raw) || !Array.isArray(raw.steps)) return undefined;
+  const steps = raw.steps.map((step: unknown, index): StepSpec => {
+    const s = isRecord(step) ? step : {};
+    const needs = typeof s.needs === 'string' ? [s.needs] : Array.isArray(s.needs) ? s.needs.filter((need): need is string => typeof need === 'string') : [];
+    const nested = typeof s.workflow === 'string' ? s.workflow : s.workflow === undefined ? undefined : (lenientSpec(s.workflow) ?? { name: '', inputs: {}, steps: [] });
+    return {
+      id: typeof s.id === 'string' ? s.id : `#${index + 1}`,
+      needs,
+      onFailure: 'fail',
+      ...(typeof s.uses === 'string' ? { uses: s.uses } : s.uses === undefined ? {} : { uses: '' }),
+      ...(s.agent === undefined ? {} : { agent: (isRecord(s.agent) ? s.agent : {}) as StepSpec['agent'] }),
+      ...(nested === undefined ? {} : { workflow: nested as WorkflowSpec }),
+      ...(isRecord(s.with) ? { with: s.with } : {}),
+      ...(typeof s.if === 'string' || typeof s.if === 'boolean' ? { if: s.if } : {}),
+    };
+  });
+  return {
+    name: typeof raw.name === 'string' ? raw.name : '',
+    inputs: (isRecord(raw.inputs) ? raw.inputs : {}) as WorkflowSpec['inputs'],
+    steps,
+    ...(isRecord(raw.outputs) ? { outputs: raw.outputs } : {}),
+  };
 }
 
 function zodIssues(raw: unknown, error: z.ZodError, origin: SpecOrigin): SpecIssue[] {
@@ -246,13 +289,19 @@ function checkReferences(
         const [root, id, field2] = path.segments;
         if (root === 'inputs') {
           if (typeof id !== 'string') issue(`reference "${path.source}" must name an input, e.g. inputs.report`);
-          // Undeclared inputs are only an error when the workflow declares its inputs at all.
-          else if (declaredInputs.length > 0 && !declaredInputs.includes(id)) {
-            issue(`reference "${path.source}" names an undeclared input; declared inputs: ${declaredInputs.join(', ')}`);
+          else if (!declaredInputs.includes(id)) {
+            const suggestion = didYouMean(id, declaredInputs);
+            issue(
+              `reference "${path.source}" names an undeclared input${suggestion === undefined ? '' : ` (did you mean "inputs.${suggestion}"?)`}; ` +
+                (declaredInputs.length === 0 ? 'the workflow declares no inputs: declare it under `inputs:`' : `declared inputs: ${declaredInputs.join(', ')}`),
+            );
           }
         } else if (root === 'steps') {
           if (typeof id !== 'string' || !indexById.has(id)) {
-            issue(`reference "${path.source}" names unknown step "${String(id)}"; known steps: ${[...indexById.keys()].join(', ')}`);
+            const suggestion = typeof id === 'string' ? didYouMean(id, [...indexById.keys()]) : undefined;
+            issue(
+              `reference "${path.source}" names unknown step "${String(id)}"${suggestion === undefined ? '' : ` (did you mean "steps.${suggestion}"?)`}; known steps: ${[...indexById.keys()].join(', ')}`,
+            );
           } else if (typeof field2 !== 'string' || !stepFields.includes(field2)) {
             issue(`reference "${path.source}" must read one of ${stepFields.map((f) => `steps.${id}.${f}`).join(', ')}`);
           } else if (step !== undefined && !(upstream ??= upstreamOf(spec, step)).has(id)) {
@@ -273,11 +322,16 @@ function checkReferences(
 }
 
 /** Every tool a spec uses (nested workflows included) must be known to `tools`. */
-export function checkTools(spec: WorkflowSpec, tools: ToolCaller, origin: SpecOrigin = {}, prefix: FieldPath = [], stepPrefix = ''): void {
+export function checkTools(spec: WorkflowSpec, tools: ToolCaller, origin: SpecOrigin = {}): void {
+  const issues = toolIssues(spec, tools, origin);
+  if (issues.length > 0) throw specError(spec.name, origin.file, issues);
+}
+
+function toolIssues(spec: WorkflowSpec, tools: ToolCaller, origin: SpecOrigin, prefix: FieldPath = [], stepPrefix = ''): SpecIssue[] {
   const issues: SpecIssue[] = [];
   const visit = (current: WorkflowSpec, path: FieldPath, label: string) => {
     current.steps.forEach((step, index) => {
-      if (step.uses !== undefined && !tools.has(step.uses)) {
+      if (step.uses !== undefined && step.uses !== '' && !tools.has(step.uses)) {
         issues.push({
           step: label + step.id,
           field: 'uses',
@@ -289,5 +343,5 @@ export function checkTools(spec: WorkflowSpec, tools: ToolCaller, origin: SpecOr
     });
   };
   visit(spec, prefix, stepPrefix);
-  if (issues.length > 0) throw specError(spec.name, origin.file, issues);
+  return issues;
 }

@@ -185,7 +185,14 @@ export class WorkflowRunner {
       return;
     }
     if (step.if !== undefined) {
-      const run = typeof step.if === 'boolean' ? step.if : truthy(evaluateExpression(parseExpression(conditionExpression(step.if)), this.#scope()));
+      let run: boolean;
+      try {
+        run = typeof step.if === 'boolean' ? step.if : truthy(evaluateExpression(parseExpression(conditionExpression(step.if)), this.#scope()));
+      } catch (error) {
+        // A reference to a missing field: the step fails, naming it (the condition is not silently false).
+        void this.#endStep(step, { status: 'failed', attempts: 0, error: toErrorValue(error) });
+        return;
+      }
       if (!run) {
         void this.#endStep(step, { status: 'skipped', attempts: 0, reason: 'condition is false' });
         return;
@@ -359,7 +366,12 @@ export class WorkflowRunner {
       for (const result of Object.values(this.#results)) {
         if (result.status === 'pending') Object.assign(result, cancelled ? { status: 'cancelled' } : { status: 'skipped', reason: 'the run stopped before this step' });
       }
-      const outputs = this.#outputs();
+      let outputs: Record<string, unknown> = {};
+      try {
+        outputs = this.#outputs();
+      } catch (error) {
+        this.#fatal ??= error;
+      }
       const endedAt = Date.now();
       if (this.#options.journal !== undefined && this.#fatal === undefined) {
         await this.#options.journal.append({ type: 'run-end', status, outputs, at: endedAt });

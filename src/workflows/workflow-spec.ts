@@ -28,9 +28,30 @@ export const retrySpecSchema = z.strictObject({
   jitter: z.union([z.boolean(), z.number().min(0).max(1)]).default(0).transform((j) => (j === true ? 1 : j === false ? 0 : j)),
 });
 
-/** An agent step: passed as is (references resolved) to the `agents` runner given to `run()`. */
-export const agentStepSpecSchema = z.looseObject({
-  task: z.string().optional(),
+/** A whole-value `${{ }}` reference, resolved when the step runs (and checked again then). */
+const reference = z.string().regex(/^\s*\$\{\{[\s\S]*\}\}\s*$/, 'expected a value or a ${{ }} reference');
+const orReference = <T extends z.ZodType>(schema: T) => z.union([schema, reference]);
+
+/**
+ * An agent step, run by the `agents` runner of `run()` (by default an AutoAgent on the run's model). Unknown fields
+ * are refused at load time, like every other field of a workflow.
+ */
+export const agentStepSpecSchema = z.strictObject({
+  /** A task preset name (`summarize_financial_report`) or the task in words. */
+  task: z.string({ error: 'task is required: a preset name or the task in words' }).min(1),
+  /** Extra instructions appended to the task's. */
+  instructions: z.string().optional(),
+  /** Most model steps. Defaults to the AutoAgent default (12). */
+  maxSteps: orReference(z.number().int().min(1).max(1000)).optional(),
+  /** Token budget per model step. Defaults to the preset's, else 512. */
+  maxNewTokens: orReference(z.number().int().min(1)).optional(),
+  temperature: orReference(z.number().min(0)).optional(),
+  /** Whether the agent writes a plan first. Defaults to true. */
+  plan: orReference(z.boolean()).optional(),
+  /** Seed of sampled generation. */
+  seed: orReference(z.number().int()).optional(),
+  /** Names of the tools the agent may call (from the runner's registry). A preset without it uses its own tools. */
+  tools: orReference(z.array(z.string().min(1))).optional(),
 });
 
 export const failurePolicySchema = z.enum(['fail', 'continue', 'skip-dependents']);

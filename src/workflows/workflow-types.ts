@@ -105,7 +105,10 @@ export interface WorkflowRunOptions {
    * resume record, so a run resumed after a model update says which version it continues on. Defaults to none.
    */
   modelVersion?: string;
-  /** Runs `agent:` steps. Required when the spec has agent steps. */
+  /**
+   * Runs `agent:` steps. Defaults (when `model` is given) to `createWorkflowAgentRunner({ model, files, tools })`:
+   * an AutoAgent on `model`, reading files through `tools`' sandbox. Give one to choose agents' tools or roots.
+   */
   agents?: AgentRunner;
   /** Called synchronously for every event, in order. */
   onEvent?: (event: WorkflowEvent) => void;

@@ -10,14 +10,17 @@ import { assertKnownNames } from '../strict-options';
 import { instrumentToolCaller } from '../observability/instrument-tool-caller';
 import { instrumentWorkflowEvents } from '../observability/instrument-workflow';
 import { silentLogger } from '../observability/logger';
+import { FileSandbox } from '../tools/file-sandbox';
 import type { ToolCaller } from '../tools/tool';
+import { ToolRegistry } from '../tools/tool-registry';
 import { recoverRun } from './recover-run';
 import { resolveInputs } from './resolve-inputs';
 import { readJournal, RunJournal, specHash, journalFormat } from './run-journal';
 import { checkTools, specError, validateWorkflowSpec, type SpecIssue, type SpecOrigin } from './validate-workflow-spec';
+import { createWorkflowAgentRunner } from './workflow-agent-runner';
 import { WorkflowRunner } from './workflow-runner';
 import type { WorkflowSpec, WorkflowSpecInput } from './workflow-spec';
-import type { StepResult, WorkflowRunOptions, WorkflowRunResult } from './workflow-types';
+import type { AgentRunner, StepResult, WorkflowRunOptions, WorkflowRunResult } from './workflow-types';
 import { YamlSource } from './yaml-source';
 
 export interface WorkflowLoadOptions {
@@ -68,11 +71,10 @@ export class Workflow {
   readonly hash: string;
   readonly #origin: SpecOrigin;
 
-  private constructor(spec: WorkflowSpec, origin: SpecOrigin, tools?: ToolCaller) {
+  private constructor(spec: WorkflowSpec, origin: SpecOrigin) {
     this.spec = spec;
     this.hash = specHash(spec);
     this.#origin = origin;
-    if (tools !== undefined) checkTools(spec, tools, origin);
   }
 
   get name(): string {
@@ -83,13 +85,13 @@ export class Workflow {
   static fromYaml(text: string, options: WorkflowLoadOptions = {}): Workflow {
     const source = new YamlSource(text, options.file);
     const origin: SpecOrigin = { source, file: options.file, baseDir: options.baseDir ?? (options.file ? dirname(resolve(options.file)) : undefined) };
-    return new Workflow(validateWorkflowSpec(source.toJS(), origin), origin, options.tools);
+    return new Workflow(validateWorkflowSpec(source.toJS(), origin, options.tools), origin);
   }
 
   /** Validates a workflow given as a TS object. */
   static define(spec: WorkflowSpecInput, options: WorkflowLoadOptions = {}): Workflow {
     const origin: SpecOrigin = { baseDir: options.baseDir, file: options.file };
-    return new Workflow(validateWorkflowSpec(spec, origin), origin, options.tools);
+    return new Workflow(validateWorkflowSpec(spec, origin, options.tools), origin);
   }
 
   /** Reads and validates a YAML workflow file. */
@@ -184,6 +186,7 @@ export class Workflow {
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new WorkflowSpecError(`Expected \`concurrency\` to be an integer >= 1, got ${concurrency}.`, { details: { field: 'concurrency' } });
     }
+    const agents = options.agents ?? this.#defaultAgents(options);
     // With `metrics`, the run's events, tool calls and agent steps are recorded (and traced) from the outside.
     const observed = options.metrics === undefined ? undefined : instrumentWorkflowEvents({ metrics: options.metrics, next: options.onEvent });
     return new WorkflowRunner(this.spec, {
@@ -191,7 +194,7 @@ export class Workflow {
       inputs,
       concurrency,
       tools: observed && options.tools ? instrumentToolCaller(options.tools, { metrics: options.metrics, workflow: observed }) : options.tools,
-      agents: observed && options.agents ? observed.agents(options.agents) : options.agents,
+      agents: observed && agents ? observed.agents(agents) : agents,
       model: options.model,
       modelQueueKey: {},
       logger: options.logger ?? silentLogger(),
@@ -206,8 +209,22 @@ export class Workflow {
     });
   }
 
+  /**
+   * Without an `agents` runner, agent steps run an AutoAgent on `model`, with the file access of `tools` (a
+   * ToolRegistry) or a read-only sandbox over the workflow's folder, and may list the registry's tools.
+   */
+  #defaultAgents(options: WorkflowRunOptions): AgentRunner | undefined {
+    if (options.model === undefined) return undefined;
+    const registry = options.tools instanceof ToolRegistry ? options.tools : undefined;
+    return createWorkflowAgentRunner({
+      model: options.model,
+      files: registry?.files ?? new FileSandbox({ roots: [this.#origin.baseDir ?? process.cwd()] }),
+      ...(registry === undefined ? {} : { tools: registry }),
+    });
+  }
+
   /** Tools and agent runner must be there for the steps that need them, nested workflows included. */
-  #checkRunnable(options: Pick<WorkflowRunOptions, 'tools' | 'agents'>): void {
+  #checkRunnable(options: Pick<WorkflowRunOptions, 'tools' | 'agents' | 'model'>): void {
     const issues: SpecIssue[] = [];
     const visit = (spec: WorkflowSpec, label: string, path: Array<string | number>) => {
       spec.steps.forEach((step, index) => {
@@ -215,8 +232,13 @@ export class Workflow {
         if (step.uses !== undefined && options.tools === undefined) {
           issues.push({ step: label + step.id, field: 'uses', line: line('uses'), message: `uses tool "${step.uses}" but run() got no \`tools\`; pass your ToolRegistry` });
         }
-        if (step.agent !== undefined && options.agents === undefined) {
-          issues.push({ step: label + step.id, field: 'agent', line: line('agent'), message: 'is an agent step but run() got no `agents` runner; pass `agents: (agent, input, ctx) => ...`' });
+        if (step.agent !== undefined && options.agents === undefined && options.model === undefined) {
+          issues.push({
+            step: label + step.id,
+            field: 'agent',
+            line: line('agent'),
+            message: 'is an agent step but run() got neither a `model` (agent steps then run an AutoAgent on it) nor an `agents` runner; pass `model`',
+          });
         }
         if (step.workflow !== undefined) visit(step.workflow, `${label}${step.id} > `, [...path, 'steps', index, 'workflow']);
       });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { WorkflowRunError } from '../../src/errors';
 import { evaluateExpression, ExpressionSyntaxError, expressionPaths, parseExpression } from '../../src/workflows/expression';
 import { collectTemplates, conditionExpression, resolveTemplates } from '../../src/workflows/template';
 
@@ -20,15 +21,25 @@ describe('expression paths', () => {
     expect(evaluate('steps.extract.output')).toEqual(scope.steps.extract.output);
   });
 
-  it('yields undefined for missing fields instead of throwing', () => {
-    expect(evaluate('steps.missing.output.x')).toBeUndefined();
-    expect(evaluate('steps.extract.output.text.length')).toBeUndefined();
-    expect(evaluate('inputs.flags[5]')).toBeUndefined();
+  it('a field missing inside a value that exists is a WorkflowRunError naming the reference, never undefined', () => {
+    expect(() => evaluate('steps.extract.output.totl')).toThrow(WorkflowRunError);
+    expect(() => evaluate('steps.extract.output.totl')).toThrow(
+      'Reference "steps.extract.output.totl" does not exist: steps.extract.output has no field "totl" (it is fields: text, pages, count, odd key).',
+    );
+    expect(() => evaluate('inputs.flags[5]')).toThrow('Reference "inputs.flags[5]" does not exist: inputs.flags has no item 5 (it is a list of 2).');
+    expect(() => evaluate('steps.extract.output.pages[0].m > 1')).toThrow(/steps\.extract\.output\.pages\.0 has no field "m"/);
+  });
+
+  it('names checked at load time may be absent at run time: an optional input, a step without output or error', () => {
+    expect(evaluate('inputs.optional')).toBeUndefined();
+    expect(evaluate('steps.extract.error')).toBeUndefined();
+    expect(evaluate('steps.pending.output.x')).toBeUndefined();
+    expect(evaluate('steps.extract.output.text.length')).toBe(5);
   });
 
   it('does not reach inherited properties', () => {
     expect(evaluate('inputs.constructor')).toBeUndefined();
-    expect(evaluate('steps.extract.output.__proto__')).toBeUndefined();
+    expect(() => evaluate('steps.extract.output.__proto__')).toThrow(WorkflowRunError);
   });
 
   it('lists the paths an expression reads', () => {

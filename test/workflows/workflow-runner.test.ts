@@ -182,7 +182,7 @@ name: cond
 steps:
   - { id: count, uses: work, with: { value: { n: 0 } } }
   - { id: many, uses: work, needs: [count], if: "\${{ steps.count.output.n > 0 }}" }
-  - { id: none, uses: work, needs: [count], if: "steps.count.output.n == 0 && !steps.count.output.missing" }
+  - { id: none, uses: work, needs: [count], if: "steps.count.output.n == 0 && !steps.count.error" }
   - { id: after-many, uses: work, needs: [many] }
 `);
     const run = await wf.run({ tools });
@@ -363,7 +363,7 @@ steps:
   - { id: extract, uses: work, with: { value: { text: "Revenue 10" } } }
   - id: summarize
     needs: [extract]
-    agent: { task: summarize, hint: "\${{ steps.extract.output.text }}" }
+    agent: { task: summarize, instructions: "\${{ steps.extract.output.text }}" }
     with: { text: "\${{ steps.extract.output.text }}" }
   - id: classify
     needs: [extract]
@@ -390,7 +390,7 @@ steps:
     });
     expect(run.status).toBe('succeeded');
     expect(run.steps.summarize.output).toEqual({ task: 'summarize', text: 'ok' });
-    expect(seen).toContainEqual({ agent: { task: 'summarize', hint: 'Revenue 10' }, input: { text: 'Revenue 10' }, model: true, key: 'summarize:1' });
+    expect(seen).toContainEqual({ agent: { task: 'summarize', instructions: 'Revenue 10' }, input: { text: 'Revenue 10' }, model: true, key: 'summarize:1' });
     expect(peak).toBe(1);
     expect(model.calls).toHaveLength(2);
     // The model-bound tool step did not overlap the agent steps, while the plain step ran beside them.

@@ -150,7 +150,7 @@ steps:
 `),
     );
     expect(error.message).toMatch(/step "a", field "with.x" \(line 8\): reference "steps.zz.output" names unknown step "zz"/);
-    expect(error.message).toMatch(/step "a", field "with.y" \(line 9\): .*undeclared input; declared inputs: report/);
+    expect(error.message).toMatch(/step "a", field "with.y" \(line 9\): .*undeclared input \(did you mean "inputs.report"\?\); declared inputs: report/);
     expect(error.message).toMatch(/field "with.z" \(line 10\): .*must start with "inputs." or "steps."/);
     expect(error.message).toMatch(/field "with.w" \(line 11\): .*must read one of steps.a.output/);
     expect((error.details.issues as unknown[]).length).toBe(4);

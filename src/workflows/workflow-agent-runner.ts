@@ -1,5 +1,7 @@
 /**
- * The `agents` runner the CLI gives to workflows: each `agent:` step runs an AutoAgent on the run's model.
+ * The default `agents` runner of workflows: each `agent:` step runs an AutoAgent on the run's model.
+ * `Workflow.run({ model })` makes one; build your own with `createWorkflowAgentRunner` to choose the tools agents
+ * may use, the file roots, or to watch agent events.
  *
  * ```yaml
  * agent: { task: summarize_financial_report, maxSteps: 3, maxNewTokens: 384, temperature: 0, plan: false }
@@ -13,7 +15,8 @@ import { WorkflowSpecError } from '../errors';
 import type { LanguageModel } from '../models/language-model';
 import type { FileAccess } from '../tools/tool';
 import { ToolRegistry } from '../tools/tool-registry';
-import type { AgentRunner } from '../workflows/workflow-types';
+import type { AgentRunner } from './workflow-types';
+import { agentStepSpecSchema } from './workflow-spec';
 
 export interface WorkflowAgentRunnerOptions {
   model: LanguageModel;
@@ -28,18 +31,17 @@ export interface WorkflowAgentRunnerOptions {
   onEvent?: (stepId: string, event: AgentEvent) => void;
 }
 
-const agentStepOptions = z
-  .object({
-    task: z.string({ error: 'task is required: a preset name or the task in words' }).min(1),
-    instructions: z.string().optional(),
-    maxSteps: z.coerce.number().int().min(1).optional(),
-    maxNewTokens: z.coerce.number().int().min(1).optional(),
-    temperature: z.coerce.number().min(0).optional(),
-    plan: z.boolean().optional(),
-    seed: z.coerce.number().int().optional(),
-    tools: z.array(z.string().min(1)).optional(),
-  })
-  .strict();
+/** The agent step after its references were resolved: the load-time schema without the `${{ }}` alternatives. */
+const agentStepOptions = z.strictObject({
+  task: z.string({ error: 'task is required: a preset name or the task in words' }).min(1),
+  instructions: z.string().optional(),
+  maxSteps: z.coerce.number().int().min(1).max(1000).optional(),
+  maxNewTokens: z.coerce.number().int().min(1).optional(),
+  temperature: z.coerce.number().min(0).optional(),
+  plan: z.boolean().optional(),
+  seed: z.coerce.number().int().optional(),
+  tools: z.array(z.string().min(1)).optional(),
+} satisfies Record<keyof z.output<typeof agentStepSpecSchema>, z.ZodType>);
 
 function selectTools(names: string[], registry: ToolRegistry | undefined, stepId: string): ToolRegistry {
   const unknown = names.filter((name) => registry?.get(name) === undefined);
