@@ -23,6 +23,7 @@ import {
   type ModelInput,
   type ToolSpec,
 } from './language-model';
+import { resolveModelDirectory } from './model-cache';
 import { parseModelConfig, type ModelConfig } from './model-config';
 import { resolveModelFiles, type ModelDtype, type ModelFiles } from './model-files';
 import { OnnxBackend, type ExecutionProvider, type GraphOptimizationLevel, type OnnxBackendOptions } from './onnx-backend';
@@ -62,6 +63,8 @@ export interface GlmModelLoadOptions {
    * 'main': the session runs on the calling thread (each `session.run` blocks it while it computes).
    */
   thread?: 'worker' | 'main';
+  /** Called as loading moves on: 'tokenizer', then 'graph' (the ONNX session, the long part), then 'ready'. */
+  onProgress?: (event: { stage: 'tokenizer' | 'graph' | 'ready'; directory: string }) => void;
 }
 
 /** The graph and cache generations run on, in a worker thread or on the calling thread. */
@@ -130,8 +133,13 @@ export class GlmModel implements LanguageModel {
           });
   }
 
-  /** Loads a model directory: config.json, tokenizer, and the ONNX graph for the dtype. */
-  static async load(directory: string, options: GlmModelLoadOptions = {}): Promise<GlmModel> {
+  /**
+   * Loads a model directory: config.json, tokenizer, and the ONNX graph for the dtype. A hub id
+   * (`onnx-community/glm-edge-1.5b-chat-ONNX`) loads the folder `autoglm pull` / pullModel() wrote (no network).
+   */
+  static async load(model: string, options: GlmModelLoadOptions = {}): Promise<GlmModel> {
+    const directory = resolveModelDirectory(model);
+    const progress = options.onProgress ?? (() => {});
     const logger = options.logger ?? silentLogger();
     const prefillChunkSize = options.prefillChunkSize ?? DEFAULT_PREFILL_CHUNK_SIZE;
     if (!Number.isInteger(prefillChunkSize) || prefillChunkSize < 1) {
@@ -146,7 +154,9 @@ export class GlmModel implements LanguageModel {
       files.generationConfigFile === undefined ? undefined : readJson(files.generationConfigFile),
       files.generationConfigFile,
     );
+    progress({ stage: 'tokenizer', directory: files.directory });
     const tokenizer = await GlmTokenizer.load(files.directory);
+    progress({ stage: 'graph', directory: files.directory });
     const thread = options.thread ?? 'worker';
     if (thread !== 'worker' && thread !== 'main') {
       throw new ModelLoadError(`GlmModel.load: thread must be 'worker' or 'main', got ${String(thread)}.`, { details: { field: 'thread', value: thread } });
@@ -178,6 +188,7 @@ export class GlmModel implements LanguageModel {
       },
       'GLM model loaded',
     );
+    progress({ stage: 'ready', directory: files.directory });
     return new GlmModel(files, config, tokenizer, runner, logger);
   }
 
