@@ -13,6 +13,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // The tarball test builds, packs and installs the package: its own script, `npm run test:package`.
+    exclude: ['**/node_modules/**', 'test/package/tarball.test.ts'],
     // onnxruntime-node is a native addon: child processes isolate it more reliably than worker threads.
     pool: 'forks',
     testTimeout: 120_000,

@@ -14,6 +14,8 @@ const loadOptionNames = Object.keys({
   prepacking: true,
   prefillChunkSize: true,
   thread: true,
+  history: true,
+  onProgress: true,
 } satisfies Record<keyof GlmModelLoadOptions, true>);
 
 const executionProviders = Object.keys({ cpu: true, cuda: true } satisfies Record<ExecutionProvider, true>) as ExecutionProvider[];

@@ -28,6 +28,7 @@ import {
   type ModelInput,
   type ToolSpec,
 } from './language-model';
+import { resolveModelDirectory } from './model-cache';
 import { parseModelConfig, type ModelConfig } from './model-config';
 import { checkGenaiModelType } from './genai-config';
 import { resolveModelFiles, type ModelDtype, type ModelFiles } from './model-files';
@@ -76,6 +77,8 @@ export interface GlmModelLoadOptions {
    * generated-token-memory.ts and docs/agent-loop.md).
    */
   history?: 'generated' | 'template';
+  /** Called as loading moves on: 'tokenizer', then 'graph' (the ONNX session, the long part), then 'ready'. */
+  onProgress?: (event: { stage: 'tokenizer' | 'graph' | 'ready'; directory: string }) => void;
 }
 
 /** The graph and cache generations run on, in a worker thread or on the calling thread. */
@@ -175,9 +178,14 @@ export class GlmModel implements LanguageModel {
     return this.#glmTokenizer.hasChatTemplate ? this.#glmTokenizer.chatFormatFor(true) : undefined;
   }
 
-  /** Loads a model directory: config.json, tokenizer, and the ONNX graph for the dtype. */
-  static async load(directory: string, options: GlmModelLoadOptions = {}): Promise<GlmModel> {
+  /**
+   * Loads a model directory: config.json, tokenizer, and the ONNX graph for the dtype. A hub id
+   * (`onnx-community/glm-edge-1.5b-chat-ONNX`) loads the folder `autoglm pull` / pullModel() wrote (no network).
+   */
+  static async load(model: string, options: GlmModelLoadOptions = {}): Promise<GlmModel> {
     checkLoadOptions(options);
+    const directory = resolveModelDirectory(model);
+    const progress = options.onProgress ?? (() => {});
     const logger = options.logger ?? silentLogger();
     const prefillChunkSize = options.prefillChunkSize ?? DEFAULT_PREFILL_CHUNK_SIZE;
     if (!Number.isInteger(prefillChunkSize) || prefillChunkSize < 1) {
@@ -192,12 +200,14 @@ export class GlmModel implements LanguageModel {
       files.generationConfigFile === undefined ? undefined : readJson(files.generationConfigFile),
       files.generationConfigFile,
     );
+    progress({ stage: 'tokenizer', directory: files.directory });
     const tokenizer = await GlmTokenizer.load(files.directory, { contextLength: config.info.contextLength });
     if (options.history !== undefined && options.history !== 'generated' && options.history !== 'template') {
       throw new ModelLoadError(`GlmModel.load: history must be 'generated' or 'template', got ${String(options.history)}.`, {
         details: { field: 'history', value: options.history },
       });
     }
+    progress({ stage: 'graph', directory: files.directory });
     const thread = options.thread ?? 'worker';
     if (thread !== 'worker' && thread !== 'main') {
       throw new ModelLoadError(`GlmModel.load: thread must be 'worker' or 'main', got ${String(thread)}.`, { details: { field: 'thread', value: thread } });
@@ -229,6 +239,7 @@ export class GlmModel implements LanguageModel {
       },
       'GLM model loaded',
     );
+    progress({ stage: 'ready', directory: files.directory });
     return new GlmModel(files, config, tokenizer, runner, logger, options.history);
   }
 

@@ -15,3 +15,12 @@ export {
 export { createTinyGlm, type TinyGlmInfo } from './tiny/create-tiny-glm';
 export type { TinyGlmOptions, ResolvedTinyGlmOptions } from './tiny/tiny-glm-options';
 export { GLM_SPECIAL_TOKENS, type GlmSpecialToken } from './tiny/tiny-tokenizer';
+export { pullModel, type PullModelOptions, type PullModelResult, type PullProgress } from './pull-model';
+export {
+  resolveModelDirectory,
+  cachedModelDirectory,
+  defaultModelCacheDir,
+  isHubModelId,
+  type ModelCacheOptions,
+  type PulledModel,
+} from './model-cache';

@@ -82,9 +82,9 @@ describe('autoglm main', () => {
 
   it('pull is the only source file that enables remote model loading', () => {
     const enabling = sourceFiles(path.join(repositoryRoot, 'src')).filter((file) => /allowRemoteModels\s*=\s*true/.test(readFileSync(file, 'utf8')));
-    expect(enabling.map((file) => path.relative(repositoryRoot, file))).toEqual([path.join('src', 'cli', 'pull-command.ts')]);
+    expect(enabling.map((file) => path.relative(repositoryRoot, file))).toEqual([path.join('src', 'models', 'pull-model.ts')]);
     const fetching = sourceFiles(path.join(repositoryRoot, 'src')).filter((file) => /\bfetch\(/.test(readFileSync(file, 'utf8')));
-    expect(fetching.map((file) => path.relative(repositoryRoot, file))).toEqual([path.join('src', 'cli', 'pull-command.ts')]);
+    expect(fetching.map((file) => path.relative(repositoryRoot, file))).toEqual([path.join('src', 'models', 'pull-model.ts')]);
   });
 });
 
