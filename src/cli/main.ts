@@ -16,6 +16,7 @@ Commands:
   agent --task <name|text>   Run an agent once                    [--input-file F] [--model DIR] [--json]
   model create-tiny <DIR>    Write a tiny random-weight GLM model (no download)
   model inspect <DIR>        Family, shapes, files, dtypes, graph I/O of a model directory [--json]
+  model convert <DIR>        Convert a ChatGLM3 tokenizer.model to tokenizer.json (once, offline) [--force]
   pull <hub-repo-id>         Download a GLM ONNX export (the only network command) [--dtype q4] [--dir DIR]
 
 Without --model, run and agent use a tiny random-weight model built once into .cache/autoglm
@@ -24,10 +25,11 @@ Without --model, run and agent use a tiny random-weight model built once into .c
 Run \`autoglm <command> --help\` for a command's options.
 Exit codes: 0 ok, 1 run failed, 2 usage or spec error.`;
 
-const modelHelp = `Usage: autoglm model <create-tiny|inspect> ...
+const modelHelp = `Usage: autoglm model <create-tiny|inspect|convert> ...
 
   model create-tiny <DIR>   Write a tiny random-weight GLM model (no download)
-  model inspect <DIR>       Family, shapes, files, dtypes and graph I/O of a model directory`;
+  model inspect <DIR>       Family, shapes, files, dtypes and graph I/O of a model directory
+  model convert <DIR>       Convert a ChatGLM3 tokenizer.model to tokenizer.json (once, offline)`;
 
 // Imported on use: `--help` and usage errors answer without loading ONNX Runtime, pdf.js or transformers.
 const commands: Record<string, () => Promise<Command>> = {
@@ -36,6 +38,7 @@ const commands: Record<string, () => Promise<Command>> = {
   pull: async () => (await import('./pull-command')).pullCommand,
   'model create-tiny': async () => (await import('./model-create-tiny-command')).modelCreateTinyCommand,
   'model inspect': async () => (await import('./model-inspect-command')).modelInspectCommand,
+  'model convert': async () => (await import('./model-convert-command')).modelConvertCommand,
 };
 
 /** Codes of mistakes in what the user wrote (command line, workflow file, agent options): exit code 2. */
@@ -72,7 +75,7 @@ async function dispatch(args: string[], context: CliContext): Promise<number> {
       return sub === undefined ? exitCodes.usage : exitCodes.ok;
     }
     const command = commands[`model ${sub}`];
-    if (command === undefined) throw new UsageError(`Unknown command "model ${sub}": expected model create-tiny or model inspect.`);
+    if (command === undefined) throw new UsageError(`Unknown command "model ${sub}": expected model create-tiny, model inspect or model convert.`);
     return (await command())(subArgs, context);
   }
   const command = commands[first];
