@@ -74,3 +74,8 @@ export class AbortError extends AutoglmError { static override readonly code = '
 export class AgentOutputError extends AutoglmError { static override readonly code = 'AGENT_OUTPUT'; }
 /** A command line that cannot be run: unknown command or option, missing or malformed argument. */
 export class UsageError extends AutoglmError { static override readonly code = 'USAGE'; }
+/**
+ * A chat template that cannot serve this model: it fails to render, runs past its time or size limit, drops a
+ * message, or cannot carry what a conversation needs (tools, a recorded call).
+ */
+export class ChatTemplateError extends AutoglmError { static override readonly code = 'CHAT_TEMPLATE'; }

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { AgentError, AgentOutputError } from '../errors';
 import type { ChatMessage, GenerateOptions, GenerateResult, LanguageModel } from '../models/language-model';
 import type { ToolResult } from '../tools/tool';
+import type { ToolRegistry } from '../tools/tool-registry';
 import type { AgentEvent, AgentFinishReason, AgentInput, AgentStep, AgentUsage } from './agent-events';
 import { createPlanSchema, type AgentPlan } from './agent-plan';
 import { inputMessage, notes, observationContent, toolError } from './agent-prompts';
@@ -15,6 +16,7 @@ import type { ResolvedAutoAgentOptions } from './auto-agent-options';
 import type { ContextWindow } from './context-window';
 import { parseModelJson } from './parse-json';
 import { parseToolCall } from './tool-call-parser';
+import { defaultChatFormat } from '../models/chat-format/chat-format';
 
 export interface AgentRunContext {
   model: LanguageModel;
@@ -33,6 +35,7 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
   const runId = randomUUID();
   const logger = options.logger.child({ runId });
   const specs = tools?.toolSpecs() ?? [];
+  const format = model.chatFormat ?? defaultChatFormat;
   const toolNames = specs.map((spec) => spec.name);
   const planSchema = createPlanSchema(toolNames, options.maxSteps);
   const planning = options.plan && specs.length > 0;
@@ -109,8 +112,8 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
 
     const parsed =
       mode === 'answer'
-        ? ({ type: 'answer', text: text.replace(/^\n/, '') } as const)
-        : parseToolCall(text, { toolNames, lenient: !options.generation.constrained || cutOff !== '' });
+        ? ({ type: 'answer', text: format.answerPrefix !== '' && text.startsWith(format.answerPrefix) ? text.slice(format.answerPrefix.length) : text } as const)
+        : parseToolCall(text, { toolNames, format, lenient: !options.generation.constrained || cutOff !== '' });
 
     if (parsed.type === 'answer' && mode === 'plan') {
       const planned = parsePlan(parsed.text, planSchema);
@@ -173,9 +176,13 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
       }
       const record: AgentStep = { index: step, kind: 'tool', text, result: observation, usage: generated.usage };
       if (parsed.name !== undefined) record.toolCall = { name: parsed.name, args: undefined };
-      const newline = text.indexOf('\n');
+      // A name that follows the tool-name rule is recorded as the call's metadata; anything else stays plain content,
+      // so model output never reaches the template's own (special-token) text.
+      const separatorAt = text.indexOf(format.callNameSeparator);
       window.addTurn('tool', [
-        { role: 'assistant', metadata: (newline === -1 ? text : text.slice(0, newline)).trim().slice(0, 100), content: newline === -1 ? '' : text.slice(newline + 1) },
+        parsed.name !== undefined && separatorAt !== -1 && text.slice(0, separatorAt).trim() === parsed.name
+          ? { role: 'assistant', metadata: parsed.name, content: text.slice(separatorAt + format.callNameSeparator.length) }
+          : { role: 'assistant', content: text },
         { role: 'observation', content: observationContent(observation) },
       ]);
       steps.push(record);
@@ -184,38 +191,44 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
       continue;
     }
 
-    // A tool call (also accepted at a plan step, where the grammar allows it: the model chose to act at once).
-    const toolCall = { name: parsed.name, args: parsed.args };
-    yield { type: 'tool-call', step, toolCall };
-    const key = `${parsed.name}\u0000${canonicalJson(parsed.args)}`;
-    const seen = (repeats.get(key) ?? 0) + 1;
-    repeats.set(key, seen);
-    let toolResult: ToolResult;
-    if (seen === 1) {
-      toolResult = await tools!.call(parsed.name, parsed.args, { signal, logger, model, runId, stepId: String(step) });
-    } else if (seen === 2) {
-      toolResult = toolError('REPEATED_CALL', notes.repeatedCall(parsed.name));
-    } else {
-      toolResult = toolError('LOOP', `${notes.repeatedCall(parsed.name)} This call was repeated ${seen} times; the run stops calling tools.`);
-      forcedReason = 'loop';
-    }
+    // Tool calls (also accepted at a plan step, where the grammar allows it: the model chose to act at once). Several
+    // calls of one turn run concurrently; their observations go back in the order the model wrote the calls.
+    const calls = parsed.type === 'call' ? [parsed] : parsed.calls;
+    const toolCalls = calls.map((call) => ({ name: call.name, args: call.args }));
+    for (const toolCall of toolCalls) yield { type: 'tool-call', step, toolCall };
+    const seenCounts = calls.map((call) => {
+      const key = `${call.name}\u0000${canonicalJson(call.args)}`;
+      const seen = (repeats.get(key) ?? 0) + 1;
+      repeats.set(key, seen);
+      return seen;
+    });
+    const results = await runToolCalls(
+      tools!,
+      calls.map((call, index) => ({ name: call.name, args: call.args, seen: seenCounts[index]! })),
+      { signal, logger, model, runId, stepId: String(step) },
+    );
+    if (seenCounts.some((seen) => seen > 2)) forcedReason = 'loop';
     window.addTurn('tool', [
-      { role: 'assistant', metadata: parsed.name, content: parsed.argumentsText },
-      { role: 'observation', content: observationContent(toolResult) },
+      ...calls.map((call): ChatMessage => ({ role: 'assistant', metadata: call.name, content: call.argumentsText })),
+      ...results.map((toolResult): ChatMessage => ({ role: 'observation', content: observationContent(toolResult) })),
     ]);
-    yield { type: 'tool-result', step, toolCall, result: toolResult };
-    const record: AgentStep = { index: step, kind: 'tool', toolCall, result: toolResult, text, usage: generated.usage };
-    steps.push(record);
-    yield { type: 'step-end', step, record };
+    const records: AgentStep[] = [];
+    for (const [index, toolCall] of toolCalls.entries()) {
+      yield { type: 'tool-result', step, toolCall, result: results[index]! };
+      records.push({ index: step, kind: 'tool', toolCall, result: results[index]!, text, usage: generated.usage });
+    }
+    steps.push(...records);
+    for (const record of records) yield { type: 'step-end', step, record };
     if (signal.aborted) break;
 
     nextMode = 'act';
     replanning = false;
-    if (seen === 1 && planning && step <= options.maxSteps - 2) {
-      callsSincePlan += 1;
+    const failed = calls.find((_call, index) => !results[index]!.ok);
+    if (seenCounts.every((seen) => seen === 1) && planning && step <= options.maxSteps - 2) {
+      callsSincePlan += calls.length;
       const exhausted = plan !== undefined && callsSincePlan > plan.steps.length;
-      if (!toolResult.ok || exhausted) {
-        window.addTurn('plan', [toolResult.ok ? notes.replanExhausted() : notes.replanAfterFailure(parsed.name)]);
+      if (failed !== undefined || exhausted) {
+        window.addTurn('plan', [failed === undefined ? notes.replanExhausted() : notes.replanAfterFailure(failed.name)]);
         nextMode = 'plan';
         replanning = true;
       }
@@ -226,6 +239,29 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
   window.endRun(undefined);
   logger.debug({ steps: steps.length }, 'agent run aborted');
   yield result('abort');
+}
+
+/**
+ * Runs one turn's calls: first-time calls concurrently (they are independent: the model wrote them before seeing
+ * any result), repeats answered with a note instead. Results in the order of the calls.
+ */
+async function runToolCalls(
+  tools: AgentTools,
+  calls: ReadonlyArray<{ name: string; args: unknown; seen: number }>,
+  options: { signal: AbortSignal; logger: AgentRunContext['options']['logger']; model: LanguageModel; runId: string; stepId: string },
+): Promise<ToolResult[]> {
+  const fresh = calls.filter((call) => call.seen === 1);
+  const callAll = (tools as { callAll?: ToolRegistry['callAll'] }).callAll;
+  const freshResults =
+    typeof callAll === 'function'
+      ? await callAll.call(tools, fresh, options)
+      : await Promise.all(fresh.map((call) => tools.call(call.name, call.args, options)));
+  let next = 0;
+  return calls.map((call) => {
+    if (call.seen === 1) return freshResults[next++]!;
+    if (call.seen === 2) return toolError('REPEATED_CALL', notes.repeatedCall(call.name));
+    return toolError('LOOP', `${notes.repeatedCall(call.name)} This call was repeated ${call.seen} times; the run stops calling tools.`);
+  });
 }
 
 function addUsage(usage: AgentUsage, generated: GenerateResult): void {

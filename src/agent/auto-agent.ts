@@ -84,6 +84,7 @@ export class AutoAgent<Output = unknown> {
           output: this.#options.output,
           hasTools: (this.#specs?.length ?? 0) > 0,
           plan: this.#options.plan,
+          ...(model.chatFormat === undefined ? {} : { format: model.chatFormat }),
         }),
       ]);
       yield* runAgent({

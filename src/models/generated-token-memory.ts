@@ -10,7 +10,16 @@
  *
  * Exactness: the splice only replaces the content of an assistant message (the ids between `<|assistant|>` and the
  * next special token of the canonical encoding) and only when the generated ids decode to exactly that content's
- * text. Every other id is the canonical encoding's; the prompt decodes to the same text either way.
+ * text, or to the text the model wrote for the same recorded call (`recordedCallText`). Every other id is the
+ * canonical encoding's.
+ *
+ * Templates that render a recorded call differently from how the model writes it (GLM-4-0414: `{name} \n{args}`
+ * where the model wrote `{name}\n{args}`) are the one case where the prompt's text differs from the template's: the
+ * history then shows the model what it really wrote (docs/agent-loop.md, "History: the model's own ids"). With
+ * `history: 'template'` only exact-text matches are spliced and the prompt is the template's rendering.
+ *
+ * Several calls in one turn (`name\n{..}<|assistant|>name\n{..}`) are remembered one call at a time, split at
+ * `<|assistant|>`, since the template renders each as its own assistant message.
  */
 
 export interface GeneratedTokenMemoryOptions {
@@ -24,10 +33,32 @@ export interface GeneratedTokenMemoryOptions {
   stopTokenIds: readonly number[];
   /** Generations remembered (the oldest is forgotten first). Defaults to 32. */
   capacity?: number;
+  /**
+   * For the content of a rendered assistant message, the text the model itself writes for it when that differs
+   * (a recorded call rendered as `{name} \n{args}`); undefined when they agree. Defaults to none.
+   */
+  recordedCallText?: (renderedText: string) => string | undefined;
+  /**
+   * 'generated' (the default): splice the model's own ids also where the template renders a call differently
+   * (`recordedCallText`), so steps 2..n extend the sequence the KV cache holds. 'template': only where the texts
+   * are equal, keeping the template's rendering.
+   */
+  history?: 'generated' | 'template';
+  /**
+   * Text the generation prompt writes after `<|assistant|>` (GLM-Edge: `\n`): generations start after it, so in a
+   * rendered assistant message it is skipped before matching. Defaults to ''.
+   */
+  contentPrefix?: string;
 }
 
 interface Remembered {
+  /** The latest generation of this text. */
   ids: number[];
+  /**
+   * Every generation of this text still remembered, oldest first: a history that shows the same text twice (an
+   * agent repeating a call) gets each occurrence's own ids, in order, as the cache holds them.
+   */
+  occurrences: number[][];
   text: string;
 }
 
@@ -54,11 +85,23 @@ export class GeneratedTokenMemory {
     let end = generatedIds.length;
     while (end > 0 && this.#stop.has(generatedIds[end - 1]!)) end--;
     if (end === 0) return;
-    const ids = generatedIds.slice(0, end);
+    let start = 0;
+    for (let index = 0; index <= end; index++) {
+      if (index === end || generatedIds[index] === this.#options.assistantTokenId) {
+        if (index > start) this.#rememberOne(generatedIds.slice(start, index));
+        start = index + 1;
+      }
+    }
+  }
+
+  #rememberOne(ids: number[]): void {
     if (ids.some((id) => this.#options.specialTokenIds.has(id))) return; // never inside one message's content
     const text = this.#options.decode(ids);
+    const occurrences = this.#entries.get(text)?.occurrences ?? [];
+    occurrences.push(ids);
+    if (occurrences.length > 8) occurrences.shift();
     this.#entries.delete(text);
-    this.#entries.set(text, { ids, text });
+    this.#entries.set(text, { ids, occurrences, text });
     while (this.#entries.size > this.#capacity) this.#entries.delete(this.#entries.keys().next().value!);
   }
 
@@ -69,17 +112,29 @@ export class GeneratedTokenMemory {
   splice(promptIds: readonly number[]): readonly number[] {
     if (this.#entries.size === 0) return promptIds;
     const { assistantTokenId, specialTokenIds } = this.#options;
-    let result: number[] | undefined;
-    let copied = 0;
+    const contents: Array<{ start: number; end: number; text: string }> = [];
     for (let index = 0; index < promptIds.length; index++) {
       if (promptIds[index] !== assistantTokenId) continue;
       const start = index + 1;
       let end = start;
       while (end < promptIds.length && !specialTokenIds.has(promptIds[end]!)) end++;
       index = end - 1;
-      if (end === start) continue;
+      if (end > start) contents.push(this.#afterPrefix(promptIds, start, end));
+    }
+    // The same text shown several times (a repeated call): the last occurrence is the newest generation.
+    const left = new Map<string, number>();
+    for (const { text } of contents) left.set(text, (left.get(text) ?? 0) + 1);
+    let result: number[] | undefined;
+    let copied = 0;
+    for (const { start, end, text } of contents) {
+      const remaining = left.get(text)!;
+      left.set(text, remaining - 1);
+      let generated = this.#generatedIdsFor(text, remaining - 1);
+      if (generated === undefined && this.#options.history !== 'template') {
+        const written = this.#options.recordedCallText?.(text);
+        if (written !== undefined) generated = this.#generatedIdsFor(written, remaining - 1);
+      }
       const canonical = promptIds.slice(start, end);
-      const generated = this.#generatedIdsFor(this.#options.decode(canonical));
       if (generated === undefined || sameIds(generated, canonical)) continue;
       result ??= [];
       for (let at = copied; at < start; at++) result.push(promptIds[at]!);
@@ -91,10 +146,24 @@ export class GeneratedTokenMemory {
     return result;
   }
 
-  /** The generated ids whose text is exactly `text`: a whole generation, else the start of one (a trimmed call). */
-  #generatedIdsFor(text: string): readonly number[] | undefined {
+  /** An assistant message's content ids, without the generation prompt's own text (`contentPrefix`) at its start. */
+  #afterPrefix(promptIds: readonly number[], start: number, end: number): { start: number; end: number; text: string } {
+    const text = this.#options.decode(promptIds.slice(start, end));
+    const prefix = this.#options.contentPrefix ?? '';
+    if (prefix === '' || !text.startsWith(prefix)) return { start, end, text };
+    for (let at = start + 1; at <= end; at++) {
+      if (this.#options.decode(promptIds.slice(start, at)) === prefix) return { start: at, end, text: text.slice(prefix.length) };
+    }
+    return { start, end, text };
+  }
+
+  /**
+   * The generated ids whose text is exactly `text` (the generation `later` places before the newest one), else the
+   * start of one (a trimmed call).
+   */
+  #generatedIdsFor(text: string, later: number): readonly number[] | undefined {
     const exact = this.#entries.get(text);
-    if (exact !== undefined) return exact.ids;
+    if (exact !== undefined) return exact.occurrences[exact.occurrences.length - 1 - later] ?? exact.occurrences[0];
     for (const entry of this.#entries.values()) {
       if (!entry.text.startsWith(text)) continue;
       for (let count = 1; count < entry.ids.length; count++) {

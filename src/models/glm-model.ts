@@ -11,6 +11,8 @@ import { resolveGenerateOptions } from './generation/resolve-generate-options';
 import { runGeneration, type ForwardGraph } from './generation/run-generation';
 import type { TokenConstraint } from './generation/token-constraint';
 import { GeneratedTokenMemory } from './generated-token-memory';
+import { recordedCallRewrite } from './chat-format/recorded-call-rewrite';
+import type { ChatFormat } from './chat-format/chat-format';
 import { GlmTokenizer, type TextTokenizer } from './glm-tokenizer';
 import type { TokenPrefixCache } from './kv-cache';
 import {
@@ -63,6 +65,13 @@ export interface GlmModelLoadOptions {
    * 'main': the session runs on the calling thread (each `session.run` blocks it while it computes).
    */
   thread?: 'worker' | 'main';
+  /**
+   * What chat history shows of the model's own earlier outputs: 'generated' (the default) the ids it generated, also
+   * where the template renders a recorded call differently (GLM-4-0414's `{name} \n{args}`), so every step extends
+   * the cached sequence; 'template' the template's rendering wherever the texts differ (see
+   * generated-token-memory.ts and docs/agent-loop.md).
+   */
+  history?: 'generated' | 'template';
 }
 
 /** The graph and cache generations run on, in a worker thread or on the calling thread. */
@@ -110,7 +119,14 @@ export class GlmModel implements LanguageModel {
   #queue: Promise<void> = Promise.resolve();
   #disposed = false;
 
-  private constructor(files: ModelFiles, config: ModelConfig, tokenizer: GlmTokenizer, runner: GraphRunner, logger: Logger) {
+  private constructor(
+    files: ModelFiles,
+    config: ModelConfig,
+    tokenizer: GlmTokenizer,
+    runner: GraphRunner,
+    logger: Logger,
+    history: 'generated' | 'template' = 'generated',
+  ) {
     this.files = files;
     this.#config = config;
     this.info = config.info;
@@ -128,7 +144,15 @@ export class GlmModel implements LanguageModel {
             assistantTokenId,
             specialTokenIds: tokenizer.addedTokenIds,
             stopTokenIds: config.info.eosTokenIds,
+            history,
+            recordedCallText: recordedCallRewrite(tokenizer.chatFormatFor(true)),
+            contentPrefix: tokenizer.chatFormatFor(true).generationPrompt.replace(/^<\|assistant\|>/, ''),
           });
+  }
+
+  /** The chat format of this model's conversations with tools (undefined: no chat template). */
+  get chatFormat(): ChatFormat | undefined {
+    return this.#glmTokenizer.hasChatTemplate ? this.#glmTokenizer.chatFormatFor(true) : undefined;
   }
 
   /** Loads a model directory: config.json, tokenizer, and the ONNX graph for the dtype. */
@@ -147,7 +171,12 @@ export class GlmModel implements LanguageModel {
       files.generationConfigFile === undefined ? undefined : readJson(files.generationConfigFile),
       files.generationConfigFile,
     );
-    const tokenizer = await GlmTokenizer.load(files.directory);
+    const tokenizer = await GlmTokenizer.load(files.directory, { contextLength: config.info.contextLength });
+    if (options.history !== undefined && options.history !== 'generated' && options.history !== 'template') {
+      throw new ModelLoadError(`GlmModel.load: history must be 'generated' or 'template', got ${String(options.history)}.`, {
+        details: { field: 'history', value: options.history },
+      });
+    }
     const thread = options.thread ?? 'worker';
     if (thread !== 'worker' && thread !== 'main') {
       throw new ModelLoadError(`GlmModel.load: thread must be 'worker' or 'main', got ${String(thread)}.`, { details: { field: 'thread', value: thread } });
@@ -179,7 +208,7 @@ export class GlmModel implements LanguageModel {
       },
       'GLM model loaded',
     );
-    return new GlmModel(files, config, tokenizer, runner, logger);
+    return new GlmModel(files, config, tokenizer, runner, logger, options.history);
   }
 
   /**
@@ -265,7 +294,7 @@ export class GlmModel implements LanguageModel {
   }
 
   #promptIds(input: ModelInput, tools: ToolSpec[] | undefined): number[] {
-    if (typeof input === 'string') return this.#glmTokenizer.encode(input);
+    if (typeof input === 'string') return this.#glmTokenizer.encodePrompt(input);
     if (!Array.isArray(input)) throw new GenerationError('Input must be a string, an array of chat messages, or an array of token ids.');
     if (input.length === 0) throw new GenerationError('The input is empty: give a prompt, messages or token ids.');
     if (input.every((item) => typeof item === 'number')) {
@@ -298,6 +327,7 @@ export class GlmModel implements LanguageModel {
       ...(options.schema === undefined ? {} : { schema: options.schema }),
       ...(options.tools === undefined ? {} : { tools: options.tools }),
       ...(options.toolChoice === undefined ? {} : { toolChoice: options.toolChoice }),
+      ...(this.chatFormat === undefined ? {} : { format: this.chatFormat }),
     });
   }
 

@@ -1,11 +1,32 @@
 /**
- * The model's own tokenizer (tokenizer.json) and chat template (tokenizer_config.json), through
- * @huggingface/transformers, loaded from the local directory only: no hub access, ever.
+ * The model's own tokenizer (tokenizer.json, through @huggingface/transformers) and chat format (its chat template,
+ * from chat_template.jinja or tokenizer_config.json, probed by detectChatFormat), loaded from the local directory
+ * only: no hub access, ever.
+ *
+ * Chat prompts are encoded per segment: the template's own text with special tokens on, message contents with them
+ * off, so text such as `<|user|>` inside a document or a tool result never becomes a control token.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { TokenizerError } from '../errors';
+import { ChatTemplateError, GenerationError, TokenizerError } from '../errors';
+import type { ChatFormat } from './chat-format/chat-format';
+import type { ChatTemplate } from './chat-format/chat-template';
+import { detectChatFormat } from './chat-format/detect-chat-format';
+import { loadChatTemplates, type ChatTemplates } from './chat-format/load-chat-templates';
+import { renderChatSegments, segmentsText, type ChatSegment } from './chat-format/render-chat';
 import type { ChatMessage, ToolSpec } from './language-model';
+
+export interface GlmTokenizerLoadOptions {
+  /**
+   * The model's context length in tokens. A prompt longer than `contextLength` x the longest token's byte length
+   * cannot fit, and is refused before it is tokenized (a multi-megabyte prompt would otherwise be tokenized for
+   * seconds just to be refused). Defaults to no bound.
+   */
+  contextLength?: number;
+}
+
+/** Stop texts GLM models write, where the vocabulary has them. */
+const glmStopTokens = ['<|endoftext|>', '<|user|>', '<|observation|>'];
 
 /** Text <-> token ids, as the model sees them. */
 export interface TextTokenizer {
@@ -18,13 +39,17 @@ export interface TextTokenizer {
 export class GlmTokenizer implements TextTokenizer {
   readonly directory: string;
   readonly #tokenizer: PreTrainedTokenizer;
-  readonly #chatTemplate: string | undefined;
+  readonly #templates: ChatTemplates;
+  readonly #formats = new Map<ChatTemplate, ChatFormat>();
+  readonly #maxPromptChars: number;
   #addedTokenIds: ReadonlySet<number> | undefined;
+  #addedTokenPattern: RegExp | undefined | null = null;
 
-  private constructor(directory: string, tokenizer: PreTrainedTokenizer, chatTemplate: string | undefined) {
+  private constructor(directory: string, tokenizer: PreTrainedTokenizer, templates: ChatTemplates, contextLength: number | undefined) {
     this.directory = directory;
     this.#tokenizer = tokenizer;
-    this.#chatTemplate = chatTemplate;
+    this.#templates = templates;
+    this.#maxPromptChars = contextLength === undefined ? Number.POSITIVE_INFINITY : contextLength * longestTokenBytes(tokenizer);
   }
 
   /**
@@ -42,13 +67,13 @@ export class GlmTokenizer implements TextTokenizer {
   }
 
   /** Loads tokenizer.json and tokenizer_config.json from `directory` (an absolute path). */
-  static async load(directory: string): Promise<GlmTokenizer> {
+  static async load(directory: string, options: GlmTokenizerLoadOptions = {}): Promise<GlmTokenizer> {
     const tokenizerFile = `${directory}/tokenizer.json`;
     const configFile = `${directory}/tokenizer_config.json`;
-    let tokenizerConfig: { chat_template?: unknown };
+    let tokenizerConfig: Record<string, unknown>;
     try {
       if (!existsSync(tokenizerFile)) throw new Error(`${tokenizerFile} does not exist`);
-      tokenizerConfig = JSON.parse(readFileSync(configFile, 'utf8')) as { chat_template?: unknown };
+      tokenizerConfig = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
     } catch (error) {
       throw new TokenizerError(`Cannot read the tokenizer files of ${directory} (tokenizer.json, tokenizer_config.json): ${messageOf(error)}`, {
         cause: error,
@@ -66,8 +91,7 @@ export class GlmTokenizer implements TextTokenizer {
         details: { directory, file: tokenizerFile },
       });
     }
-    const template = tokenizerConfig.chat_template;
-    return new GlmTokenizer(directory, tokenizer, typeof template === 'string' ? template : undefined);
+    return new GlmTokenizer(directory, tokenizer, loadChatTemplates(directory, tokenizerConfig), options.contextLength);
   }
 
   encode(text: string): number[] {
@@ -100,40 +124,133 @@ export class GlmTokenizer implements TextTokenizer {
   }
 
   get hasChatTemplate(): boolean {
-    return this.#chatTemplate !== undefined;
+    return this.#templates.default !== undefined;
+  }
+
+  /** The chat format of conversations without tools (with tools, see `chatFormatFor`); undefined without a template. */
+  get chatFormat(): ChatFormat | undefined {
+    return this.#templates.default === undefined ? undefined : this.#formatOf(this.#templates.default);
+  }
+
+  /** The chat format of conversations with (or without) tools: the `tool_use` and `default` templates may differ. */
+  chatFormatFor(withTools: boolean): ChatFormat {
+    return this.#formatOf(this.#template(withTools ? [{ name: 'x', description: '', parameters: {} }] : undefined));
   }
 
   /** Renders messages (and tools) with the model's own chat template, ending with the generation prompt. */
   renderChat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): string {
-    if (this.#chatTemplate === undefined) {
-      throw new TokenizerError(
-        `${this.directory}/tokenizer_config.json has no chat_template; chat messages cannot be rendered. Pass a string prompt or token ids instead.`,
-        { details: { file: `${this.directory}/tokenizer_config.json`, field: 'chat_template' } },
-      );
+    return segmentsText(this.#segments(messages, tools));
+  }
+
+  /**
+   * Token ids of rendered chat messages (no extra special tokens: the template already holds them). Message
+   * contents are encoded with special tokens off (see `encodeContent`).
+   */
+  encodeChat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): number[] {
+    const segments = this.#segments(messages, tools);
+    this.#checkPromptLength(segments.reduce((sum, segment) => sum + segment.text.length, 0));
+    const ids: number[] = [];
+    for (const segment of segments) {
+      for (const id of segment.content ? this.encodeContent(segment.text) : this.encode(segment.text)) ids.push(id);
     }
-    const templateTools =
-      tools && tools.length > 0
-        ? tools.map((tool) => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } }))
-        : null;
-    try {
-      return this.#tokenizer.apply_chat_template(messages.map((message) => ({ ...message })), {
-        chat_template: this.#chatTemplate,
-        tools: templateTools,
-        add_generation_prompt: true,
-        tokenize: false,
-      }) as string;
-    } catch (error) {
-      throw new TokenizerError(`The chat template of ${this.directory} failed to render: ${messageOf(error)}`, {
-        cause: error,
-        details: { file: `${this.directory}/tokenizer_config.json`, field: 'chat_template' },
-      });
+    return ids;
+  }
+
+  /** Token ids of a plain-text prompt; refused before tokenizing when it cannot fit the context (see load options). */
+  encodePrompt(text: string): number[] {
+    this.#checkPromptLength(text.length);
+    return this.encode(text);
+  }
+
+  /**
+   * Token ids of untrusted text (message content) that never include an added token's id: where the text spells a
+   * special token (`<|user|>`), that spelling is encoded as ordinary text.
+   */
+  encodeContent(text: string): number[] {
+    const pattern = this.#specialTextPattern();
+    if (pattern === undefined || !pattern.test(text)) return this.encode(text);
+    const ids: number[] = [];
+    let at = 0;
+    for (const match of text.matchAll(new RegExp(pattern.source, 'g'))) {
+      if (match.index > at) ids.push(...this.encode(text.slice(at, match.index)));
+      ids.push(...this.#encodeSpelling(match[0]));
+      at = match.index + match[0].length;
+    }
+    if (at < text.length) ids.push(...this.encode(text.slice(at)));
+    return ids;
+  }
+
+  #encodeSpelling(special: string): number[] {
+    // Split before the first character: the rest can no longer match the whole added token.
+    const ids = [...this.encode(special.slice(0, 1)), ...this.encode(special.slice(1))];
+    if (!ids.some((id) => this.addedTokenIds.has(id))) return ids;
+    return Array.from(special).flatMap((char) => this.encode(char)); // an added token inside an added token's spelling
+  }
+
+  /** A pattern matching any added token's text, longest first; undefined when the tokenizer has none. */
+  #specialTextPattern(): RegExp | undefined {
+    if (this.#addedTokenPattern === null) {
+      const texts = [...this.addedTokenIds]
+        .map((id) => this.#tokenizer.decode([id], { skip_special_tokens: false }))
+        .filter((text) => text.length > 0)
+        .sort((a, b) => b.length - a.length);
+      this.#addedTokenPattern = texts.length === 0 ? undefined : new RegExp(texts.map(escapeRegExp).join('|'));
+    }
+    return this.#addedTokenPattern;
+  }
+
+  #checkPromptLength(chars: number): void {
+    if (chars > this.#maxPromptChars) {
+      throw new GenerationError(
+        `The prompt has ${chars} characters: more tokens than the model's context can hold, whatever the split ` +
+          `(at most ${this.#maxPromptChars} characters fit). Shorten the input, or summarise long documents in chunks.`,
+        { details: { chars, maxChars: this.#maxPromptChars } },
+      );
     }
   }
 
-  /** Token ids of rendered chat messages (no extra special tokens: the template already holds them). */
-  encodeChat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): number[] {
-    return this.encode(this.renderChat(messages, tools));
+  #template(tools: readonly ToolSpec[] | undefined): ChatTemplate {
+    const template = tools && tools.length > 0 ? this.#templates.toolUse : this.#templates.default;
+    if (template === undefined) {
+      throw new TokenizerError(
+        `${this.directory} has no chat template (neither chat_template.jinja nor tokenizer_config.json's chat_template); chat messages cannot be rendered. Pass a string prompt or token ids instead.`,
+        { details: { file: `${this.directory}/tokenizer_config.json`, field: 'chat_template' } },
+      );
+    }
+    return template;
   }
+
+  #formatOf(template: ChatTemplate): ChatFormat {
+    let format = this.#formats.get(template);
+    if (format === undefined) {
+      format = detectChatFormat(template, { stopTokens: glmStopTokens.filter((text) => this.tokenId(text) !== undefined && this.addedTokenIds.has(this.tokenId(text)!)) });
+      this.#formats.set(template, format);
+    }
+    return format;
+  }
+
+  #segments(messages: readonly ChatMessage[], tools: readonly ToolSpec[] | undefined): ChatSegment[] {
+    const template = this.#template(tools);
+    try {
+      return renderChatSegments(template, this.#formatOf(template), messages, tools);
+    } catch (error) {
+      if (error instanceof ChatTemplateError) throw error;
+      throw new ChatTemplateError(`The chat template of ${this.directory} failed to render: ${messageOf(error)}`, { cause: error, details: { source: template.source } });
+    }
+  }
+}
+
+/** Longest token of the vocabulary in bytes (byte-level BPE writes one character per byte); at least 1. */
+function longestTokenBytes(tokenizer: PreTrainedTokenizer): number {
+  const vocab = (tokenizer as unknown as { _tokenizer?: { model?: { vocab?: unknown } } })._tokenizer?.model?.vocab;
+  if (!Array.isArray(vocab)) return 64;
+  let longest = 1;
+  for (const token of vocab) if (typeof token === 'string' && token.length > longest) longest = token.length;
+  return longest;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function messageOf(error: unknown): string {

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { GenerationError } from '../errors';
+import type { ChatFormat } from './chat-format/chat-format';
 
 export type ChatRole = 'system' | 'user' | 'assistant' | 'observation';
 
@@ -121,6 +122,11 @@ export interface ModelInfo {
 
 export interface LanguageModel {
   readonly info: ModelInfo;
+  /**
+   * The model's chat format for conversations with tools (how it writes calls and answers; chat-format.ts). The
+   * agent parses and prompts by it. Defaults (when absent) to the GLM-4 layout, `defaultChatFormat`.
+   */
+  readonly chatFormat?: ChatFormat;
   generate(input: ModelInput, options?: GenerateOptions): Promise<GenerateResult>;
   stream(input: ModelInput, options?: GenerateOptions): AsyncGenerator<GenerationEvent, void, undefined>;
   /** Token ids of plain text, without special tokens. */

@@ -14,6 +14,7 @@ import {
   ToolRegistryError,
   ToolTimeoutError,
 } from '../errors';
+import { isToolName, toolNameRule } from '../models/chat-format/chat-format';
 import type { JsonSchema, LanguageModel, ToolSpec } from '../models/language-model';
 import { silentLogger, type Logger } from '../observability/logger';
 import { FileSandbox } from './file-sandbox';
@@ -39,7 +40,6 @@ export interface ToolRegistryOptions {
 }
 
 /** A dotted identifier: `pdf.extract`, `files.read`, `acme_finance.keyFigures`. */
-const toolNamePattern = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 /** setTimeout fires at once for delays past 2^31 - 1 ms; longer timeouts mean "none". */
 const maxTimerDelay = 2 ** 31 - 1;
 
@@ -125,6 +125,18 @@ export class ToolRegistry implements ToolCaller {
       };
       return entry.spec;
     });
+  }
+
+  /**
+   * Runs several independent calls (one model turn's) concurrently; each settles as `call` would, and the results
+   * come back in the order of `calls`. Each call gets its own `stepId` (`{stepId}.{n}`) when one is given.
+   */
+  async callAll(calls: ReadonlyArray<{ name: string; args: unknown }>, options: ToolCallOptions = {}): Promise<ToolResult[]> {
+    return Promise.all(
+      calls.map((call, index) =>
+        this.call(call.name, call.args, options.stepId === undefined || calls.length === 1 ? options : { ...options, stepId: `${options.stepId}.${index + 1}` }),
+      ),
+    );
   }
 
   async call(name: string, rawArgs: unknown, options: ToolCallOptions = {}): Promise<ToolResult> {
@@ -241,8 +253,8 @@ export class ToolRegistry implements ToolCaller {
     if (typeof tool !== 'object' || tool === null) {
       throw new ToolRegistryError(`A tool from ${source} is not an object (got ${String(tool)}).`, { details: { source } });
     }
-    if (typeof tool.name !== 'string' || !toolNamePattern.test(tool.name)) {
-      problems.push(`name ${JSON.stringify(tool.name)} is not a dotted identifier such as "pdf.extract"`);
+    if (!isToolName(tool.name)) {
+      problems.push(`name ${JSON.stringify(tool.name)} is not ${toolNameRule}`);
     }
     if (typeof tool.description !== 'string') problems.push('description must be a string');
     if (typeof tool.input?.safeParseAsync !== 'function') problems.push('input must be a zod schema');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseToolCall } from '../../src/agent/tool-call-parser';
+import { defaultChatFormat } from '../../src/models/chat-format/chat-format';
 
 const toolNames = ['pdf.extract', 'pdf.search'];
 
@@ -39,12 +40,24 @@ describe('parseToolCall (strict, the constrained format)', () => {
 });
 
 describe('parseToolCall (lenient, unconstrained output)', () => {
-  it('takes the first of several calls and ignores what follows the JSON object', () => {
+  it('reads every call of a turn and ignores what follows each JSON object', () => {
     const parsed = parseToolCall('pdf.extract\n{"path":"a.pdf","pages":[1]} thanks<|assistant|>pdf.search\n{"query":"x"}', {
       toolNames,
       lenient: true,
     });
-    expect(parsed).toEqual({ type: 'call', name: 'pdf.extract', args: { path: 'a.pdf', pages: [1] }, argumentsText: '{"path":"a.pdf","pages":[1]}' });
+    expect(parsed).toEqual({
+      type: 'calls',
+      calls: [
+        { name: 'pdf.extract', args: { path: 'a.pdf', pages: [1] }, argumentsText: '{"path":"a.pdf","pages":[1]}' },
+        { name: 'pdf.search', args: { query: 'x' }, argumentsText: '{"query":"x"}' },
+      ],
+    });
+  });
+
+  it('takes only the first call where the format has no parallel calls', () => {
+    const format = { ...defaultChatFormat, parallelCallSeparator: undefined };
+    const parsed = parseToolCall('pdf.extract\n{"path":"a.pdf"}<|assistant|>pdf.search\n{"query":"x"}', { toolNames, lenient: true, format });
+    expect(parsed).toMatchObject({ type: 'call', name: 'pdf.extract' });
   });
 
   it('accepts fenced arguments and braces inside strings', () => {
@@ -56,6 +69,37 @@ describe('parseToolCall (lenient, unconstrained output)', () => {
     expect(parseToolCall('The revenue is 5.', { toolNames, lenient: true })).toEqual({ type: 'answer', text: 'The revenue is 5.' });
     expect(parseToolCall('web.fetch\n{"url":1}', { toolNames, lenient: true })).toMatchObject({ type: 'invalid', name: 'web.fetch' });
     expect(parseToolCall('pdf.search\n{"query": ', { toolNames, lenient: true })).toMatchObject({ type: 'invalid', name: 'pdf.search' });
+  });
+});
+
+describe('parseToolCall by chat format', () => {
+  it('parses parallel calls separated by <|assistant|> (GLM-4-0414), and refuses a turn mixing a call and prose', () => {
+    expect(parseToolCall('pdf.extract\n{"path":"a.pdf"}<|assistant|>pdf.extract\n{"path":"b.pdf"}', { toolNames })).toEqual({
+      type: 'calls',
+      calls: [
+        { name: 'pdf.extract', args: { path: 'a.pdf' }, argumentsText: '{"path":"a.pdf"}' },
+        { name: 'pdf.extract', args: { path: 'b.pdf' }, argumentsText: '{"path":"b.pdf"}' },
+      ],
+    });
+    const mixed = parseToolCall('pdf.extract\n{"path":"a.pdf"}<|assistant|>\nDone.', { toolNames });
+    expect(mixed).toMatchObject({ type: 'invalid' });
+    const bad = parseToolCall('pdf.extract\n{"path":"a.pdf"}<|assistant|>web.fetch\n{}', { toolNames });
+    expect(bad).toMatchObject({ type: 'invalid', name: 'web.fetch' });
+    expect(bad.type === 'invalid' && bad.reason).toMatch(/^Call 2 of 2/);
+  });
+
+  it('reads answers without a leading newline where the generation prompt wrote it (GLM-Edge)', () => {
+    const format = { ...defaultChatFormat, answerPrefix: '', parallelCallSeparator: undefined };
+    expect(parseToolCall('Revenue grew 5%.', { toolNames, format })).toEqual({ type: 'answer', text: 'Revenue grew 5%.' });
+    expect(parseToolCall('{"a":1}', { toolNames, format })).toEqual({ type: 'answer', text: '{"a":1}' });
+    expect(parseToolCall('pdf.search\n{"query":"x"}', { toolNames, format })).toMatchObject({ type: 'call', name: 'pdf.search', args: { query: 'x' } });
+    expect(parseToolCall('pdf.search\n{"query": ', { toolNames, format })).toMatchObject({ type: 'invalid', name: 'pdf.search' });
+    expect(parseToolCall('web.fetch\n{"url":"x"}', { toolNames, format })).toMatchObject({ type: 'invalid', name: 'web.fetch' });
+  });
+
+  it('uses the one tool-name rule: no name with spaces, dashes or control-token text', () => {
+    expect(parseToolCall('bad-name\n{}').type).toBe('invalid');
+    expect(parseToolCall('<|user|>\n{}').type).toBe('invalid');
   });
 });
 

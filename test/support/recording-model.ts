@@ -36,6 +36,10 @@ export class RecordingModel implements LanguageModel {
     return this.inner.info;
   }
 
+  get chatFormat() {
+    return this.inner.chatFormat;
+  }
+
   generate(input: ModelInput, options: GenerateOptions = {}): Promise<GenerateResult> {
     return generateResultOf(this.stream(input, options));
   }

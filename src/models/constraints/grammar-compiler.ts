@@ -12,6 +12,7 @@ import type {
 import type { z } from 'zod';
 import { GenerationError, TokenizerError } from '../../errors';
 import type { TokenConstraint } from '../generation/token-constraint';
+import { defaultChatFormat, isToolName, toolNameRule, type ChatFormat } from '../chat-format/chat-format';
 import type { JsonSchema, ToolSpec } from '../language-model';
 import { GrammarConstraint } from './grammar-constraint';
 import { extractBoundedStrings, type StringBounds } from './bounded-strings';
@@ -44,6 +45,12 @@ export interface ConstraintRequest {
    * tools but must end the run; 'required' only the calls. Defaults to 'auto' (a call or the answer).
    */
   toolChoice?: 'auto' | 'none' | 'required';
+  /**
+   * The model's chat format (see chat-format.ts): its `answerPrefix` opens the answer branch (`\n` after a bare
+   * `<|assistant|>`; nothing where the generation prompt already wrote the newline) and its `callNameSeparator`
+   * follows a tool's name. Defaults to the GLM-4 layout (defaultChatFormat).
+   */
+  format?: Pick<ChatFormat, 'answerPrefix' | 'callNameSeparator'>;
 }
 
 export interface GrammarCompilerStatistics {
@@ -57,8 +64,14 @@ export interface GrammarCompilerStatistics {
 
 /** Compact JSON, one line, separators as Python's json.dumps (what GLM's chat template shows the model). */
 const jsonSeparators: [string, string] = [', ', ': '];
-/** The answer branch of a tool request without an output schema: a newline, then any text. */
-const freeTextAnswer: StructuralTagFormat = { type: 'regex', pattern: '\\n[^\\x00]*' };
+/** The answer branch of a tool request without an output schema: the answer prefix, then any text. */
+function freeTextAnswer(prefix: string): StructuralTagFormat {
+  return { type: 'regex', pattern: `${regexLiteral(prefix)}[^\\x00]*` };
+}
+
+function regexLiteral(text: string): string {
+  return Array.from(text, (char) => (char === '\n' ? '\\n' : /[!-/:-@[-`{-~]/.test(char) ? `\\${char}` : char)).join('');
+}
 
 export class GrammarCompiler {
   readonly #xgrammar: XGrammarModule;
@@ -221,15 +234,18 @@ export class GrammarCompiler {
         calls.push({
           type: 'sequence',
           elements: [
-            { type: 'const_string', value: `${tool.name}\n` },
+            { type: 'const_string', value: `${tool.name}${request.callNameSeparator}` },
             { type: 'grammar', grammar: parameters },
           ],
         });
       }
       // XGrammar 0.1.27 throws a WebAssembly exception for `any_text` inside `or`: the free answer is a regex.
+      const prefix = request.answerPrefix;
       const answer: StructuralTagFormat = schemaGrammar
-        ? { type: 'sequence', elements: [{ type: 'const_string', value: '\n' }, { type: 'grammar', grammar: schemaGrammar }] }
-        : freeTextAnswer;
+        ? prefix === ''
+          ? { type: 'grammar', grammar: schemaGrammar }
+          : { type: 'sequence', elements: [{ type: 'const_string', value: prefix }, { type: 'grammar', grammar: schemaGrammar }] }
+        : freeTextAnswer(prefix);
       const branches = request.branches === 'calls' ? calls : request.branches === 'answer' ? [answer] : [...calls, answer];
       const grammar = await this.#compiler.compileStructuralTag({
         type: 'structural_tag',
@@ -315,6 +331,8 @@ interface NormalizedRequest {
   tools?: Array<{ name: string; parameters: JsonSchema }>;
   /** toolChoice 'none': the tools grammar's answer branch alone; 'required': its calls alone. */
   branches?: 'answer' | 'calls';
+  answerPrefix: string;
+  callNameSeparator: string;
 }
 
 function normalizeRequest(request: ConstraintRequest): NormalizedRequest {
@@ -322,14 +340,15 @@ function normalizeRequest(request: ConstraintRequest): NormalizedRequest {
   if (request.schema === undefined && (tools === undefined || tools.length === 0)) {
     throw new GenerationError('createConstraint: give `schema`, `tools` (at least one), or both.');
   }
-  const normalized: NormalizedRequest = {};
+  const format = request.format ?? defaultChatFormat;
+  const normalized: NormalizedRequest = { answerPrefix: format.answerPrefix, callNameSeparator: format.callNameSeparator };
   if (request.schema !== undefined) normalized.schema = toGrammarJsonSchema(request.schema, 'schema');
   if (tools !== undefined && tools.length > 0) {
     const seen = new Set<string>();
     normalized.tools = tools.map((tool, index) => {
-      if (typeof tool.name !== 'string' || tool.name.length === 0 || /[\n\r]/.test(tool.name)) {
+      if (!isToolName(tool.name)) {
         throw new GenerationError(
-          `createConstraint: tools[${index}].name must be a non-empty single-line string, got ${JSON.stringify(tool.name)}.`,
+          `createConstraint: tools[${index}].name must be ${toolNameRule}, got ${JSON.stringify(tool.name)}.`,
           { details: { index } },
         );
       }

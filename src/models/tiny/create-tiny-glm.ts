@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TokenizerError } from '../../errors';
 import { chatGlmConfigJson, chatGlmPaddedVocab, chatGlmTinyTokenizer } from './chatglm-tiny-files';
-import { glmChatTemplate } from './glm-chat-template';
+import { tinyChatTemplate } from './glm-chat-template';
 import { buildGlmOnnxGraph, glmParameters } from './glm-onnx-graph';
 import { writeOnnxModel } from './write-onnx-model';
 import { resolveTinyGlmOptions, type ResolvedTinyGlmOptions, type TinyGlmOptions } from './tiny-glm-options';
@@ -111,6 +111,10 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
 
   const files = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'];
   if (chatglm) files.push('tokenizer.model');
+  if (!chatglm && resolved.chatTemplateFile === 'jinja') {
+    await writeFile(path.join(directory, 'chat_template.jinja'), tinyChatTemplate(resolved.chatTemplate, resolved.family === 'glm4' ? 'glm4' : 'glm'));
+    files.push('chat_template.jinja');
+  }
   if (genai) {
     // The builder writes config.json's eos (ChatGLM3: </s> alone) and, for chatglm, bos 1.
     const genaiEos = chatglm ? chatglm.eosTokenId : eosTokenIds;
@@ -216,7 +220,7 @@ function tokenizerConfigJson(options: ResolvedTinyGlmOptions, tokenizer: BuiltTo
     bos_token: null,
     eos_token: '<|endoftext|>',
     pad_token: '<|endoftext|>',
-    chat_template: glmChatTemplate(options.family === 'glm4' ? 'glm4' : 'glm'),
+    ...(options.chatTemplateFile === 'tokenizer_config' ? { chat_template: tinyChatTemplate(options.chatTemplate, options.family === 'glm4' ? 'glm4' : 'glm') } : {}),
     clean_up_tokenization_spaces: false,
     do_lower_case: false,
     model_input_names: ['input_ids', 'attention_mask'],

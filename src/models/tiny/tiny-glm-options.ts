@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModelFormatError } from '../../errors';
+import type { TinyChatTemplate } from './glm-chat-template';
 
 /** Options of {@link createTinyGlm}. Every field has a default; the defaults make a model small enough for tests. */
 export interface TinyGlmOptions {
@@ -85,6 +86,16 @@ export interface TinyGlmOptions {
   pastPresentShareBuffer?: boolean;
   /** Extra fields merged into generation_config.json (e.g. `{ do_sample: true, temperature: 0.8 }`). */
   generationConfig?: Record<string, unknown>;
+  /**
+   * The chat template written: `glm` (our GLM-4 layout with native tools), or a real one: `glm-edge`, `glm4-0414`,
+   * `glm4-chat` (see glm-chat-template.ts). Defaults to `glm`.
+   */
+  chatTemplate?: TinyChatTemplate;
+  /**
+   * Where the template is written: `tokenizer_config` (its `chat_template` key) or `jinja` (`chat_template.jinja`,
+   * where current transformers and the GLM-4-0414 repositories keep it). Defaults to `tokenizer_config`.
+   */
+  chatTemplateFile?: 'tokenizer_config' | 'jinja';
 }
 
 const positiveInt = z.number().int().positive();
@@ -116,11 +127,15 @@ const optionsSchema = z.strictObject({
   quantizationAccuracyLevel: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).optional(),
   pastPresentShareBuffer: z.boolean().optional(),
   generationConfig: z.record(z.string(), z.unknown()).optional(),
+  chatTemplate: z.enum(['glm', 'glm-edge', 'glm4-0414', 'glm4-chat']).optional(),
+  chatTemplateFile: z.enum(['tokenizer_config', 'jinja']).optional(),
 });
 
 /** Options with every default applied; `vocab` is still open until the tokenizer is known. */
 export interface ResolvedTinyGlmOptions {
   family: 'glm' | 'glm4' | 'chatglm';
+  chatTemplate: TinyChatTemplate;
+  chatTemplateFile: 'tokenizer_config' | 'jinja';
   layers: number;
   hiddenSize: number;
   heads: number;
@@ -179,6 +194,7 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
     if (given.partialRotaryFactor !== undefined && given.partialRotaryFactor !== 0.5) fail('partialRotaryFactor', `family 'chatglm' rotates half of each head; partialRotaryFactor must be 0.5 (got ${given.partialRotaryFactor}).`);
     if (given.attention === 'standard') fail('attention', "family 'chatglm' is written in onnxruntime-genai's layout (its only export path); attention must be 'gqa'.");
     if (given.tieWordEmbeddings === true) fail('tieWordEmbeddings', "family 'chatglm' has its own output layer; tieWordEmbeddings must be false.");
+    if (given.chatTemplate !== undefined || given.chatTemplateFile !== undefined) fail(given.chatTemplate !== undefined ? 'chatTemplate' : 'chatTemplateFile', "family 'chatglm' has no chat template: ChatGLM3 builds its prompt ids in code (chat-format/chatglm3-prompt.ts).");
     if (given.tokenizer !== undefined) fail('tokenizer', "family 'chatglm' ships ChatGLM3's SentencePiece tokenizer; the tokenizer option is for tokenizer.json families.");
   }
   const partialRotaryFactor = given.partialRotaryFactor ?? (family === 'glm' ? 1 : 0.5);
@@ -209,6 +225,8 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
   }
   return {
     family,
+    chatTemplate: given.chatTemplate ?? 'glm',
+    chatTemplateFile: given.chatTemplateFile ?? 'tokenizer_config',
     layers: given.layers ?? 2,
     hiddenSize,
     heads,
