@@ -17,6 +17,7 @@ Commands:
   model create-tiny <DIR>    Write a tiny random-weight GLM model (no download)
   model inspect <DIR>        Family, shapes, files, dtypes, graph I/O of a model directory [--json]
   serve                      Serve models over an OpenAI-compatible API, and runs [--model NAME=DIR] [--port 8080]
+  model convert <DIR>        Convert a ChatGLM3 tokenizer.model to tokenizer.json (once, offline) [--force]
   pull <hub-repo-id>         Download a GLM ONNX export (the only network command) [--dtype q4] [--dir DIR]
 
 Without --model, run and agent use a tiny random-weight model built once into .cache/autoglm
@@ -25,10 +26,11 @@ Without --model, run and agent use a tiny random-weight model built once into .c
 Run \`autoglm <command> --help\` for a command's options.
 Exit codes: 0 ok, 1 run failed, 2 usage or spec error.`;
 
-const modelHelp = `Usage: autoglm model <create-tiny|inspect> ...
+const modelHelp = `Usage: autoglm model <create-tiny|inspect|convert> ...
 
   model create-tiny <DIR>   Write a tiny random-weight GLM model (no download)
-  model inspect <DIR>       Family, shapes, files, dtypes and graph I/O of a model directory`;
+  model inspect <DIR>       Family, shapes, files, dtypes and graph I/O of a model directory
+  model convert <DIR>       Convert a ChatGLM3 tokenizer.model to tokenizer.json (once, offline)`;
 
 // Imported on use: `--help` and usage errors answer without loading ONNX Runtime, pdf.js or transformers.
 const commands: Record<string, () => Promise<Command>> = {
@@ -38,6 +40,7 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve-command')).serveCommand,
   'model create-tiny': async () => (await import('./model-create-tiny-command')).modelCreateTinyCommand,
   'model inspect': async () => (await import('./model-inspect-command')).modelInspectCommand,
+  'model convert': async () => (await import('./model-convert-command')).modelConvertCommand,
 };
 
 /** Codes of mistakes in what the user wrote (command line, workflow file, agent options): exit code 2. */
@@ -74,7 +77,7 @@ async function dispatch(args: string[], context: CliContext): Promise<number> {
       return sub === undefined ? exitCodes.usage : exitCodes.ok;
     }
     const command = commands[`model ${sub}`];
-    if (command === undefined) throw new UsageError(`Unknown command "model ${sub}": expected model create-tiny or model inspect.`);
+    if (command === undefined) throw new UsageError(`Unknown command "model ${sub}": expected model create-tiny, model inspect or model convert.`);
     return (await command())(subArgs, context);
   }
   const command = commands[first];

@@ -66,6 +66,12 @@ export function resolveModelFiles(directory: string, options: ResolveModelFilesO
   }
   const tokenizerFile = join(dir, 'tokenizer.json');
   const tokenizerConfigFile = join(dir, 'tokenizer_config.json');
+  if (!existsSync(tokenizerFile) && existsSync(join(dir, 'tokenizer.model'))) {
+    throw new TokenizerError(
+      `Missing tokenizer.json in model directory ${dir}, which has a tokenizer.model (ChatGLM3's SentencePiece tokenizer): run \`autoglm model convert ${dir}\` once to write tokenizer.json.`,
+      { details: { directory: dir, file: tokenizerFile } },
+    );
+  }
   for (const file of [tokenizerFile, tokenizerConfigFile]) {
     if (!existsSync(file)) {
       throw new TokenizerError(`Missing ${file.slice(dir.length + 1)} in model directory ${dir}; the tokenizer cannot be loaded.`, {

@@ -10,7 +10,7 @@ import onnxProto from 'onnx-proto';
 const { onnx } = onnxProto;
 
 export interface ReferenceConfig {
-  modelType: 'glm' | 'glm4';
+  modelType: 'glm' | 'glm4' | 'chatglm';
   vocabSize: number;
   hiddenSize: number;
   intermediateSize: number;
@@ -40,7 +40,23 @@ export interface ReferenceCache {
 export function loadReferenceModel(directory: string, onnxFile = 'onnx/model.onnx'): ReferenceModel {
   const raw = JSON.parse(readFileSync(path.join(directory, 'config.json'), 'utf8')) as Record<string, unknown>;
   const number = (key: string) => raw[key] as number;
-  const config: ReferenceConfig = {
+  // ChatGLM's remote-code keys, read as modeling_chatglm.py reads them: kv_channels per head, multi_query_group_num
+  // kv heads, RotaryEmbedding(kv_channels / 2) with base 10000 x rope_ratio, RMSNorm with layernorm_epsilon.
+  const config: ReferenceConfig = raw.model_type === 'chatglm' ? {
+    modelType: 'chatglm',
+    vocabSize: number('padded_vocab_size'),
+    hiddenSize: number('hidden_size'),
+    intermediateSize: number('ffn_hidden_size'),
+    layers: number('num_layers'),
+    heads: number('num_attention_heads'),
+    kvHeads: raw.multi_query_attention ? number('multi_query_group_num') : number('num_attention_heads'),
+    headDim: number('kv_channels'),
+    partialRotaryFactor: 0.5,
+    ropeTheta: 10000 * ((raw.rope_ratio as number | undefined) ?? 1),
+    rmsNormEps: number('layernorm_epsilon'),
+    attentionBias: raw.add_qkv_bias as boolean,
+    tieWordEmbeddings: false,
+  } : {
     modelType: raw.model_type as 'glm' | 'glm4',
     vocabSize: number('vocab_size'),
     hiddenSize: number('hidden_size'),
@@ -103,6 +119,20 @@ export function loadReferenceModel(directory: string, onnxFile = 'onnx/model.onn
     // Linear weights are stored [in, out] for MatMul; bring them back to Hugging Face's [out, in].
     if (isLinearWeight(name)) values = transposeMatrix(values, tensor.dims[0], tensor.dims[1]);
     weights.set(name, values);
+  }
+  // A packed query_key_value projection (chatglm) splits into q, k and v rows: all q heads, then k, then v.
+  for (let layer = 0; layer < config.layers; layer++) {
+    const base = `model.layers.${layer}.self_attn`;
+    const packed = weights.get(`${base}.qkv_proj.weight`);
+    if (!packed) continue;
+    const qRows = config.heads * config.headDim;
+    const kvRows = config.kvHeads * config.headDim;
+    const bias = weights.get(`${base}.qkv_proj.bias`);
+    const parts: [string, number, number][] = [['q_proj', 0, qRows], ['k_proj', qRows, kvRows], ['v_proj', qRows + kvRows, kvRows]];
+    for (const [name, start, rows] of parts) {
+      weights.set(`${base}.${name}.weight`, packed.slice(start * config.hiddenSize, (start + rows) * config.hiddenSize));
+      if (bias) weights.set(`${base}.${name}.bias`, bias.slice(start, start + rows));
+    }
   }
   return { config, weights };
 }

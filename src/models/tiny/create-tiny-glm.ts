@@ -6,6 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TokenizerError } from '../../errors';
+import { chatGlmConfigJson, chatGlmPaddedVocab, chatGlmTinyTokenizer } from './chatglm-tiny-files';
 import { tinyChatTemplate } from './glm-chat-template';
 import { buildGlmOnnxGraph, glmParameters } from './glm-onnx-graph';
 import { writeOnnxModel } from './write-onnx-model';
@@ -47,8 +48,12 @@ const INLINE_LIMIT_BYTES = 2 ** 31 - 64 * 2 ** 20;
 
 /** Writes a tiny GLM model directory at `dir` (created if missing; existing files are overwritten). */
 export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): Promise<TinyGlmInfo> {
-  const tokenizer = await loadTokenizer(options, options.family ?? 'glm');
-  const resolved = resolveTinyGlmOptions(options, tokenizer.size);
+  const chatglm = options.family === 'chatglm' ? chatGlmTinyTokenizer() : undefined;
+  const tokenizer = chatglm?.built ?? (await loadTokenizer(options, options.family === 'glm4' ? 'glm4' : 'glm'));
+  const resolved = resolveTinyGlmOptions(
+    chatglm && options.vocab === undefined ? { ...options, vocab: chatGlmPaddedVocab(tokenizer.size) } : options,
+    tokenizer.size,
+  );
   const directory = path.resolve(dir);
   await mkdir(resolved.attention === 'gqa' ? directory : path.join(directory, 'onnx'), { recursive: true });
 
@@ -69,9 +74,10 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
   const external = resolved.externalData === 'auto' ? weightBytes + int4LmHeadBytes > INLINE_LIMIT_BYTES : resolved.externalData;
 
   const specialTokens = tokenizer.specialTokens;
+  // ChatGLM3 stops on </s>, <|user|> and <|observation|> (its chat() adds the two role ids to eos).
   const eosTokenIds = [specialTokens['<|endoftext|>'], specialTokens['<|user|>'], specialTokens['<|observation|>']];
-  const padTokenId = specialTokens['<|endoftext|>'];
-  const config = glmConfigJson(resolved, eosTokenIds, padTokenId, external);
+  const padTokenId = chatglm?.padTokenId ?? specialTokens['<|endoftext|>'];
+  const config = chatglm ? chatGlmConfigJson(resolved, chatglm.eosTokenId, padTokenId) : glmConfigJson(resolved, eosTokenIds, padTokenId, external);
   const generationConfig = {
     _from_model_config: false,
     eos_token_id: eosTokenIds,
@@ -79,13 +85,14 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
     do_sample: false,
     ...resolved.generationConfig,
   };
-  const tokenizerConfig = tokenizerConfigJson(resolved, tokenizer);
+  const tokenizerConfig = chatglm?.tokenizerConfig ?? tokenizerConfigJson(resolved, tokenizer);
 
   const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
   await writeFile(path.join(directory, 'config.json'), json(config));
   await writeFile(path.join(directory, 'generation_config.json'), json(generationConfig));
   await writeFile(path.join(directory, 'tokenizer.json'), JSON.stringify(tokenizer.json));
   await writeFile(path.join(directory, 'tokenizer_config.json'), json(tokenizerConfig));
+  if (chatglm) await writeFile(path.join(directory, 'tokenizer.model'), chatglm.modelBytes);
 
   // Optimum keeps the graph in onnx/ with `<file>_data`; onnxruntime-genai keeps it beside genai_config.json with
   // `<file>.data`.
@@ -103,12 +110,15 @@ export async function createTinyGlm(dir: string, options: TinyGlmOptions = {}): 
   });
 
   const files = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'];
-  if (resolved.chatTemplateFile === 'jinja') {
-    await writeFile(path.join(directory, 'chat_template.jinja'), tinyChatTemplate(resolved.chatTemplate, resolved.family));
+  if (chatglm) files.push('tokenizer.model');
+  if (!chatglm && resolved.chatTemplateFile === 'jinja') {
+    await writeFile(path.join(directory, 'chat_template.jinja'), tinyChatTemplate(resolved.chatTemplate, resolved.family === 'glm4' ? 'glm4' : 'glm'));
     files.push('chat_template.jinja');
   }
   if (genai) {
-    await writeFile(path.join(directory, 'genai_config.json'), json(genaiConfigJson(resolved, eosTokenIds, padTokenId, modelFile)));
+    // The builder writes config.json's eos (ChatGLM3: </s> alone) and, for chatglm, bos 1.
+    const genaiEos = chatglm ? chatglm.eosTokenId : eosTokenIds;
+    await writeFile(path.join(directory, 'genai_config.json'), json(genaiConfigJson(resolved, genaiEos, padTokenId, modelFile)));
     files.push('genai_config.json');
   }
   files.push(modelFile);
@@ -210,7 +220,7 @@ function tokenizerConfigJson(options: ResolvedTinyGlmOptions, tokenizer: BuiltTo
     bos_token: null,
     eos_token: '<|endoftext|>',
     pad_token: '<|endoftext|>',
-    ...(options.chatTemplateFile === 'tokenizer_config' ? { chat_template: tinyChatTemplate(options.chatTemplate, options.family) } : {}),
+    ...(options.chatTemplateFile === 'tokenizer_config' ? { chat_template: tinyChatTemplate(options.chatTemplate, options.family === 'glm4' ? 'glm4' : 'glm') } : {}),
     clean_up_tokenization_spaces: false,
     do_lower_case: false,
     model_input_names: ['input_ids', 'attention_mask'],
@@ -224,7 +234,7 @@ function tokenizerConfigJson(options: ResolvedTinyGlmOptions, tokenizer: BuiltTo
 /** genai_config.json as onnxruntime-genai's model builder writes it for a decoder-only model. */
 function genaiConfigJson(
   options: ResolvedTinyGlmOptions,
-  eosTokenIds: number[],
+  eosTokenIds: number | number[],
   padTokenId: number,
   modelFile: string,
 ): Record<string, unknown> {
@@ -237,7 +247,7 @@ function genaiConfigJson(
   if (options.numLogitsToKeep) inputs.num_logits_to_keep = 'num_logits_to_keep';
   return {
     model: {
-      bos_token_id: padTokenId,
+      bos_token_id: options.family === 'chatglm' ? 1 : padTokenId,
       context_length: options.maxPositionEmbeddings,
       decoder: {
         session_options: { log_id: 'onnxruntime-genai', provider_options: [] },

@@ -162,9 +162,12 @@ export function groupQueryAttention(context: AttentionContext): AttentionLayout 
   return {
     layer(normed, layer) {
       const attention = `model.layers.${layer}.self_attn`;
-      const query = linear(normed, `${attention}.q_proj`, options.attentionBias);
-      const key = linear(normed, `${attention}.k_proj`, options.attentionBias);
-      const value = linear(normed, `${attention}.v_proj`, options.attentionBias);
+      // Packed (chatglm): one [.., (heads + 2 kvHeads) x headDim] input, key and value left empty, as onnxruntime-genai
+      // writes GroupQueryAttention with its packed q/k/v MatMul.
+      const packed = options.family === 'chatglm';
+      const query = linear(normed, packed ? `${attention}.qkv_proj` : `${attention}.q_proj`, options.attentionBias);
+      const key = packed ? '' : linear(normed, `${attention}.k_proj`, options.attentionBias);
+      const value = packed ? '' : linear(normed, `${attention}.v_proj`, options.attentionBias);
       const [output] = g.node(
         'GroupQueryAttention',
         [query, key, value, past.keys[layer], past.values[layer], seqlensK, totalLength, cos, sin],

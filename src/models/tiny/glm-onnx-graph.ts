@@ -29,7 +29,12 @@ export function glmParameters(options: ResolvedTinyGlmOptions): GlmParameter[] {
     const prefix = `model.layers.${layer}`;
     const attention = `${prefix}.self_attn`;
     parameters.push({ name: `${prefix}.input_layernorm.weight`, dims: [hiddenSize], kind: 'norm' });
-    for (const [projection, width] of [['q_proj', heads * headDim], ['k_proj', kvHeads * headDim], ['v_proj', kvHeads * headDim]] as const) {
+    // ChatGLM keeps q, k and v in one projection (query_key_value), as onnxruntime-genai packs them for
+    // GroupQueryAttention: rows are all q heads, then the k heads, then the v heads.
+    const projections = options.family === 'chatglm'
+      ? ([['qkv_proj', (heads + 2 * kvHeads) * headDim]] as const)
+      : ([['q_proj', heads * headDim], ['k_proj', kvHeads * headDim], ['v_proj', kvHeads * headDim]] as const);
+    for (const [projection, width] of projections) {
       parameters.push({ name: `${attention}.${projection}.weight`, dims: [width, hiddenSize], kind: 'linear' });
       if (options.attentionBias) parameters.push({ name: `${attention}.${projection}.bias`, dims: [width], kind: 'bias' });
     }

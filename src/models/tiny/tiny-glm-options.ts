@@ -4,11 +4,16 @@ import type { TinyChatTemplate } from './glm-chat-template';
 
 /** Options of {@link createTinyGlm}. Every field has a default; the defaults make a model small enough for tests. */
 export interface TinyGlmOptions {
-  /** `glm` (GLM-Edge / GLM-4-9B-chat-hf shape) or `glm4` (GLM-4-0414: two extra norms per layer). Defaults to `glm`. */
-  family?: 'glm' | 'glm4';
+  /**
+   * `glm` (GLM-Edge / GLM-4-9B-chat-hf shape), `glm4` (GLM-4-0414: two extra norms per layer) or `chatglm`
+   * (ChatGLM3 / GLM-4-9B-chat as onnxruntime-genai's builder exports them: remote-code config.json keys, genai layout
+   * with one packed q/k/v projection into GroupQueryAttention, half-head interleaved rotary, q/k/v bias, untied
+   * output layer, ChatGLM3's SentencePiece tokenizer.model beside its tokenizer.json conversion). Defaults to `glm`.
+   */
+  family?: 'glm' | 'glm4' | 'chatglm';
   /** Decoder layers. Defaults to 2. */
   layers?: number;
-  /** Hidden size. Defaults to 64. */
+  /** Hidden size. Defaults to 64 (128 for `chatglm`, whose half-head rotary needs heads of 32). */
   hiddenSize?: number;
   /** Query heads. Defaults to 4. */
   heads?: number;
@@ -18,9 +23,9 @@ export interface TinyGlmOptions {
   headDim?: number;
   /** MLP width (the fused gate_up projection is twice this). Defaults to 3 x hiddenSize. */
   intermediateSize?: number;
-  /** Share of each head that RoPE rotates. Defaults to 1.0 for `glm`, 0.5 for `glm4`. */
+  /** Share of each head that RoPE rotates. Defaults to 1.0 for `glm`, 0.5 for `glm4` and `chatglm` (which must be 0.5). */
   partialRotaryFactor?: number;
-  /** Bias on the q/k/v projections. Defaults to false for `glm`, true for `glm4`. */
+  /** Bias on the q/k/v projections. Defaults to false for `glm`, true for `glm4` and `chatglm`. */
   attentionBias?: boolean;
   /** lm_head shares the embedding matrix. Defaults to false. */
   tieWordEmbeddings?: boolean;
@@ -58,7 +63,8 @@ export interface TinyGlmOptions {
    * Attention layout. `standard`: ONNX ops in the Optimum / transformers.js layout (`onnx/model.onnx`, with
    * position_ids). `gqa`: onnxruntime-genai's layout (`model.onnx` + `genai_config.json`): com.microsoft
    * GroupQueryAttention with fused interleaved RoPE, no position_ids, past and present able to share one
-   * max-length buffer; needs headDim and the rotary dims to be multiples of 16. Defaults to `standard`.
+   * max-length buffer; needs headDim and the rotary dims to be multiples of 16. Defaults to `standard` (`gqa` for
+   * `chatglm`, which must be `gqa`).
    */
   attention?: 'standard' | 'gqa';
   /**
@@ -95,7 +101,7 @@ export interface TinyGlmOptions {
 const positiveInt = z.number().int().positive();
 
 const optionsSchema = z.strictObject({
-  family: z.enum(['glm', 'glm4']).optional(),
+  family: z.enum(['glm', 'glm4', 'chatglm']).optional(),
   layers: positiveInt.optional(),
   hiddenSize: positiveInt.optional(),
   heads: positiveInt.optional(),
@@ -127,7 +133,7 @@ const optionsSchema = z.strictObject({
 
 /** Options with every default applied; `vocab` is still open until the tokenizer is known. */
 export interface ResolvedTinyGlmOptions {
-  family: 'glm' | 'glm4';
+  family: 'glm' | 'glm4' | 'chatglm';
   chatTemplate: TinyChatTemplate;
   chatTemplateFile: 'tokenizer_config' | 'jinja';
   layers: number;
@@ -171,7 +177,8 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
   }
   const given = parsed.data;
   const family = given.family ?? 'glm';
-  const hiddenSize = given.hiddenSize ?? 64;
+  const chatglm = family === 'chatglm';
+  const hiddenSize = given.hiddenSize ?? (chatglm ? 128 : 64);
   const heads = given.heads ?? 4;
   const kvHeads = given.kvHeads ?? Math.min(2, heads);
   const fail = (field: string, message: string): never => {
@@ -182,12 +189,20 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
     fail('headDim', `hiddenSize (${hiddenSize}) is not divisible by heads (${heads}); pass headDim explicitly.`);
   }
   const headDim = given.headDim ?? hiddenSize / heads;
-  const partialRotaryFactor = given.partialRotaryFactor ?? (family === 'glm4' ? 0.5 : 1);
+  if (chatglm) {
+    // What makes a ChatGLM export: anything else would write a model no ChatGLM checkpoint can be.
+    if (given.partialRotaryFactor !== undefined && given.partialRotaryFactor !== 0.5) fail('partialRotaryFactor', `family 'chatglm' rotates half of each head; partialRotaryFactor must be 0.5 (got ${given.partialRotaryFactor}).`);
+    if (given.attention === 'standard') fail('attention', "family 'chatglm' is written in onnxruntime-genai's layout (its only export path); attention must be 'gqa'.");
+    if (given.tieWordEmbeddings === true) fail('tieWordEmbeddings', "family 'chatglm' has its own output layer; tieWordEmbeddings must be false.");
+    if (given.chatTemplate !== undefined || given.chatTemplateFile !== undefined) fail(given.chatTemplate !== undefined ? 'chatTemplate' : 'chatTemplateFile', "family 'chatglm' has no chat template: ChatGLM3 builds its prompt ids in code (chat-format/chatglm3-prompt.ts).");
+    if (given.tokenizer !== undefined) fail('tokenizer', "family 'chatglm' ships ChatGLM3's SentencePiece tokenizer; the tokenizer option is for tokenizer.json families.");
+  }
+  const partialRotaryFactor = given.partialRotaryFactor ?? (family === 'glm' ? 1 : 0.5);
   const rotaryDim = headDim * partialRotaryFactor;
   if (!Number.isInteger(rotaryDim) || rotaryDim % 2 !== 0) {
     fail('partialRotaryFactor', `headDim x partialRotaryFactor (${headDim} x ${partialRotaryFactor}) must be an even integer.`);
   }
-  const attention = given.attention ?? 'standard';
+  const attention = given.attention ?? (chatglm ? 'gqa' : 'standard');
   if (attention === 'gqa' && (headDim % 16 !== 0 || rotaryDim % 16 !== 0)) {
     fail('attention', `GroupQueryAttention needs headDim (${headDim}) and headDim x partialRotaryFactor (${rotaryDim}) to be multiples of 16.`);
   }
@@ -220,7 +235,7 @@ export function resolveTinyGlmOptions(options: TinyGlmOptions, tokenizerSize: nu
     intermediateSize,
     partialRotaryFactor,
     rotaryDim,
-    attentionBias: given.attentionBias ?? family === 'glm4',
+    attentionBias: given.attentionBias ?? family !== 'glm',
     tieWordEmbeddings: given.tieWordEmbeddings ?? false,
     vocab,
     tokenizer: given.tokenizer,
