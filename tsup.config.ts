@@ -1,8 +1,13 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // graph-worker: the worker thread of GlmModel (thread: 'worker'), found beside the bundle at run time.
-  entry: { index: 'src/index.ts', cli: 'src/cli/main.ts', 'graph-worker': 'src/models/graph-worker.ts' },
+  // graph-worker: the worker thread of GlmModel (thread: 'worker'); pdf-worker: readPdf's. Found beside the bundle at run time.
+  entry: {
+    index: 'src/index.ts',
+    cli: 'src/cli/main.ts',
+    'graph-worker': 'src/models/graph-worker.ts',
+    'pdf-worker': 'src/tools/pdf/pdf-worker.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
