@@ -21,8 +21,10 @@ const publicEntries = { index: 'src/index.ts', ...layerEntries };
 const entry = {
   ...publicEntries,
   cli: 'src/cli/main.ts',
-  // graph-worker: the worker thread of GlmModel (thread: 'worker'), found beside the bundle at run time.
+  // graph-worker: the worker thread of GlmModel (thread: 'worker'); pdf-worker: readPdf's. Found beside the bundle at
+  // run time.
   'graph-worker': 'src/models/graph-worker.ts',
+  'pdf-worker': 'src/tools/pdf/pdf-worker.ts',
 };
 
 // Native and WebAssembly dependencies are resolved at run time, never bundled.

@@ -1,12 +1,15 @@
 /**
- * The PDF reading layer: bytes in, page texts, metadata and (optionally) tables out, through pdf-parse v2
- * (pdf.js 5). Only `data` bytes are given to pdf.js, never a URL, and its data files come from local folders, so
- * reading a document never touches the network. Every failure is a DocumentError naming the file and the cause.
+ * The PDF reading layer: bytes in, page texts, metadata and (optionally) tables out. pdf.js (through pdf-parse) runs
+ * in a worker thread with a heap limit, killed at the deadline or on abort: a hostile document (millions of text
+ * operators, pdf.js's own `bomb_giant.pdf`) can neither block the event loop nor run past `timeoutMs` nor exhaust the
+ * process's memory. Every failure is a DocumentError naming the file and the cause (AbortError when cancelled).
  */
-import type { PDFParse } from 'pdf-parse';
+import { Worker } from 'node:worker_threads';
 import { AbortError, DocumentError } from '../../errors';
-import { maxTimerDelayMs, withDeadline } from '../../with-deadline';
-import { pdfjsLocalAssets } from './pdfjs-local-assets';
+import { maxTimerDelayMs } from '../../with-deadline';
+import type { ParsePdfRequest } from './parse-pdf';
+import type { PdfWorkerReply, PdfWorkerRequest } from './pdf-worker';
+import { pdfWorkerFile } from './pdf-worker-file';
 
 export interface ReadPdfOptions {
   /** The document's name, used in error messages. Defaults to `'document.pdf'`. */
@@ -21,8 +24,16 @@ export interface ReadPdfOptions {
   tables?: boolean;
   /** Look for tables on at most this many of the selected pages (the first ones). Defaults to 50. */
   maxTablePages?: number;
-  /** Give up after this many milliseconds with a DocumentError. Defaults to 60000. */
+  /**
+   * Give up after this many milliseconds with a DocumentError; the worker thread parsing the document is killed, so
+   * even a document that never finishes parsing stops here. Defaults to 60000.
+   */
   timeoutMs?: number;
+  /**
+   * Heap limit, in MiB, of the worker thread that parses the document (`resourceLimits.maxOldGenerationSizeMb`); a
+   * document that needs more fails with a DocumentError instead of exhausting the process. Defaults to 512.
+   */
+  maxMemoryMb?: number;
   /** Cancels the read with an AbortError. */
   signal?: AbortSignal;
 }
@@ -69,6 +80,7 @@ interface ResolvedOptions {
   tables: boolean;
   maxTablePages: number;
   timeoutMs: number;
+  maxMemoryMb: number;
   signal: AbortSignal | undefined;
 }
 
@@ -97,6 +109,7 @@ function resolveOptions(options: ReadPdfOptions): ResolvedOptions {
     tables: options.tables ?? false,
     maxTablePages: positiveInteger(options.maxTablePages, 'maxTablePages', 50),
     timeoutMs: positiveInteger(options.timeoutMs, 'timeoutMs', 60_000, maxTimerDelayMs),
+    maxMemoryMb: positiveInteger(options.maxMemoryMb, 'maxMemoryMb', 512),
     signal: options.signal,
   };
 }
@@ -161,88 +174,119 @@ function describeFailure(error: unknown, bytes: Uint8Array, fileName: string): D
   });
 }
 
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim().length > 0 ? value.trim() : undefined;
+/** One parked worker, kept between reads so that each read does not pay for loading pdf.js again (~0.3 s). */
+let idle: { worker: Worker; maxMemoryMb: number; forget: () => void } | undefined;
+
+function takeWorker(maxMemoryMb: number): Worker {
+  if (idle !== undefined && idle.maxMemoryMb === maxMemoryMb) {
+    const { worker, forget } = idle;
+    idle = undefined;
+    worker.off('exit', forget).off('error', forget);
+    worker.ref();
+    return worker;
+  }
+  // execArgv: [] keeps the parent's flags (--max-old-space-size, loaders) out: Worker refuses some of them, and the
+  // heap limit is resourceLimits' job.
+  return new Worker(pdfWorkerFile(), {
+    execArgv: [],
+    resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb, maxYoungGenerationSizeMb: Math.min(64, maxMemoryMb) },
+  });
 }
 
-function isoDate(value: Date | null | undefined): string | undefined {
-  return value instanceof Date && !Number.isNaN(value.getTime()) ? value.toISOString() : undefined;
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-async function parse(parser: PDFParse, options: ResolvedOptions, stop: { stopped: boolean }): Promise<PdfDocument> {
-  const { fileName } = options;
-  const infoResult = await parser.getInfo();
-  if (stop.stopped) throw new DocumentError(`Reading "${fileName}" was stopped.`, { details: { file: fileName } });
-  const pageCount = infoResult.total;
-  if (pageCount > options.maxPages) {
-    throw new DocumentError(
-      `Cannot read "${fileName}": it has ${pageCount} pages, over the limit of ${options.maxPages}. Raise \`maxPages\` or ask for a subset with \`pages\`.`,
-      { details: { file: fileName, cause: 'too-many-pages', pageCount, maxPages: options.maxPages } },
-    );
+/** Parks a worker that answered (unref'd: it never keeps the process alive), or ends it when one is parked already. */
+function parkWorker(worker: Worker, maxMemoryMb: number): void {
+  if (idle !== undefined) {
+    void worker.terminate().catch(() => undefined);
+    return;
   }
-  if (pageCount === 0) {
-    throw new DocumentError(`Cannot read "${fileName}": the PDF has no pages.`, { details: { file: fileName, cause: 'no-pages' } });
-  }
-  const outside = options.pages?.filter((page) => page > pageCount) ?? [];
-  if (outside.length > 0) {
-    throw new DocumentError(
-      `Cannot read pages ${outside.join(', ')} of "${fileName}": it has ${pageCount} pages (numbered from 1).`,
-      { details: { file: fileName, cause: 'page-out-of-range', pages: outside, pageCount } },
-    );
-  }
-  const selected = options.pages ?? Array.from({ length: pageCount }, (_, index) => index + 1);
-  const pages: PdfPage[] = [];
-  for (const number of selected) {
-    // pdf.js in Node parses on this thread through promise chains; yielding to the event loop between pages lets
-    // the deadline timer and abort listeners run, so a long document stops within one page of its deadline.
-    await yieldToEventLoop();
-    if (stop.stopped) throw new DocumentError(`Reading "${fileName}" was stopped.`, { details: { file: fileName } });
-    const textResult = await parser.getText({ partial: [number], pageJoiner: '' });
-    pages.push({ number, text: textResult.pages[0]?.text ?? '' });
-  }
-
-  const raw = (infoResult.info ?? {}) as Record<string, unknown>;
-  const dates = infoResult.getDateNode();
-  const info: PdfInfo = { pageCount };
-  const fields: Array<[keyof PdfInfo, string | undefined]> = [
-    ['title', text(raw.Title) ?? text(infoResult.metadata?.get('dc:title'))],
-    ['author', text(raw.Author)],
-    ['subject', text(raw.Subject)],
-    ['keywords', text(raw.Keywords)],
-    ['creator', text(raw.Creator)],
-    ['producer', text(raw.Producer)],
-    ['creationDate', isoDate(dates.CreationDate) ?? isoDate(dates.XmpCreateDate)],
-    ['modificationDate', isoDate(dates.ModDate) ?? isoDate(dates.XmpModifyDate)],
-  ];
-  for (const [key, value] of fields) if (value !== undefined) (info as unknown as Record<string, unknown>)[key] = value;
-
-  const document: PdfDocument = { pages, info };
-  if (options.tables) {
-    const tablePages = selected.slice(0, options.maxTablePages);
-    const tables: PdfTable[] = [];
-    for (const number of tablePages) {
-      await yieldToEventLoop();
-      if (stop.stopped) throw new DocumentError(`Reading "${fileName}" was stopped.`, { details: { file: fileName } });
-      const tableResult = await parser.getTable({ partial: [number] });
-      for (const page of tableResult.pages) {
-        for (const rows of page.tables) {
-          if (rows.length > 0) tables.push({ page: page.num, rows: rows.map((row) => row.map((cell) => String(cell ?? ''))) });
-        }
-      }
-    }
-    document.tables = tables;
-  }
-  return document;
+  const forget = (): void => {
+    if (idle?.worker === worker) idle = undefined;
+  };
+  idle = { worker, maxMemoryMb, forget };
+  worker.unref();
+  worker.once('exit', forget).once('error', forget);
 }
 
 /**
- * Read a PDF from its bytes. The bytes are copied (pdf.js may detach the buffer it is given), so the caller's array
- * stays usable. Throws DocumentError for an empty, non-PDF, truncated, damaged, encrypted or over-limit document,
- * or when `timeoutMs` passes; AbortError when `signal` aborts. pdf.js resources are released on every path.
+ * Runs the parse in a worker thread and settles with its reply, or rejects when the deadline passes, the signal
+ * aborts, or the thread dies (out of memory, crash). A thread that did not answer is terminated.
+ */
+function parseInWorker(bytes: Uint8Array, options: ResolvedOptions): Promise<PdfWorkerReply> {
+  const { signal, timeoutMs, fileName } = options;
+  const request: ParsePdfRequest = {
+    fileName,
+    maxPages: options.maxPages,
+    pages: options.pages,
+    tables: options.tables,
+    maxTablePages: options.maxTablePages,
+  };
+  return new Promise<PdfWorkerReply>((resolve, reject) => {
+    let worker: Worker;
+    try {
+      worker = takeWorker(options.maxMemoryMb);
+    } catch (cause) {
+      reject(
+        cause instanceof DocumentError
+          ? cause
+          : new DocumentError(`Cannot read "${fileName}": the PDF worker thread did not start (${(cause as Error).message}).`, {
+              cause,
+              details: { file: fileName, cause: 'worker-start' },
+            }),
+      );
+      return;
+    }
+    let settled = false;
+    const settle = (answered: boolean, action: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      // Only this read's own listeners: removeAllListeners would also drop the ones Worker keeps its port with.
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      if (answered) parkWorker(worker, options.maxMemoryMb);
+      else void worker.terminate().catch(() => undefined);
+      action();
+    };
+    const timer = setTimeout(() => {
+      settle(false, () =>
+        reject(
+          new DocumentError(`Reading "${fileName}" took longer than ${timeoutMs} ms and was stopped. Raise \`timeoutMs\` or read fewer pages.`, {
+            details: { file: fileName, cause: 'timeout', timeoutMs },
+          }),
+        ),
+      );
+    }, timeoutMs);
+    const onAbort = (): void =>
+      settle(false, () => reject(new AbortError(`Reading "${fileName}" was cancelled.`, { cause: signal?.reason, details: { file: fileName } })));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const onMessage = (reply: PdfWorkerReply): void => settle(true, () => resolve(reply));
+    const onError = (error: Error & { code?: string }): void =>
+      settle(false, () => {
+        if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+          reject(
+            new DocumentError(
+              `Reading "${fileName}" needed more than ${options.maxMemoryMb} MiB and was stopped. Raise \`maxMemoryMb\` if the document is trusted.`,
+              { cause: error, details: { file: fileName, cause: 'out-of-memory', maxMemoryMb: options.maxMemoryMb } },
+            ),
+          );
+        } else reject(error);
+      });
+    const onExit = (code: number): void =>
+      settle(false, () =>
+        reject(new DocumentError(`Reading "${fileName}" failed: the PDF worker thread exited (code ${code}) without an answer.`, {
+          details: { file: fileName, cause: 'worker-exit', exitCode: code },
+        })),
+      );
+    worker.once('message', onMessage).once('error', onError).once('exit', onExit);
+    // The copy's buffer moves to the worker (pdf.js may detach it anyway); the caller's array stays usable.
+    worker.postMessage({ bytes, request } satisfies PdfWorkerRequest, [bytes.buffer as ArrayBuffer]);
+  });
+}
+
+/**
+ * Read a PDF from its bytes. The bytes are copied, so the caller's array stays usable. Throws DocumentError for an
+ * empty, non-PDF, truncated, damaged, encrypted or over-limit document, when `timeoutMs` passes or the parse needs
+ * more than `maxMemoryMb`; AbortError when `signal` aborts.
  */
 export async function readPdf(bytes: Uint8Array, options: ReadPdfOptions = {}): Promise<PdfDocument> {
   const resolved = resolveOptions(options);
@@ -255,44 +299,15 @@ export async function readPdf(bytes: Uint8Array, options: ReadPdfOptions = {}): 
   if (resolved.signal?.aborted) {
     throw new AbortError(`Reading "${resolved.fileName}" was cancelled.`, { cause: resolved.signal.reason, details: { file: resolved.fileName } });
   }
-  // pdf.js is loaded with the first document, not when autoglm is imported.
-  const { PDFParse } = await import('pdf-parse');
-  const parser = new PDFParse({
-    data: bytes.slice(),
-    verbosity: 0,
-    // No eval of font programs, no system fonts, no fetch from the worker: plain local parsing only.
-    isEvalSupported: false,
-    useSystemFonts: false,
-    useWorkerFetch: false,
-    disableFontFace: true,
-    ...pdfjsLocalAssets(),
-  });
-  const stop = { stopped: false };
-  const work = parse(parser, resolved, stop);
-  // Whatever happens (success, failure, timeout, abort), release pdf.js's document once the work has settled.
-  const released = work
-    .then(
-      () => parser.destroy(),
-      () => parser.destroy(),
-    )
-    .catch(() => undefined);
+  let reply: PdfWorkerReply;
   try {
-    const document = await withDeadline(() => work, {
-      timeoutMs: resolved.timeoutMs,
-      signal: resolved.signal,
-      onTimeout: () =>
-        new DocumentError(`Reading "${resolved.fileName}" took longer than ${resolved.timeoutMs} ms and was stopped. Raise \`timeoutMs\` or read fewer pages.`, {
-          details: { file: resolved.fileName, cause: 'timeout', timeoutMs: resolved.timeoutMs },
-        }),
-      onAbort: (reason) => new AbortError(`Reading "${resolved.fileName}" was cancelled.`, { cause: reason, details: { file: resolved.fileName } }),
-    });
-    await released;
-    return document;
+    reply = await parseInWorker(bytes.slice(), resolved);
   } catch (error) {
-    // On timeout or abort the parse may still be running: stop it at its next step and tear pdf.js down now.
-    stop.stopped = true;
-    void parser.destroy().catch(() => undefined);
     if (error instanceof AbortError) throw error;
     throw describeFailure(error, bytes, resolved.fileName);
   }
+  if (reply.ok) return reply.document;
+  const { name, message, details } = reply.error;
+  if (details !== undefined) throw new DocumentError(message, { details });
+  throw describeFailure(Object.assign(new Error(message), { name }), bytes, resolved.fileName);
 }
