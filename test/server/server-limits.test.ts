@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type AutoglmServer } from '../../src/server/create-server';
+import type { ModelProvider } from '../../src/server/model-provider';
 import type { CreateServerOptions } from '../../src/server/server-options';
 import { useTinyModel } from '../agent/onnx-helpers';
 
@@ -111,6 +112,28 @@ describe('server limits', () => {
       expect(text).toContain(name);
     }
     expect(text).toMatch(/autoglm_http_request_duration_seconds_count\{method="POST",route="\/v1\/chat\/completions",status="200"\} 2/);
+  });
+
+  it('serves through a custom ModelProvider and warms a new version before it is ready again', async () => {
+    let version = 'a';
+    let ready = true;
+    const provider: ModelProvider = {
+      get: (name) => (name === 'tiny' ? { model: tiny.model, version } : undefined),
+      list: () => [{ name: 'tiny', version }],
+      ready: () => ready,
+    };
+    const { url } = await start({ models: provider });
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200);
+    const first = (await (await chat(url, { max_tokens: 2 })).json()) as { system_fingerprint: string };
+    expect(first.system_fingerprint).toBe('autoglm-a');
+    version = 'b';
+    const notReady = await fetch(`${url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ models: [{ name: 'tiny', version: 'b', warm: false }] });
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200);
+    ready = false;
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    expect(((await (await chat(url, { max_tokens: 2 })).json()) as { system_fingerprint: string }).system_fingerprint).toBe('autoglm-b');
   });
 
   it('closes gracefully: an in-flight request finishes, new connections are refused', async () => {
