@@ -3,24 +3,17 @@
  * `generateText`, `streamText` with text and with a streamed tool call, `generateObject`, and clear errors for what
  * GLM cannot take. Random weights write nonsense, so calls are forced and assertions are on shape and validity.
  */
-import { generateObject, generateText, stepCountIs, streamText, tool } from 'ai';
+import { generateObject, generateText, stepCountIs, streamText } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createAutoglm } from '../../src/ai-sdk/create-autoglm';
 import { useTinyModel } from '../agent/onnx-helpers';
+import { weatherTool } from '../server/server-helpers';
 
 const tiny = useTinyModel('ai-sdk-provider');
 const autoglm = () => createAutoglm({ models: { tiny: tiny.model } });
 
-const lookup = (calls: string[]) =>
-  tool({
-    description: 'Weather of a city',
-    inputSchema: z.object({ city: z.enum(['Paris', 'Rome']) }),
-    execute: async ({ city }) => {
-      calls.push(city);
-      return { city, celsius: 20 };
-    },
-  });
+const lookup = weatherTool;
 
 describe('the autoglm AI SDK provider', () => {
   it('generateText runs a multi-step tool loop with dotted tool names', async () => {

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type AutoglmServer } from '../../src/server/create-server';
+import type { ModelProvider } from '../../src/server/model-provider';
 import type { CreateServerOptions } from '../../src/server/server-options';
 import { useTinyModel } from '../agent/onnx-helpers';
 
@@ -96,7 +97,10 @@ describe('server limits', () => {
     const { url } = await start();
     await until(async () => (await fetch(`${url}/readyz`)).status === 200);
     await chat(url, { max_tokens: 2 });
+    await (await chat(url, { max_tokens: 2, stream: true })).text();
     const text = await (await fetch(`${url}/metrics`)).text();
+    // Streamed (hijacked) replies leave the gauge too: only the /metrics request itself is in flight.
+    expect(text).toMatch(/^autoglm_http_requests_in_flight 1$/m);
     for (const name of [
       'autoglm_http_request_duration_seconds_bucket',
       'autoglm_http_requests_in_flight',
@@ -107,7 +111,29 @@ describe('server limits', () => {
     ]) {
       expect(text).toContain(name);
     }
-    expect(text).toMatch(/autoglm_http_request_duration_seconds_count\{method="POST",route="\/v1\/chat\/completions",status="200"\} 1/);
+    expect(text).toMatch(/autoglm_http_request_duration_seconds_count\{method="POST",route="\/v1\/chat\/completions",status="200"\} 2/);
+  });
+
+  it('serves through a custom ModelProvider and warms a new version before it is ready again', async () => {
+    let version = 'a';
+    let ready = true;
+    const provider: ModelProvider = {
+      get: (name) => (name === 'tiny' ? { model: tiny.model, version } : undefined),
+      list: () => [{ name: 'tiny', version }],
+      ready: () => ready,
+    };
+    const { url } = await start({ models: provider });
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200);
+    const first = (await (await chat(url, { max_tokens: 2 })).json()) as { system_fingerprint: string };
+    expect(first.system_fingerprint).toBe('autoglm-a');
+    version = 'b';
+    const notReady = await fetch(`${url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ models: [{ name: 'tiny', version: 'b', warm: false }] });
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200);
+    ready = false;
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    expect(((await (await chat(url, { max_tokens: 2 })).json()) as { system_fingerprint: string }).system_fingerprint).toBe('autoglm-b');
   });
 
   it('closes gracefully: an in-flight request finishes, new connections are refused', async () => {
