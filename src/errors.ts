@@ -89,3 +89,5 @@ export class ModelRegistryError extends AutoglmError { static override readonly 
 export class ModelUpdateError extends AutoglmError { static override readonly code = 'MODEL_UPDATE'; }
 /** A rollback that cannot happen: no previous version, or the previous version failed to load again. */
 export class ModelRollbackError extends AutoglmError { static override readonly code = 'MODEL_ROLLBACK'; }
+/** An AI SDK call the autoglm provider cannot serve (a file part, a provider-executed tool, an unknown model id). */
+export class AiSdkProviderError extends AutoglmError { static override readonly code = 'AI_SDK_PROVIDER'; }

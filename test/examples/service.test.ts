@@ -1,7 +1,10 @@
 /**
- * examples/service: the HTTP service around AutoAgent, on 127.0.0.1 and an ephemeral port, with a scripted model.
+ * examples/service: the embedded createServer with the summarize_financial_report agent behind the runs API, on
+ * 127.0.0.1 and an ephemeral port, with a scripted model (the server itself is tested on real ONNX models in
+ * test/server).
  */
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSummaryService } from '../../examples/service/server';
@@ -18,36 +21,56 @@ const summary = {
   risks: [],
 };
 
-let close: (() => Promise<void>) | undefined;
+let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {
-  await close?.();
-  close = undefined;
+  await cleanup?.();
+  cleanup = undefined;
 });
 
 async function start() {
   const model = new ScriptedModel([], { fallback: `\n${JSON.stringify(summary)}` });
-  const server = createSummaryService({ model, directory: path.resolve('examples/financial-report'), maxSteps: 1 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  close = () => new Promise((resolve) => server.close(() => resolve()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, model };
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'service-example-'));
+  const server = await createSummaryService({ model, directory: path.resolve('examples/financial-report'), dataDir, port: 0 });
+  const url = await server.listen();
+  cleanup = async () => {
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  return { url, model };
+}
+
+const startRun = (url: string, inputs: Record<string, unknown>) =>
+  fetch(`${url}/v1/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ agent: { task: 'summarize_financial_report', maxSteps: 1 }, inputs }),
+  });
+
+async function finished(url: string, id: string): Promise<{ status: string; outputs: Record<string, unknown>; steps: Record<string, { error?: { code: string } }> }> {
+  for (;;) {
+    const run = (await (await fetch(`${url}/v1/runs/${id}`)).json()) as { status: string; outputs: Record<string, unknown>; steps: Record<string, { error?: { code: string } }> };
+    if (run.status !== 'running') return run;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 describe('examples/service', () => {
-  it('POST /summarize runs the preset on a PDF of the served folder and returns the summary', async () => {
+  it('summarises a PDF of the served folder through the runs API', async () => {
     const { url, model } = await start();
-    const response = await fetch(`${url}/summarize`, { method: 'POST', body: JSON.stringify({ file: 'EBAY_2023Q1_EARNINGS.pdf' }) });
-    expect(response.status).toBe(200);
-    const body = await response.json();
-    expect(body).toMatchObject({ summary, steps: 1 });
-    expect(model.calls[0]!.prompt).toContain('EBAY_2023Q1_EARNINGS.pdf');
+    const created = await startRun(url, { inputFile: 'EBAY_2023Q1_EARNINGS.pdf' });
+    expect(created.status).toBe(202);
+    const run = await finished(url, ((await created.json()) as { id: string }).id);
+    expect(run.status).toBe('succeeded');
+    expect(run.outputs).toEqual({ agent: summary });
+    expect(model.calls.some((call) => call.prompt.includes('EBAY_2023Q1_EARNINGS.pdf'))).toBe(true);
   });
 
-  it('refuses bad requests and paths outside the served folder', async () => {
+  it('refuses paths outside the served folder and unknown routes', async () => {
     const { url } = await start();
-    expect((await fetch(`${url}/summarize`, { method: 'POST', body: '{"path":1}' })).status).toBe(400);
-    const outside = await fetch(`${url}/summarize`, { method: 'POST', body: JSON.stringify({ file: '../../package.json' }) });
-    expect(outside.status).toBe(400);
-    expect(await outside.json()).toMatchObject({ error: { code: 'PATH_OUTSIDE_SANDBOX' } });
-    expect((await fetch(`${url}/other`)).status).toBe(404);
+    const created = await startRun(url, { inputFile: '../../package.json' });
+    const run = await finished(url, ((await created.json()) as { id: string }).id);
+    expect(run.status).toBe('failed');
+    expect(run.steps.agent!.error!.code).toBe('PATH_OUTSIDE_SANDBOX');
+    expect((await fetch(`${url}/summarize`, { method: 'POST' })).status).toBe(404);
   });
 });

@@ -4,10 +4,9 @@
  * `streamText`.
  */
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { generateText, stepCountIs, streamText, tool } from 'ai';
+import { generateText, stepCountIs, streamText } from 'ai';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { useTinyServer } from './server-helpers';
+import { useTinyServer, weatherTool } from './server-helpers';
 
 const served = useTinyServer('server-ai-sdk');
 const model = () => createOpenAICompatible({ name: 'autoglm', baseURL: `${served.url}/v1`, includeUsage: true }).chatModel('tiny');
@@ -19,14 +18,7 @@ describe('chat completions with the AI SDK', () => {
       model: model(),
       prompt: 'Look up the weather twice.',
       tools: {
-        weather__lookup: tool({
-          description: 'Weather of a city',
-          inputSchema: z.object({ city: z.enum(['Paris', 'Rome']) }),
-          execute: async ({ city }) => {
-            calls.push(city);
-            return { city, celsius: 20 };
-          },
-        }),
+        weather__lookup: weatherTool(calls),
       },
       toolChoice: 'required',
       stopWhen: stepCountIs(3),

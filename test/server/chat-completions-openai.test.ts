@@ -48,6 +48,17 @@ describe('chat completions with the openai client', () => {
     expect(text.length).toBeGreaterThan(0);
   });
 
+  it('honours stop strings and reproduces a sampled answer from its seed', async () => {
+    const greedy = await client().chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Go on' }], max_tokens: 12, temperature: 0 });
+    const text = greedy.choices[0]!.message.content!;
+    const stop = text.slice(3, 5);
+    const stopped = await client().chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Go on' }], max_tokens: 12, temperature: 0, stop: [stop] });
+    expect(stopped.choices[0]!.finish_reason).toBe('stop');
+    expect(stopped.choices[0]!.message.content).toBe(text.slice(0, text.indexOf(stop)));
+    const sampled = () => client().chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Go on' }], max_tokens: 12, temperature: 1, top_p: 0.9, seed: 42 });
+    expect((await sampled()).choices[0]!.message.content).toBe((await sampled()).choices[0]!.message.content);
+  });
+
   it('runs a tool-call round trip: required call -> tool result -> answer', async () => {
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
     const first = await client().chat.completions.create({ model: 'tiny', messages, tools: [weather], tool_choice: 'required', max_tokens: 32 });

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTinyGlm } from '../../src/models/tiny/create-tiny-glm';
-import { bin, repositoryRoot, runCli } from '../cli/run-cli';
+import { bin, callMain, repositoryRoot, runCli } from '../cli/run-cli';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures');
 let root = '';
@@ -55,6 +55,19 @@ async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, time
 }
 
 describe('autoglm serve', () => {
+  it('documents its options and refuses malformed ones with exit code 2', async () => {
+    const options = { cwd: repositoryRoot, env: {} };
+    const help = await callMain(['serve', '--help'], options);
+    expect(help.code).toBe(0);
+    for (const option of ['--model NAME=DIR', '--api-key', '--data-dir', '--workflows', '--plugin']) expect(help.stdout).toContain(option);
+    expect((await callMain(['--help'], options)).stdout).toContain('serve ');
+    for (const args of [['--model', 'nodir'], ['--model', 'a=x', '--model', 'a=y'], ['--port', '70000'], ['--port', 'x'], ['--frobnicate']]) {
+      const run = await callMain(['serve', ...args], options);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(/autoglm: USAGE: serve/);
+    }
+  });
+
   it('refuses a non-loopback host without an API key, with exit code 2', async () => {
     const run = await runCli(['serve', '--host', '0.0.0.0', '--port', '0', '--model', `tiny=${modelDir}`], { env: { AUTOGLM_API_KEY: '' } });
     expect(run.code).toBe(2);

@@ -96,7 +96,10 @@ describe('server limits', () => {
     const { url } = await start();
     await until(async () => (await fetch(`${url}/readyz`)).status === 200);
     await chat(url, { max_tokens: 2 });
+    await (await chat(url, { max_tokens: 2, stream: true })).text();
     const text = await (await fetch(`${url}/metrics`)).text();
+    // Streamed (hijacked) replies leave the gauge too: only the /metrics request itself is in flight.
+    expect(text).toMatch(/^autoglm_http_requests_in_flight 1$/m);
     for (const name of [
       'autoglm_http_request_duration_seconds_bucket',
       'autoglm_http_requests_in_flight',
@@ -107,7 +110,7 @@ describe('server limits', () => {
     ]) {
       expect(text).toContain(name);
     }
-    expect(text).toMatch(/autoglm_http_request_duration_seconds_count\{method="POST",route="\/v1\/chat\/completions",status="200"\} 1/);
+    expect(text).toMatch(/autoglm_http_request_duration_seconds_count\{method="POST",route="\/v1\/chat\/completions",status="200"\} 2/);
   });
 
   it('closes gracefully: an in-flight request finishes, new connections are refused', async () => {

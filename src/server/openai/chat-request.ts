@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ServerRequestError } from '../../errors';
 import type { ChatMessage, GenerateOptions, JsonSchema, ToolSpec } from '../../models/language-model';
+import { toolCallMessage, toolResultMessage, toolSpec } from '../glm-messages';
 import { fromOpenAiToolName } from './tool-names';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() }).strict();
@@ -135,12 +136,12 @@ export function toGlmMessages(messages: ChatRequest['messages']): ChatMessage[] 
         const text = textOf(entry.content);
         if (text !== '' || (entry.tool_calls ?? []).length === 0) out.push({ role: 'assistant', content: text });
         for (const call of entry.tool_calls ?? []) {
-          out.push({ role: 'assistant', metadata: fromOpenAiToolName(call.function.name, `messages[${index}].tool_calls`), content: call.function.arguments });
+          out.push(toolCallMessage(fromOpenAiToolName(call.function.name, `messages[${index}].tool_calls`), call.function.arguments));
         }
         break;
       }
       case 'tool':
-        out.push({ role: 'observation', content: textOf(entry.content) });
+        out.push(toolResultMessage(textOf(entry.content)));
         break;
     }
   });
@@ -156,11 +157,9 @@ export interface GlmChatRequest {
 
 /** The whole request as GLM input; `defaultMaxTokens` when the request sets neither max_tokens field. */
 export function toGlmRequest(request: ChatRequest, defaultMaxTokens: number): GlmChatRequest {
-  let tools: ToolSpec[] = (request.tools ?? []).map((tool, index) => ({
-    name: fromOpenAiToolName(tool.function.name, `tools[${index}].function.name`),
-    description: tool.function.description ?? '',
-    parameters: (tool.function.parameters as JsonSchema | undefined) ?? { type: 'object', properties: {} },
-  }));
+  let tools: ToolSpec[] = (request.tools ?? []).map((tool, index) =>
+    toolSpec(fromOpenAiToolName(tool.function.name, `tools[${index}].function.name`), tool.function.description, tool.function.parameters),
+  );
   let toolChoice: GenerateOptions['toolChoice'];
   const choice = request.tool_choice;
   if (typeof choice === 'object') {

@@ -12,25 +12,42 @@ import { toOpenAiError } from '../openai/openai-error';
 import type { ServerContext } from '../server-context';
 import { unknownModel } from './models-routes';
 
-/** Aborted when the client goes away, the deadline passes, or the server shuts down; `reason()` says which. */
+/**
+ * Aborted when the client goes away, the deadline passes, or the server shuts down; `reason()` says which.
+ * Composed by hand (not AbortSignal.any) so that `dispose` detaches it from the long-lived shutdown signal and
+ * clears the deadline timer: nothing per request outlives the request.
+ */
 function requestSignal(reply: FastifyReply, context: ServerContext): { signal: AbortSignal; reason: () => string | undefined; dispose: () => void } {
-  const client = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) client.abort();
+  const controller = new AbortController();
+  let why: 'client' | 'deadline' | 'shutdown' | undefined;
+  const abort = (reason: 'client' | 'deadline' | 'shutdown') => {
+    if (why !== undefined) return;
+    why = reason;
+    controller.abort();
   };
+  const onClose = () => {
+    if (!reply.raw.writableFinished) abort('client');
+  };
+  const onShutdown = () => abort('shutdown');
   reply.raw.on('close', onClose);
-  const deadline = AbortSignal.timeout(context.options.requestTimeoutMs);
+  context.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+  if (context.shutdown.signal.aborted) abort('shutdown');
+  const timer = setTimeout(() => abort('deadline'), context.options.requestTimeoutMs);
   return {
-    signal: AbortSignal.any([client.signal, deadline, context.shutdown.signal]),
+    signal: controller.signal,
     reason: () =>
-      deadline.aborted
+      why === 'deadline'
         ? `The request passed its deadline of ${context.options.requestTimeoutMs} ms (queue wait included); ask for fewer tokens or retry later.`
-        : context.shutdown.signal.aborted
+        : why === 'shutdown'
           ? 'The server is shutting down; retry on another instance or after the restart.'
-          : client.signal.aborted
+          : why === 'client'
             ? 'client disconnected'
             : undefined,
-    dispose: () => reply.raw.off('close', onClose),
+    dispose: () => {
+      clearTimeout(timer);
+      reply.raw.off('close', onClose);
+      context.shutdown.signal.removeEventListener('abort', onShutdown);
+    },
   };
 }
 
