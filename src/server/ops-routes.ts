@@ -7,6 +7,7 @@ import { ServerConfigError } from '../errors';
 import { adminRoutes } from './admin-routes';
 import { ModelRegistry } from './model-registry';
 import { registerOpsMetrics } from './ops-metrics';
+import { statusPageRoutes } from './status-page-routes';
 import type { ServerContext } from './server-context';
 
 export interface OpsRoutesOptions {
@@ -18,6 +19,7 @@ export interface OpsRoutesOptions {
 export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { context, adminKey }) => {
   registerOpsMetrics(app, context);
   if (context.models instanceof ModelRegistry) context.models.useMetrics(context.metrics);
+  await app.register(statusPageRoutes, { context, adminEnabled: adminKey !== undefined });
   if (adminKey === undefined) return;
   if (adminKey.length < 8) {
     throw new ServerConfigError('createServer: adminKey must be at least 8 characters.', { details: { field: 'adminKey' } });

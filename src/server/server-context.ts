@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger';
 import type { AutoglmMetrics } from '../observability/metrics';
 import type { ModelProvider } from './model-provider';
 import type { ModelQueue } from './model-queue';
+import type { RunManager } from './runs/run-manager';
 import type { ServerMetrics } from './server-metrics';
 import type { ResolvedServerOptions } from './server-options';
 
@@ -17,6 +18,8 @@ export class ServerContext {
   readonly serverMetrics: ServerMetrics;
   readonly options: ResolvedServerOptions;
   readonly logger: Logger;
+  /** The runs API's manager, once its routes are registered (undefined when runs are off). */
+  runs: RunManager | undefined;
   /** Aborted when the server shuts down past its grace period: in-flight generations stop. */
   readonly shutdown = new AbortController();
   readonly #instrumented = new WeakMap<LanguageModel, LanguageModel>();

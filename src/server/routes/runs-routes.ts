@@ -12,6 +12,7 @@ export const runsRoutes: FastifyPluginAsync<{ context: ServerContext }> = async 
   if (options === undefined) return;
   const runs = new RunManager({ options, models: context.models, metrics: context.metrics, serverMetrics: context.serverMetrics, logger: context.logger });
   await runs.start();
+  context.runs = runs;
   app.addHook('preClose', async () => runs.close());
 
   app.post('/v1/runs', async (request, reply) => reply.code(202).send(await runs.create(parseRunRequest(request.body))));

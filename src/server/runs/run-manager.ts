@@ -63,6 +63,8 @@ export class RunManager {
   readonly #tools: ToolRegistry;
   readonly #runs = new Map<string, Run>();
   readonly #active = new Set<Promise<unknown>>();
+  /** Listeners of every run's events (the status page). */
+  readonly #watchers = new Set<(runId: string) => void>();
   #closing = false;
 
   constructor(parts: { options: RunsOptions; models: ModelProvider; metrics: AutoglmMetrics; serverMetrics: ServerMetrics; logger: Logger }) {
@@ -167,6 +169,17 @@ export class RunManager {
     };
   }
 
+  /** The most recent runs, newest first, as `describe` shows them (the status page's list). */
+  list(limit = 20): Record<string, unknown>[] {
+    return [...this.#runs.keys()].reverse().slice(0, limit).map((id) => this.describe(id));
+  }
+
+  /** Calls `listener` with a run's id after each of its events and when it ends; returns the unsubscribe function. */
+  watch(listener: (runId: string) => void): () => void {
+    this.#watchers.add(listener);
+    return () => this.#watchers.delete(listener);
+  }
+
   async cancel(id: string): Promise<Record<string, unknown>> {
     const run = this.get(id);
     if (run.status !== 'running') {
@@ -206,6 +219,7 @@ export class RunManager {
   #emit(run: Run, event: RunEvent): void {
     run.events.push(event);
     for (const listener of run.listeners) listener(event);
+    for (const watcher of this.#watchers) watcher(run.meta.id);
   }
 
   #execute(run: Run, start: (common: Parameters<Workflow['run']>[0] & object) => Promise<WorkflowRunResult>): void {
@@ -250,6 +264,7 @@ export class RunManager {
         for (const listener of run.listeners) listener(undefined);
         run.listeners.clear();
         this.#countStatuses();
+        for (const watcher of this.#watchers) watcher(run.meta.id);
       });
     this.#active.add(promise);
   }
