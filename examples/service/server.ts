@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createWorkflowAgentRunner } from '../../src/cli/workflow-agent-runner';
+import { createWorkflowAgentRunner } from '../../src/workflows/workflow-agent-runner';
 import { GlmModel, pdfTools, ToolRegistry, type LanguageModel } from '../../src/index';
 import { createServer, type AutoglmServer } from '../../src/server/index';
 

@@ -18,7 +18,7 @@ import { Workflow } from '../workflows/workflow';
 import { exitCodes, type CliContext } from './cli-context';
 import { integerOption, parseCommandLine } from './parse-command-line';
 import { defaultCacheDir, ensureTinyModel } from './tiny-model-cache';
-import { createWorkflowAgentRunner } from './workflow-agent-runner';
+import { createWorkflowAgentRunner } from '../workflows/workflow-agent-runner';
 
 export const serveHelp = `Usage: autoglm serve [options]
 

@@ -58,6 +58,7 @@ const runOptionNames = Object.keys({
   onEvent: true,
   metrics: true,
   random: true,
+  modelVersion: true,
 } satisfies Record<keyof WorkflowRunOptions, true>);
 const resumeOptionNames = [...runOptionNames.filter((name) => name !== 'runId' && name !== 'inputs'), 'spec'];
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createWorkflowAgentRunner } from '../../src/cli/workflow-agent-runner';
+import { createWorkflowAgentRunner } from '../../src/workflows/workflow-agent-runner';
 import { ToolRegistry } from '../../src/tools/tool-registry';
 import { repoRoot } from '../agent/onnx-helpers';
 import { useTinyServer } from './server-helpers';

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkflowAgentRunner } from '../../src/cli/workflow-agent-runner';
+import { createWorkflowAgentRunner } from '../../src/workflows/workflow-agent-runner';
 import { createServer, type AutoglmServer } from '../../src/server/create-server';
 import type { RunsOptions } from '../../src/server/runs/runs-options';
 import { readFileTool } from '../../src/tools/file-tools';
