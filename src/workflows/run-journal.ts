@@ -6,8 +6,8 @@
  * anyway. A crash can leave a torn last line; reading drops it (and cuts it off before appending again), because a
  * record that never reached disk whole never happened.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fdatasync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors';
 import type { StepErrorValue, StepStatus } from './workflow-types';
@@ -145,23 +145,35 @@ export class RunJournal {
   /** Creates the journal of a new run and writes its header durably; refuses an existing runId. */
   static async create(checkpointDir: string, header: RunHeader): Promise<RunJournal> {
     const path = journalPath(checkpointDir, header.runId);
-    let fd: number;
-    try {
-      mkdirSync(checkpointDir, { recursive: true });
-      fd = openSync(path, 'wx');
-    } catch (cause) {
-      const exists = (cause as NodeJS.ErrnoException).code === 'EEXIST';
-      throw new CheckpointError(
-        exists
-          ? `Run "${header.runId}" already has a journal at ${path}; continue it with Workflow.resume("${header.runId}", { checkpointDir }) or choose another runId.`
-          : `Cannot create the journal ${path}: ${(cause as Error).message}. Check that checkpointDir is writable.`,
+    const exists = (cause: unknown) =>
+      new CheckpointError(
+        `Run "${header.runId}" already has a journal at ${path}; continue it with Workflow.resume("${header.runId}", { checkpointDir }) or choose another runId.`,
         { cause, details: { runId: header.runId, path } },
       );
+    if (existsSync(path)) throw exists(undefined);
+    // The header is written and synced under a temporary name, then linked into place (link refuses an existing
+    // name atomically): a crash before the header is durable leaves no journal, so the run id stays free.
+    const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    let fd: number | undefined;
+    try {
+      mkdirSync(checkpointDir, { recursive: true });
+      fd = openSync(temporary, 'wx');
+      const bytes = Buffer.from(`${JSON.stringify(header)}\n`);
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+      fsyncSync(fd);
+      linkSync(temporary, path);
+    } catch (cause) {
+      if (fd !== undefined) closeSync(fd);
+      removeQuietly(temporary);
+      if ((cause as NodeJS.ErrnoException).code === 'EEXIST' && (cause as NodeJS.ErrnoException).syscall === 'link') throw exists(cause);
+      throw new CheckpointError(`Cannot create the journal ${path}: ${(cause as Error).message}. Check that checkpointDir is writable and has free space.`, {
+        cause,
+        details: { runId: header.runId, path },
+      });
     }
+    removeQuietly(temporary);
     syncDirectory(checkpointDir);
-    const journal = new RunJournal(fd, path);
-    await journal.append(header);
-    return journal;
+    return new RunJournal(fd, path);
   }
 
   /** Opens an existing journal for appending, cutting off a torn tail first. */
@@ -217,6 +229,14 @@ export class RunJournal {
   async close(): Promise<void> {
     await this.#syncing;
     closeSync(this.#fd);
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // Nothing to remove where the folder itself is unusable.
   }
 }
 
