@@ -74,6 +74,28 @@ export function journalPath(checkpointDir: string, runId: string): string {
   return join(checkpointDir, `${runId}.jsonl`);
 }
 
+/**
+ * One journal line: the record's JSON with a checksum of that JSON appended as its last field (`"sum"`), so that
+ * an edited record is refused on resume instead of silently replayed.
+ */
+function journalLine(record: JournalRecord): Buffer {
+  const body = JSON.stringify(record);
+  return Buffer.from(`${body.slice(0, -1)},"sum":"${checksum(body)}"}\n`);
+}
+
+function checksum(body: string): string {
+  return createHash('sha256').update(body).digest('hex').slice(0, 16);
+}
+
+const sumField = /,"sum":"([0-9a-f]{16})"\}$/;
+
+/** Whether a journal line carries a checksum, and whether it matches. */
+function verifyLine(text: string): 'none' | 'ok' | 'bad' {
+  const match = sumField.exec(text);
+  if (match === null) return 'none';
+  return checksum(`${text.slice(0, match.index)}}`) === match[1] ? 'ok' : 'bad';
+}
+
 export interface JournalContents {
   header: RunHeader;
   records: JournalRecord[];
@@ -97,6 +119,7 @@ export function readJournal(checkpointDir: string, runId: string): JournalConten
   const records: JournalRecord[] = [];
   let offset = 0;
   let tornTail = false;
+  let checksummed = false;
   while (offset < buffer.length) {
     const newline = buffer.indexOf(0x0a, offset);
     if (newline === -1) {
@@ -118,6 +141,16 @@ export function readJournal(checkpointDir: string, runId: string): JournalConten
         details: { runId, path, offset },
       });
     }
+    const verified = verifyLine(text);
+    // Journals of earlier versions have no checksums; once the header has one, every record must.
+    if (verified === 'bad' || (verified === 'none' && records.length > 0 && checksummed)) {
+      throw new CheckpointError(
+        `Journal ${path} record ${records.length + 1} (byte ${offset}) ${verified === 'bad' ? 'does not match its checksum' : 'has no checksum'}: the journal was edited after it was written; it cannot be resumed. Start a new run.`,
+        { details: { runId, path, offset } },
+      );
+    }
+    if (records.length === 0) checksummed = verified === 'ok';
+    delete (record as { sum?: unknown }).sum;
     records.push(record);
     offset = newline + 1;
   }
@@ -158,7 +191,7 @@ export class RunJournal {
     try {
       mkdirSync(checkpointDir, { recursive: true });
       fd = openSync(temporary, 'wx');
-      const bytes = Buffer.from(`${JSON.stringify(header)}\n`);
+      const bytes = journalLine(header);
       for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
       fsyncSync(fd);
       linkSync(temporary, path);
@@ -191,7 +224,7 @@ export class RunJournal {
   append(record: JournalRecord, options: { sync?: boolean } = {}): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     try {
-      const bytes = Buffer.from(`${JSON.stringify(record)}\n`);
+      const bytes = journalLine(record);
       for (let written = 0; written < bytes.length; ) written += writeSync(this.#fd, bytes, written);
     } catch (cause) {
       return Promise.reject(this.#fail(cause));
