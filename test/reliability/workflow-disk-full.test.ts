@@ -3,44 +3,23 @@
  * CheckpointError and nothing else rejects unobserved (vitest fails the file on an unhandled rejection, which is
  * how the process died before), and the CLI prints `autoglm: CHECKPOINT: ...`, never a stack.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { useTinyTmpfs } from '../support/tiny-tmpfs';
 import { CheckpointError, defineTool, ToolRegistry, Workflow } from '../../src/index';
 import { callMain } from '../cli/run-cli';
 
-let root: string;
-let full: string;
-let mounted = false;
-let skipReason = '';
-
-beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'workflow-disk-full-'));
-  full = path.join(root, 'full');
-  await mkdir(full);
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', full], { stdio: 'pipe' });
-    mounted = true;
-  } catch (error) {
-    skipReason = `cannot mount a 64 KB tmpfs here (${(error as Error).message.split('\n')[0]}); needs root`;
-  }
-});
-
-afterAll(async () => {
-  if (mounted) execFileSync('umount', [full]);
-  await rm(root, { recursive: true, force: true });
-});
+const disk = useTinyTmpfs('workflow-disk-full-');
 
 const big = defineTool({ name: 'big', description: 'a large output', input: z.object({}), execute: () => 'x'.repeat(200_000) });
 
 describe('a full disk under the journal', () => {
   it('run() rejects with CheckpointError and the process lives on (no unobserved rejection)', async (context) => {
-    if (!mounted) return context.skip(skipReason);
+    if (!disk.mounted) return context.skip(disk.skipReason);
     const workflow = Workflow.define({ name: 'fill', steps: [{ id: 'a', uses: 'big' }, { id: 'b', uses: 'big', needs: 'a' }] });
-    const error = await workflow.run({ tools: new ToolRegistry([big]), checkpointDir: path.join(full, 'runs') }).catch((caught: unknown) => caught);
+    const error = await workflow.run({ tools: new ToolRegistry([big]), checkpointDir: path.join(disk.full, 'runs') }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CheckpointError);
     expect((error as Error).message).toMatch(/Cannot write the journal .*ENOSPC/);
     // Give any stray rejection time to surface; vitest turns it into a failure of this file.
@@ -48,14 +27,14 @@ describe('a full disk under the journal', () => {
   });
 
   it('the CLI prints autoglm: CHECKPOINT: message, exit 1, no stack', async (context) => {
-    if (!mounted) return context.skip(skipReason);
-    const folder = path.join(root, 'workflow');
+    if (!disk.mounted) return context.skip(disk.skipReason);
+    const folder = path.join(disk.root, 'workflow');
     await mkdir(folder, { recursive: true });
     await writeFile(path.join(folder, 'big.txt'), 'y'.repeat(200_000));
     await writeFile(path.join(folder, 'wf.yaml'), 'name: fill\nsteps:\n  - { id: read, uses: files.read, with: { path: big.txt } }\n');
-    const result = await callMain(['run', path.join(folder, 'wf.yaml'), '--checkpoint-dir', path.join(full, 'cli-runs'), '--json'], {
+    const result = await callMain(['run', path.join(folder, 'wf.yaml'), '--checkpoint-dir', path.join(disk.full, 'cli-runs'), '--json'], {
       cwd: folder,
-      env: { AUTOGLM_CACHE_DIR: path.join(root, 'cache') },
+      env: { AUTOGLM_CACHE_DIR: path.join(disk.root, 'cache') },
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^autoglm: CHECKPOINT: Cannot (write|create) the journal .*ENOSPC/m);
