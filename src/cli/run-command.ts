@@ -37,8 +37,9 @@ Options:
   --checkpoint-dir DIR Journal the run there, so that --resume can continue it after a crash
   --resume RUN_ID      Continue a checkpointed run (needs --checkpoint-dir)
   --run-id ID          Name a new run (default: generated)
-  --root DIR           Another folder tools may read and write (repeatable); the workflow's folder and the
-                       working directory always are
+  --root DIR           Another folder tools may read and write (repeatable). The workflow's folder always is;
+                       the working directory is not. Roots that autoglm.config.json lists outside the workflow's
+                       folder must also be given here
   --plugin SPEC        Load a tool plugin (package name or file path; repeatable)
   --config FILE        The CLI config (default: autoglm.config.json beside the workflow)
   --metrics-file FILE  Write the run's metrics there in Prometheus text format when it ends (tokens, tokens/s,
@@ -47,6 +48,11 @@ Options:
   -h, --help           Show this help
 
 Exit codes: 0 the run succeeded, 1 it failed or was cancelled, 2 usage or workflow spec error.`;
+
+function isInside(candidate: string, folder: string): boolean {
+  const relative = path.relative(folder, candidate);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
 
 /** Steps that need the model: agent steps and `usesModel` tool steps, nested workflows included. */
 function needsModel(spec: WorkflowSpec): boolean {
@@ -110,7 +116,18 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
   const extraRoots = (values.root ?? []).map((root) => path.resolve(context.cwd, root));
   // A --root named on the command line is where the user wants output: create it, as `mkdir -p` would.
   for (const root of extraRoots) await mkdir(root, { recursive: true });
-  const roots = [path.dirname(workflowFile), context.cwd, ...config.roots, ...extraRoots];
+  const workflowDir = path.dirname(workflowFile);
+  // A workflow folder is not trusted to widen its own sandbox: a config root outside it (such as `/`) must also be
+  // named with --root. The working directory is no root by default (a workflow run from $HOME must not write there).
+  const outside = config.roots.filter((root) => !isInside(root, workflowDir) && !extraRoots.some((extra) => isInside(root, extra)));
+  if (outside.length > 0) {
+    throw new UsageError(
+      `run: ${config.file} adds ${outside.join(', ')} as tool root${outside.length > 1 ? 's' : ''}, outside the workflow's folder ${workflowDir}; ` +
+        `allow ${outside.length > 1 ? 'them' : 'it'} explicitly with ${outside.map((root) => `--root ${root}`).join(' ')}.`,
+      { details: { file: config.file, roots: outside } },
+    );
+  }
+  const roots = [workflowDir, ...config.roots, ...extraRoots];
   // Tool steps are written by the workflow's author, so they may write inside the roots; agents get read-only tools.
   const tools = new ToolRegistry([...pdfTools, ...financeTools, ...documentTools, ...fileTools], { roots, allowWrites: true });
   for (const plugin of [...config.plugins, ...(values.plugin ?? [])]) await tools.use(plugin);

@@ -102,13 +102,24 @@ export class ToolRegistry implements ToolCaller {
    * as a package or a file path (see loadPlugin). Throws PluginLoadError or ToolRegistryError.
    */
   async use(plugin: Plugin | string): Promise<Plugin> {
-    const resolved = typeof plugin === 'string' ? await loadPlugin(plugin) : validatePlugin(plugin, describePlugin(plugin));
-    const source = `plugin "${resolved.name}@${resolved.version}"`;
-    const names = new Set<string>();
-    for (const tool of resolved.tools) {
-      this.#check(tool, source);
-      if (names.has(tool.name)) throw new ToolRegistryError(`${source} declares tool "${tool.name}" twice.`, { details: { tool: tool.name, source } });
-      names.add(tool.name);
+    let resolved: Plugin;
+    let source = 'a plugin object';
+    try {
+      resolved = typeof plugin === 'string' ? await loadPlugin(plugin) : validatePlugin(plugin, describePlugin(plugin));
+      source = `plugin "${resolved.name}@${resolved.version}"`;
+      const names = new Set<string>();
+      for (const tool of resolved.tools) {
+        this.#check(tool, source);
+        if (names.has(tool.name)) throw new ToolRegistryError(`${source} declares tool "${tool.name}" twice.`, { details: { tool: tool.name, source } });
+        names.add(tool.name);
+      }
+    } catch (cause) {
+      if (AutoglmError.isInstance(cause)) throw cause;
+      // A getter of the plugin or of one of its tools threw while it was being read.
+      throw new PluginLoadError(`Reading ${source} failed: ${cause instanceof Error ? cause.message : String(cause)}. Give plain objects (no throwing getters).`, {
+        cause,
+        details: { source },
+      });
     }
     if (resolved.setup) {
       const logger = this.#logger.child({ plugin: resolved.name });

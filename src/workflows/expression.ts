@@ -76,12 +76,33 @@ function tokenize(source: string): Token[] {
   return tokens;
 }
 
+/** Deepest nesting of `(` and `!` accepted: far beyond any real condition, far below the stack's limit. */
+const maxDepth = 64;
+/** Longest expression accepted (characters): bounds tokenizing and parsing time. */
+const maxExpressionLength = 4096;
+
 class Parser {
   #tokens: Token[];
   #index = 0;
+  #depth = 0;
 
   constructor(readonly source: string) {
+    if (source.length > maxExpressionLength) {
+      throw new ExpressionSyntaxError(`the expression is ${source.length} characters long; the limit is ${maxExpressionLength}`, maxExpressionLength);
+    }
     this.#tokens = tokenize(source);
+  }
+
+  /** Parses a nested part, refusing nesting deeper than maxDepth (20,000 `(` would otherwise overflow the stack). */
+  #nested<T>(token: Token, parse: () => T): T {
+    if (++this.#depth > maxDepth) {
+      throw new ExpressionSyntaxError(`the expression nests "(" and "!" more than ${maxDepth} deep at character ${token.position + 1}; simplify it`, token.position);
+    }
+    try {
+      return parse();
+    } finally {
+      this.#depth--;
+    }
   }
 
   parse(): Expression {
@@ -141,8 +162,8 @@ class Parser {
 
   #unary(): Expression {
     if (this.#isOperator('!')) {
-      this.#next();
-      return { kind: 'not', operand: this.#unary() };
+      const token = this.#next();
+      return { kind: 'not', operand: this.#nested(token, () => this.#unary()) };
     }
     return this.#primary();
   }
@@ -151,7 +172,7 @@ class Parser {
     const token = this.#next();
     if (token.type === 'number' || token.type === 'string') return { kind: 'literal', value: token.value };
     if (token.type === 'operator' && token.value === '(') {
-      const inner = this.#or();
+      const inner = this.#nested(token, () => this.#or());
       if (!this.#isOperator(')')) this.#fail(this.#peek(), '")"');
       this.#next();
       return inner;

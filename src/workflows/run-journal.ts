@@ -6,8 +6,8 @@
  * anyway. A crash can leave a torn last line; reading drops it (and cuts it off before appending again), because a
  * record that never reached disk whole never happened.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fdatasync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors';
 import type { StepErrorValue, StepStatus } from './workflow-types';
@@ -76,6 +76,28 @@ export function journalPath(checkpointDir: string, runId: string): string {
   return join(checkpointDir, `${runId}.jsonl`);
 }
 
+/**
+ * One journal line: the record's JSON with a checksum of that JSON appended as its last field (`"sum"`), so that
+ * an edited record is refused on resume instead of silently replayed.
+ */
+function journalLine(record: JournalRecord): Buffer {
+  const body = JSON.stringify(record);
+  return Buffer.from(`${body.slice(0, -1)},"sum":"${checksum(body)}"}\n`);
+}
+
+function checksum(body: string): string {
+  return createHash('sha256').update(body).digest('hex').slice(0, 16);
+}
+
+const sumField = /,"sum":"([0-9a-f]{16})"\}$/;
+
+/** Whether a journal line carries a checksum, and whether it matches. */
+function verifyLine(text: string): 'none' | 'ok' | 'bad' {
+  const match = sumField.exec(text);
+  if (match === null) return 'none';
+  return checksum(`${text.slice(0, match.index)}}`) === match[1] ? 'ok' : 'bad';
+}
+
 export interface JournalContents {
   header: RunHeader;
   records: JournalRecord[];
@@ -99,6 +121,7 @@ export function readJournal(checkpointDir: string, runId: string): JournalConten
   const records: JournalRecord[] = [];
   let offset = 0;
   let tornTail = false;
+  let checksummed = false;
   while (offset < buffer.length) {
     const newline = buffer.indexOf(0x0a, offset);
     if (newline === -1) {
@@ -120,6 +143,16 @@ export function readJournal(checkpointDir: string, runId: string): JournalConten
         details: { runId, path, offset },
       });
     }
+    const verified = verifyLine(text);
+    // Journals of earlier versions have no checksums; once the header has one, every record must.
+    if (verified === 'bad' || (verified === 'none' && records.length > 0 && checksummed)) {
+      throw new CheckpointError(
+        `Journal ${path} record ${records.length + 1} (byte ${offset}) ${verified === 'bad' ? 'does not match its checksum' : 'has no checksum'}: the journal was edited after it was written; it cannot be resumed. Start a new run.`,
+        { details: { runId, path, offset } },
+      );
+    }
+    if (records.length === 0) checksummed = verified === 'ok';
+    delete (record as { sum?: unknown }).sum;
     records.push(record);
     offset = newline + 1;
   }
@@ -147,23 +180,35 @@ export class RunJournal {
   /** Creates the journal of a new run and writes its header durably; refuses an existing runId. */
   static async create(checkpointDir: string, header: RunHeader): Promise<RunJournal> {
     const path = journalPath(checkpointDir, header.runId);
-    let fd: number;
-    try {
-      mkdirSync(checkpointDir, { recursive: true });
-      fd = openSync(path, 'wx');
-    } catch (cause) {
-      const exists = (cause as NodeJS.ErrnoException).code === 'EEXIST';
-      throw new CheckpointError(
-        exists
-          ? `Run "${header.runId}" already has a journal at ${path}; continue it with Workflow.resume("${header.runId}", { checkpointDir }) or choose another runId.`
-          : `Cannot create the journal ${path}: ${(cause as Error).message}. Check that checkpointDir is writable.`,
+    const exists = (cause: unknown) =>
+      new CheckpointError(
+        `Run "${header.runId}" already has a journal at ${path}; continue it with Workflow.resume("${header.runId}", { checkpointDir }) or choose another runId.`,
         { cause, details: { runId: header.runId, path } },
       );
+    if (existsSync(path)) throw exists(undefined);
+    // The header is written and synced under a temporary name, then linked into place (link refuses an existing
+    // name atomically): a crash before the header is durable leaves no journal, so the run id stays free.
+    const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    let fd: number | undefined;
+    try {
+      mkdirSync(checkpointDir, { recursive: true });
+      fd = openSync(temporary, 'wx');
+      const bytes = journalLine(header);
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+      fsyncSync(fd);
+      linkSync(temporary, path);
+    } catch (cause) {
+      if (fd !== undefined) closeSync(fd);
+      removeQuietly(temporary);
+      if ((cause as NodeJS.ErrnoException).code === 'EEXIST' && (cause as NodeJS.ErrnoException).syscall === 'link') throw exists(cause);
+      throw new CheckpointError(`Cannot create the journal ${path}: ${(cause as Error).message}. Check that checkpointDir is writable and has free space.`, {
+        cause,
+        details: { runId: header.runId, path },
+      });
     }
+    removeQuietly(temporary);
     syncDirectory(checkpointDir);
-    const journal = new RunJournal(fd, path);
-    await journal.append(header);
-    return journal;
+    return new RunJournal(fd, path);
   }
 
   /** Opens an existing journal for appending, cutting off a torn tail first. */
@@ -181,7 +226,7 @@ export class RunJournal {
   append(record: JournalRecord, options: { sync?: boolean } = {}): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     try {
-      const bytes = Buffer.from(`${JSON.stringify(record)}\n`);
+      const bytes = journalLine(record);
       for (let written = 0; written < bytes.length; ) written += writeSync(this.#fd, bytes, written);
     } catch (cause) {
       return Promise.reject(this.#fail(cause));
@@ -219,6 +264,14 @@ export class RunJournal {
   async close(): Promise<void> {
     await this.#syncing;
     closeSync(this.#fd);
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // Nothing to remove where the folder itself is unusable.
   }
 }
 

@@ -117,7 +117,10 @@ export class WorkflowRunner {
     const onAbort = () => this.#cancel();
     if (signal?.aborted) this.#cancel();
     else signal?.addEventListener('abort', onAbort, { once: true });
-    void done.finally(() => signal?.removeEventListener('abort', onAbort));
+    // `.then(f, f)`, not `.finally`: finally makes a second promise that rejects with the run's error (a journal
+    // write failing with ENOSPC), unobserved, which crashes the process after the caller already handled it.
+    const detach = () => signal?.removeEventListener('abort', onAbort);
+    done.then(detach, detach);
 
     const versions = {
       ...(this.#options.modelVersion === undefined ? {} : { modelVersion: this.#options.modelVersion }),

@@ -3,6 +3,7 @@
  * silently ignored); graph checks (needs, cycles, references, tools) happen afterwards in `validateWorkflowSpec`.
  */
 import { z } from 'zod';
+import { maxTimerDelayMs } from '../with-deadline';
 
 const stepIdPattern = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
@@ -15,15 +16,18 @@ export const inputSpecSchema = z.strictObject({
   default: z.unknown().optional(),
 });
 
+/** A delay Node's timers can hold: setTimeout fires at once for anything past 2^31 - 1 ms (about 24.8 days). */
+const timerMs = z.number().max(maxTimerDelayMs, `must be at most ${maxTimerDelayMs} ms (2^31 - 1, about 24.8 days), the longest timer Node can set`);
+
 export const retrySpecSchema = z.strictObject({
   /** Retries after the first attempt (so `max + 1` attempts in all). Defaults to 0. */
   max: z.number().int().min(0).max(100).default(0),
   /** `fixed` waits `initialMs` each time; `exponential` doubles it per retry. Defaults to `exponential`. */
   backoff: z.enum(['fixed', 'exponential']).default('exponential'),
   /** The first delay. Defaults to 100 ms. */
-  initialMs: z.number().min(0).default(100),
+  initialMs: timerMs.min(0).default(100),
   /** The upper bound of any delay. Defaults to 30 000 ms. */
-  maxMs: z.number().min(0).default(30_000),
+  maxMs: timerMs.min(0).default(30_000),
   /** Random reduction of each delay, 0..1 (`true` = 1, full jitter). Defaults to 0. */
   jitter: z.union([z.boolean(), z.number().min(0).max(1)]).default(0).transform((j) => (j === true ? 1 : j === false ? 0 : j)),
 });
@@ -98,7 +102,8 @@ export const stepSpecSchema = z.strictObject({
     .transform((n) => (n === undefined ? [] : typeof n === 'string' ? [n] : n)),
   if: z.union([z.string().min(1), z.boolean()]).optional(),
   retry: retrySpecSchema.optional(),
-  timeoutMs: z.number().int().positive().optional(),
+  /** Each attempt's time limit, at most 2^31 - 1 ms. Defaults to none. */
+  timeoutMs: timerMs.int().positive().optional(),
   onFailure: failurePolicySchema.default('fail'),
   /** Route this step through the model queue (one generation at a time per model). Agent steps always are. */
   usesModel: z.boolean().optional(),

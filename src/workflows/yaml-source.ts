@@ -5,12 +5,25 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { WorkflowSpecError } from '../errors';
 
+/** Longest workflow text accepted (8 MB): bounds parsing time before any check runs. */
+const maxYamlLength = 8 * 1024 * 1024;
+
 export class YamlSource {
   readonly #document: Document;
   readonly #lines = new LineCounter();
 
   /** Parses `text`; a YAML syntax error becomes a WorkflowSpecError naming the line. */
   constructor(text: string, readonly file?: string) {
+    if (typeof text !== 'string') {
+      throw new WorkflowSpecError(`Workflow YAML must be a string of YAML text, got ${text === null ? 'null' : typeof text}${file ? ` (${file})` : ''}. Read the file first, or use Workflow.load(path).`, {
+        details: { file },
+      });
+    }
+    if (text.length > maxYamlLength) {
+      throw new WorkflowSpecError(`Workflow YAML${file ? ` ${file}` : ''} is ${text.length} characters; the limit is ${maxYamlLength}. Split the workflow into nested workflow files.`, {
+        details: { file },
+      });
+    }
     this.#document = parseDocument(text, { lineCounter: this.#lines, prettyErrors: true, uniqueKeys: true });
     const error = this.#document.errors[0];
     if (error !== undefined) {
@@ -22,9 +35,20 @@ export class YamlSource {
     }
   }
 
-  /** The plain JS value of the document. */
+  /**
+   * The plain JS value of the document. Aliases are expanded with a bound (the yaml package's maxAliasCount), so
+   * an alias bomb ("billion laughs") is a spec error, not minutes of work or a ReferenceError.
+   */
   toJS(): unknown {
-    return this.#document.toJS();
+    try {
+      return this.#document.toJS({ maxAliasCount: 100 });
+    } catch (cause) {
+      const file = this.file;
+      throw new WorkflowSpecError(`Invalid workflow YAML${file ? ` (${file})` : ''}: ${(cause as Error).message}. Workflows may use at most 100 alias expansions; write the values out.`, {
+        cause,
+        details: { file },
+      });
+    }
   }
 
   /**
