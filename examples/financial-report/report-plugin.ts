@@ -36,14 +36,35 @@ const figureCheck = z.object({
   model: z.object({ value: z.number(), unit: z.string(), page: z.number() }).nullable(),
   /** null when the model gave no usable figure. */
   agrees: z.boolean().nullable(),
+  /**
+   * `agrees`: within 0.5% of the extracted figure; `differs`: a plausible number that disagrees; `implausible`: a
+   * page the filing does not have, or an amount off by more than 1000x (a random test model's figures);
+   * `missing`: no model figure.
+   */
+  status: z.enum(['agrees', 'differs', 'implausible', 'missing']),
+  problem: z.string().optional(),
 });
 
 export const notice =
   'The figures were read from the filing by finance.keyFigures (deterministic, no model) and are real. The company ' +
   'name, highlights and risks are written by the language model: a tiny random-weight demo model writes nonsense there.';
 
+/** What report.json says about where each part comes from; the model's prose is never checked by a tool. */
+const verification = z.object({
+  figures: z.literal('extracted from the filing by finance.keyFigures (deterministic)'),
+  modelWritten: z.object({
+    fields: z.array(z.enum(['company', 'highlights', 'risks'])),
+    verified: z.literal(false),
+    /** `low` when the draft failed or any of its figures differs from the filing or is implausible. */
+    trust: z.enum(['low', 'unknown']),
+    reason: z.string(),
+  }),
+  modelFigures: z.array(figureCheck),
+});
+
 const composeOutput = z.object({
   summary: FinancialSummary,
+  verification,
   checks: z.array(figureCheck),
   /** `valid`: the model's draft matched the schema; `invalid`: it did not; `failed`: the agent step failed. */
   draftStatus: z.enum(['valid', 'invalid', 'failed']),
@@ -56,10 +77,23 @@ type ComposeOutput = z.output<typeof composeOutput>;
 
 const scale: Record<ExtractedFigure['unit'], number> = { units: 1, thousands: 1e3, millions: 1e6, billions: 1e9 };
 
-function agrees(extracted: ExtractedFigure, model: { value: number; unit: ExtractedFigure['unit'] }): boolean {
+type ModelFigure = { value: number; unit: ExtractedFigure['unit']; page: number };
+type FigureCheck = z.output<typeof figureCheck>;
+
+/** Compares the model's figure with the extracted one; `pageCount` bounds the pages a figure can cite. */
+export function checkFigure(name: string, extracted: ExtractedFigure, model: ModelFigure | undefined, pageCount: number | undefined): FigureCheck {
+  const base = { figure: name, extracted: { value: extracted.value, unit: extracted.unit, page: extracted.page, label: extracted.label } };
+  if (!model) return { ...base, model: null, agrees: null, status: 'missing' };
   const a = extracted.value * scale[extracted.unit];
   const b = model.value * scale[model.unit];
-  return Math.abs(a - b) <= Math.abs(a) * 0.005;
+  const agrees = Math.abs(a - b) <= Math.abs(a) * 0.005;
+  const ratio = Math.abs(a) > 0 && Math.abs(b) > 0 ? Math.max(Math.abs(a / b), Math.abs(b / a)) : Infinity;
+  const problems = [
+    ...(pageCount !== undefined && model.page > pageCount ? [`page ${model.page} is beyond the filing's ${pageCount} pages`] : []),
+    ...(!agrees && ratio > 1000 ? [`${model.value} ${model.unit} is off by more than 1000x from the filing's ${extracted.value} ${extracted.unit}`] : []),
+  ];
+  const status = problems.length > 0 ? 'implausible' : agrees ? 'agrees' : 'differs';
+  return { ...base, model: { value: model.value, unit: model.unit, page: model.page }, agrees, status, ...(problems.length ? { problem: problems.join('; ') } : {}) };
 }
 
 export const composeReportTool = defineTool({
@@ -67,7 +101,7 @@ export const composeReportTool = defineTool({
   description: 'Build the FinancialSummary of a filing from its extracted key figures and the model draft.',
   input: z.object({
     source: z.string().min(1),
-    info: z.object({ title: z.string().optional() }).loose().optional(),
+    info: z.object({ title: z.string().optional(), pageCount: z.number().int().optional() }).loose().optional(),
     figures: keyFigures,
     draft: z.unknown().optional(),
     draftError: z.object({ code: z.string(), message: z.string() }).optional(),
@@ -113,14 +147,31 @@ export const composeReportTool = defineTool({
     ];
     const checks = pairs
       .filter((pair): pair is [string, ExtractedFigure, (typeof pair)[2]] => pair[1] !== undefined)
-      .map(([name, extracted, model]) => ({
-        figure: name,
-        extracted: { value: extracted.value, unit: extracted.unit, page: extracted.page, label: extracted.label },
-        model: model ? { value: model.value, unit: model.unit, page: model.page } : null,
-        agrees: model ? agrees(extracted, model) : null,
-      }));
+      .map(([name, extracted, model]) => checkFigure(name, extracted, model, info?.pageCount));
     const figureLabels = Object.fromEntries(pairs.filter(([, extracted]) => extracted).map(([name, extracted]) => [name, extracted!.label]));
-    return { summary, checks, draftStatus, ...(draftProblem ? { draftProblem: draftProblem.slice(0, 500) } : {}), notice, source, figureLabels };
+    const suspect = checks.filter((check) => check.status === 'differs' || check.status === 'implausible');
+    const trust: 'low' | 'unknown' = draftStatus !== 'valid' || suspect.length > 0 ? 'low' : 'unknown';
+    const reason =
+      draftStatus !== 'valid'
+        ? `the model's draft is ${draftStatus}; the company name falls back to the filing's title`
+        : suspect.length > 0
+          ? `the model's own figures disagree with the filing (${suspect.map((check) => `${check.figure}: ${check.status}`).join(', ')}), as a random test model's do: treat its prose as unverified`
+          : 'no tool checks the prose; the model\'s figures agree with the filing';
+    const verificationPart = {
+      figures: 'extracted from the filing by finance.keyFigures (deterministic)' as const,
+      modelWritten: { fields: ['company' as const, 'highlights' as const, 'risks' as const], verified: false as const, trust, reason },
+      modelFigures: checks,
+    };
+    return {
+      summary,
+      verification: verificationPart,
+      checks,
+      draftStatus,
+      ...(draftProblem ? { draftProblem: draftProblem.slice(0, 500) } : {}),
+      notice,
+      source,
+      figureLabels,
+    };
   },
 });
 
@@ -133,7 +184,7 @@ function markdown(report: ComposeOutput): string {
   const { summary } = report;
   const rows = report.checks.map((check) => {
     const model = check.model ? `${check.model.value} ${check.model.unit} (p. ${check.model.page})` : 'none';
-    const verdict = check.agrees === null ? '-' : check.agrees ? 'agrees' : 'differs';
+    const verdict = check.problem ? `${check.status}: ${check.problem}` : check.status;
     return `| ${check.figure} | ${formatFigure(check.extracted.value, check.extracted.unit, summary.currency)} | ${check.extracted.page} | ${check.extracted.label} | ${model} | ${verdict} |`;
   });
   const list = (items: string[]) => (items.length === 0 ? ['- (none)'] : items.map((item) => `- ${item}`));
@@ -170,7 +221,9 @@ export const writeReportTool = defineTool({
   async execute({ outputDir, report }, ctx) {
     const jsonPath = path.join(outputDir, 'report.json');
     const markdownPath = path.join(outputDir, 'report.md');
-    await ctx.files.writeFile(jsonPath, `${JSON.stringify(FinancialSummary.parse(report.summary), null, 2)}\n`);
+    // The FinancialSummary, plus where each part comes from: model-written fields are marked unverified.
+    const json = { ...FinancialSummary.parse(report.summary), verification: report.verification };
+    await ctx.files.writeFile(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
     await ctx.files.writeFile(markdownPath, markdown(report));
     return { files: { json: await ctx.files.resolve(jsonPath), markdown: await ctx.files.resolve(markdownPath) } };
   },

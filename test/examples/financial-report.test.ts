@@ -52,8 +52,12 @@ describe('examples/financial-report', () => {
     expect(['valid', 'invalid']).toContain(result.outputs.draftStatus);
 
     expect(result.outputs.files).toEqual({ json: path.join(outputDir, 'report.json'), markdown: path.join(outputDir, 'report.md') });
-    const written = FinancialSummary.parse(JSON.parse(await readFile(path.join(outputDir, 'report.json'), 'utf8')));
+    const json = JSON.parse(await readFile(path.join(outputDir, 'report.json'), 'utf8'));
+    const written = FinancialSummary.parse(json);
     expect(written).toEqual(summary);
+    // The random model's prose is marked unverified, and its figures never pass as agreeing with the filing.
+    expect(json.verification.modelWritten).toMatchObject({ fields: ['company', 'highlights', 'risks'], verified: false, trust: 'low' });
+    expect(json.verification.modelFigures.every((check: { status: string }) => check.status !== 'agrees')).toBe(true);
     const markdown = await readFile(path.join(outputDir, 'report.md'), 'utf8');
     expect(markdown).toContain('| revenue | 2,510 USD millions | 8 | Net revenues |');
     expect(markdown).toContain('| operatingCashFlow | 841 USD millions | 9 | Net cash provided by operating activities |');

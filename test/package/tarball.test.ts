@@ -113,7 +113,7 @@ describe.runIf(process.platform === 'linux')('the packed tarball in a consumer p
       }),
     );
     await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], consumer);
-  });
+  }, 300_000);
 
   it("compiles (tsc --strict) and runs the README's TypeScript blocks", async () => {
     const blocks = readmeTypeScriptBlocks(path.join(root, 'README.md'));
@@ -139,7 +139,7 @@ describe.runIf(process.platform === 'linux')('the packed tarball in a consumer p
         throw new Error(`README.md:${block.line} (${block.heading}) failed to run: ${(error as Error).message}`);
       }
     }
-  });
+  }, 600_000);
 
   it('runs the README\'s first command from the installed package: `npx autoglm run` with a TypeScript plugin', async () => {
     const { stdout } = await run('npx', ['autoglm', 'run', 'examples/financial-report/workflow.yaml', '--json'], consumer, {
@@ -149,7 +149,7 @@ describe.runIf(process.platform === 'linux')('the packed tarball in a consumer p
     expect(result.status).toBe('succeeded');
     const written = JSON.parse(await readFile(result.outputs.files.json, 'utf8')) as { revenue: { value: number } };
     expect(written.revenue.value).toBe(2510);
-  });
+  }, 300_000);
 
   it('passes @arethetypeswrong/cli (node16 ESM and CJS, bundler)', async () => {
     await run(process.execPath, [path.join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tarball, '--profile', 'node16'], root);
@@ -167,5 +167,5 @@ describe.runIf(process.platform === 'linux')('the packed tarball in a consumer p
     expect(cjs).toMatchObject({ workflow: ['succeeded', 'QUARTERLY', 2510], nativeAtRequire: 0 });
     const esm = lastJsonLine((await run(node, ['esm-program.mjs'], consumer)).stdout);
     expect(esm).toMatchObject({ workflow: ['succeeded', 'QUARTERLY'], nativeAtImport: 0 });
-  });
+  }, 300_000);
 });
