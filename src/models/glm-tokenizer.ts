@@ -23,6 +23,11 @@ export interface GlmTokenizerLoadOptions {
    * seconds just to be refused). Defaults to no bound.
    */
   contextLength?: number;
+  /**
+   * A chat format rendered by code (its `render` is set), used instead of the directory's chat template: for model
+   * families whose prompts no Jinja template describes (ChatGLM3). Defaults to the template's detected format.
+   */
+  chatFormat?: ChatFormat;
 }
 
 /** Stop texts GLM models write, where the vocabulary has them. */
@@ -42,11 +47,19 @@ export class GlmTokenizer implements TextTokenizer {
   readonly #templates: ChatTemplates;
   readonly #formats = new Map<ChatTemplate, ChatFormat>();
   readonly #maxPromptChars: number;
+  readonly #codeFormat: ChatFormat | undefined;
   #addedTokenIds: ReadonlySet<number> | undefined;
   #addedTokenPattern: RegExp | undefined | null = null;
 
-  private constructor(directory: string, tokenizer: PreTrainedTokenizer, templates: ChatTemplates, contextLength: number | undefined) {
+  private constructor(
+    directory: string,
+    tokenizer: PreTrainedTokenizer,
+    templates: ChatTemplates,
+    contextLength: number | undefined,
+    codeFormat: ChatFormat | undefined,
+  ) {
     this.directory = directory;
+    this.#codeFormat = codeFormat;
     this.#tokenizer = tokenizer;
     this.#templates = templates;
     this.#maxPromptChars = contextLength === undefined ? Number.POSITIVE_INFINITY : contextLength * longestTokenBytes(tokenizer);
@@ -94,7 +107,12 @@ export class GlmTokenizer implements TextTokenizer {
         details: { directory, file: tokenizerFile },
       });
     }
-    return new GlmTokenizer(directory, tokenizer, loadChatTemplates(directory, tokenizerConfig), options.contextLength);
+    if (options.chatFormat !== undefined && typeof options.chatFormat.render !== 'function') {
+      throw new TokenizerError('GlmTokenizer.load: options.chatFormat must be a format rendered by code (with a render function).', {
+        details: { directory, field: 'chatFormat' },
+      });
+    }
+    return new GlmTokenizer(directory, tokenizer, loadChatTemplates(directory, tokenizerConfig), options.contextLength, options.chatFormat);
   }
 
   encode(text: string): number[] {
@@ -127,16 +145,18 @@ export class GlmTokenizer implements TextTokenizer {
   }
 
   get hasChatTemplate(): boolean {
-    return this.#templates.default !== undefined;
+    return this.#codeFormat !== undefined || this.#templates.default !== undefined;
   }
 
   /** The chat format of conversations without tools (with tools, see `chatFormatFor`); undefined without a template. */
   get chatFormat(): ChatFormat | undefined {
+    if (this.#codeFormat !== undefined) return this.#codeFormat;
     return this.#templates.default === undefined ? undefined : this.#formatOf(this.#templates.default);
   }
 
   /** The chat format of conversations with (or without) tools: the `tool_use` and `default` templates may differ. */
   chatFormatFor(withTools: boolean): ChatFormat {
+    if (this.#codeFormat !== undefined) return this.#codeFormat;
     return this.#formatOf(this.#template(withTools ? [{ name: 'x', description: '', parameters: {} }] : undefined));
   }
 
@@ -233,6 +253,7 @@ export class GlmTokenizer implements TextTokenizer {
   }
 
   #segments(messages: readonly ChatMessage[], tools: readonly ToolSpec[] | undefined): ChatSegment[] {
+    if (this.#codeFormat?.render !== undefined) return this.#codeFormat.render(messages, tools);
     const template = this.#template(tools);
     try {
       return renderChatSegments(template, this.#formatOf(template), messages, tools);

@@ -24,3 +24,17 @@ export {
   type ModelCacheOptions,
   type PulledModel,
 } from './model-cache';
+export {
+  defaultChatFormat,
+  describeChatFormat,
+  isToolName,
+  toolNamePattern,
+  type ChatFormat,
+  type ToolPresentation,
+} from './chat-format/chat-format';
+export { ChatTemplate, type ChatTemplateOptions, type ChatTemplateContext } from './chat-format/chat-template';
+export { detectChatFormat, type DetectChatFormatOptions } from './chat-format/detect-chat-format';
+export { loadChatTemplates, type ChatTemplates } from './chat-format/load-chat-templates';
+export { renderChatSegments, type ChatSegment } from './chat-format/render-chat';
+export type { TinyChatTemplate } from './tiny/glm-chat-template';
+export type { GlmTokenizerLoadOptions } from './glm-tokenizer';
