@@ -10,6 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { ChatTemplateError, GenerationError, TokenizerError } from '../errors';
 import type { ChatFormat } from './chat-format/chat-format';
+import { chatGlm3Format } from './chat-format/chatglm3-format';
+import { chatGlm3PromptIds, chatGlm3TokenIds } from './chat-format/chatglm3-prompt';
 import type { ChatTemplate } from './chat-format/chat-template';
 import { detectChatFormat } from './chat-format/detect-chat-format';
 import { loadChatTemplates, type ChatTemplates } from './chat-format/load-chat-templates';
@@ -44,9 +46,12 @@ export class GlmTokenizer implements TextTokenizer {
   readonly #maxPromptChars: number;
   #addedTokenIds: ReadonlySet<number> | undefined;
   #addedTokenPattern: RegExp | undefined | null = null;
+  /** A converted ChatGLM3 tokenizer: prompts are ids built in code (chat-format/chatglm3-prompt.ts), no template. */
+  readonly #chatGlm3: boolean;
 
-  private constructor(directory: string, tokenizer: PreTrainedTokenizer, templates: ChatTemplates, contextLength: number | undefined) {
+  private constructor(directory: string, tokenizer: PreTrainedTokenizer, templates: ChatTemplates, contextLength: number | undefined, chatGlm3 = false) {
     this.directory = directory;
+    this.#chatGlm3 = chatGlm3;
     this.#tokenizer = tokenizer;
     this.#templates = templates;
     this.#maxPromptChars = contextLength === undefined ? Number.POSITIVE_INFINITY : contextLength * longestTokenBytes(tokenizer);
@@ -91,7 +96,8 @@ export class GlmTokenizer implements TextTokenizer {
         details: { directory, file: tokenizerFile },
       });
     }
-    return new GlmTokenizer(directory, tokenizer, loadChatTemplates(directory, tokenizerConfig), options.contextLength);
+    const chatGlm3 = (tokenizerConfig.autoglm_converted_from as { tokenizer_class?: unknown } | undefined)?.tokenizer_class === 'ChatGLMTokenizer';
+    return new GlmTokenizer(directory, tokenizer, loadChatTemplates(directory, tokenizerConfig), options.contextLength, chatGlm3);
   }
 
   encode(text: string): number[] {
@@ -105,7 +111,10 @@ export class GlmTokenizer implements TextTokenizer {
   /** Id of a token given by its text (a special token such as `<|user|>`), or undefined. */
   tokenId(token: string): number | undefined {
     const ids = this.#tokenizer.encode(token, { add_special_tokens: false });
-    return ids.length === 1 ? ids[0] : undefined;
+    if (ids.length === 1) return ids[0];
+    // A vocabulary entry that text never produces (ChatGLM3's sop): found by name, kept only if it decodes back.
+    const [id] = this.#tokenizer.convert_tokens_to_ids([token]) as number[];
+    return id !== undefined && this.decode([id]) === token ? id : undefined;
   }
 
   /**
@@ -124,21 +133,24 @@ export class GlmTokenizer implements TextTokenizer {
   }
 
   get hasChatTemplate(): boolean {
-    return this.#templates.default !== undefined;
+    return this.#chatGlm3 || this.#templates.default !== undefined;
   }
 
   /** The chat format of conversations without tools (with tools, see `chatFormatFor`); undefined without a template. */
   get chatFormat(): ChatFormat | undefined {
+    if (this.#chatGlm3) return chatGlm3Format;
     return this.#templates.default === undefined ? undefined : this.#formatOf(this.#templates.default);
   }
 
   /** The chat format of conversations with (or without) tools: the `tool_use` and `default` templates may differ. */
   chatFormatFor(withTools: boolean): ChatFormat {
+    if (this.#chatGlm3) return chatGlm3Format;
     return this.#formatOf(this.#template(withTools ? [{ name: 'x', description: '', parameters: {} }] : undefined));
   }
 
   /** Renders messages (and tools) with the model's own chat template, ending with the generation prompt. */
   renderChat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): string {
+    if (this.#chatGlm3) return this.decode(this.encodeChat(messages, tools));
     return segmentsText(this.#segments(messages, tools));
   }
 
@@ -147,6 +159,7 @@ export class GlmTokenizer implements TextTokenizer {
    * contents are encoded with special tokens off (see `encodeContent`).
    */
   encodeChat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): number[] {
+    if (this.#chatGlm3) return chatGlm3PromptIds(messages, tools, { encode: (text) => this.encode(text), encodeContent: (text) => this.encodeContent(text) }, chatGlm3TokenIds((token) => this.tokenId(token)));
     const segments = this.#segments(messages, tools);
     this.#checkPromptLength(segments.reduce((sum, segment) => sum + segment.text.length, 0));
     const ids: number[] = [];

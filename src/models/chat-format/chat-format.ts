@@ -39,6 +39,11 @@ export interface ChatFormat {
   readonly parallelCallSeparator: string | undefined;
   /** Special-token texts that end a generation when the model writes them (`<|user|>`, `<|observation|>`, eos). */
   readonly stopTokens: readonly string[];
+  /**
+   * How call arguments are written after the name line: `json` (every GLM-4 format; the default when absent) or
+   * `python-tool-call` (ChatGLM3: a python block with `tool_call(k=v, ...)`, see chatglm3-tool-call.ts).
+   */
+  readonly callArguments?: 'json' | 'python-tool-call';
 }
 
 /**
