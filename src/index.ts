@@ -29,6 +29,20 @@ export {
 export { createTinyGlm, type TinyGlmInfo } from './models/tiny/create-tiny-glm';
 export type { TinyGlmOptions, ResolvedTinyGlmOptions } from './models/tiny/tiny-glm-options';
 export { GLM_SPECIAL_TOKENS, type GlmSpecialToken } from './models/tiny/tiny-tokenizer';
+export {
+  defaultChatFormat,
+  describeChatFormat,
+  isToolName,
+  toolNamePattern,
+  type ChatFormat,
+  type ToolPresentation,
+} from './models/chat-format/chat-format';
+export { ChatTemplate, type ChatTemplateOptions, type ChatTemplateContext } from './models/chat-format/chat-template';
+export { detectChatFormat, type DetectChatFormatOptions } from './models/chat-format/detect-chat-format';
+export { loadChatTemplates, type ChatTemplates } from './models/chat-format/load-chat-templates';
+export { renderChatSegments, type ChatSegment } from './models/chat-format/render-chat';
+export type { TinyChatTemplate } from './models/tiny/glm-chat-template';
+export type { GlmTokenizerLoadOptions } from './models/glm-tokenizer';
 
 // tools: the tool contract, registry, plugins, file sandbox, document, PDF and finance tools
 export type * from './tools/tool';
@@ -88,7 +102,7 @@ export type {
 } from './agent/agent-events';
 export { createPlanSchema, type AgentPlan, type AgentPlanStep } from './agent/agent-plan';
 export type { AgentTools } from './agent/agent-tools';
-export { parseToolCall, type ParsedModelOutput, type ToolCallParserOptions } from './agent/tool-call-parser';
+export { parseToolCall, type ParsedModelOutput, type ParsedToolCall, type ToolCallParserOptions } from './agent/tool-call-parser';
 export { ContextWindow, type ContextWindowOptions, type ContextTurn, type ContextTurnKind } from './agent/context-window';
 export { FinancialFigure, FinancialSummary, summarizeFinancialReport } from './agent/presets/summarize-financial-report';
 export { taskPresets } from './agent/presets/task-presets';

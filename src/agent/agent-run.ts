@@ -7,7 +7,6 @@ import type { z } from 'zod';
 import { AgentError, AgentOutputError } from '../errors';
 import type { ChatMessage, GenerateOptions, GenerateResult, LanguageModel } from '../models/language-model';
 import type { ToolResult } from '../tools/tool';
-import type { ToolRegistry } from '../tools/tool-registry';
 import type { AgentEvent, AgentFinishReason, AgentInput, AgentStep, AgentUsage } from './agent-events';
 import { createPlanSchema, type AgentPlan } from './agent-plan';
 import { inputMessage, notes, observationContent, toolError } from './agent-prompts';
@@ -250,12 +249,11 @@ async function runToolCalls(
   calls: ReadonlyArray<{ name: string; args: unknown; seen: number }>,
   options: { signal: AbortSignal; logger: AgentRunContext['options']['logger']; model: LanguageModel; runId: string; stepId: string },
 ): Promise<ToolResult[]> {
+  // Through `call` only: an instrumented view of the registry (observability) wraps exactly that method.
   const fresh = calls.filter((call) => call.seen === 1);
-  const callAll = (tools as { callAll?: ToolRegistry['callAll'] }).callAll;
-  const freshResults =
-    typeof callAll === 'function'
-      ? await callAll.call(tools, fresh, options)
-      : await Promise.all(fresh.map((call) => tools.call(call.name, call.args, options)));
+  const freshResults = await Promise.all(
+    fresh.map((call, index) => tools.call(call.name, call.args, fresh.length === 1 ? options : { ...options, stepId: `${options.stepId}.${index + 1}` })),
+  );
   let next = 0;
   return calls.map((call) => {
     if (call.seen === 1) return freshResults[next++]!;

@@ -4,6 +4,8 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { describeChatFormat } from '../models/chat-format/chat-format';
+import { GlmTokenizer } from '../models/glm-tokenizer';
 import { ModelFormatError, UsageError } from '../errors';
 import { parseModelConfig } from '../models/model-config';
 import { DTYPE_SUFFIXES, resolveModelFiles, type ModelDtype } from '../models/model-files';
@@ -65,6 +67,10 @@ export async function modelInspectCommand(args: string[], context: CliContext): 
     files.generationConfigFile === undefined ? undefined : readJson(files.generationConfigFile),
     files.generationConfigFile,
   );
+  // Inspecting must work on a directory whose tokenizer this runtime cannot load (it says so instead).
+  const tokenizer = await GlmTokenizer.load(files.directory).catch((error: unknown) => error as Error);
+  const chatFormat =
+    !(tokenizer instanceof Error) && tokenizer.hasChatTemplate ? { ...tokenizer.chatFormatFor(true), stopTokenIds: config.info.eosTokenIds } : undefined;
   // Graph metadata only: no optimisation pass, so large graphs open quickly.
   const backend = await OnnxBackend.load(files.onnxFile, { graphOptimizationLevel: 'disabled' });
   let report;
@@ -75,6 +81,7 @@ export async function modelInspectCommand(args: string[], context: CliContext): 
       dtype: files.dtype,
       dtypes: presentDtypes(files.directory),
       generationDefaults: config.generationDefaults,
+      chatFormat: chatFormat ?? null,
       files: listFiles(files.directory),
       graph: {
         file: path.relative(files.directory, files.onnxFile),
@@ -96,6 +103,11 @@ export async function modelInspectCommand(args: string[], context: CliContext): 
     `  layers        ${info.layers}, hidden ${info.hiddenSize}, heads ${info.heads} (kv ${info.kvHeads}), head dim ${info.headDim}`,
     `  vocabulary    ${info.vocabSize}, context ${info.contextLength}, eos ${info.eosTokenIds.join(', ')}`,
     `  dtypes        ${report.dtypes.join(', ')} (opened ${report.dtype})`,
+    tokenizer instanceof Error
+      ? `  chat format   unknown (${tokenizer.message})`
+      : chatFormat === undefined
+        ? '  chat format   none (no chat template: string prompts and token ids only)'
+      : `  chat format   ${describeChatFormat(chatFormat)}; stop ids ${chatFormat.stopTokenIds.join(', ')}`,
     '  files',
     ...report.files.map((file) => `    ${file.path.padEnd(36)} ${file.bytes.toLocaleString('en-US')} bytes`),
     `  graph ${report.graph.file}`,

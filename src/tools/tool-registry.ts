@@ -127,18 +127,6 @@ export class ToolRegistry implements ToolCaller {
     });
   }
 
-  /**
-   * Runs several independent calls (one model turn's) concurrently; each settles as `call` would, and the results
-   * come back in the order of `calls`. Each call gets its own `stepId` (`{stepId}.{n}`) when one is given.
-   */
-  async callAll(calls: ReadonlyArray<{ name: string; args: unknown }>, options: ToolCallOptions = {}): Promise<ToolResult[]> {
-    return Promise.all(
-      calls.map((call, index) =>
-        this.call(call.name, call.args, options.stepId === undefined || calls.length === 1 ? options : { ...options, stepId: `${options.stepId}.${index + 1}` }),
-      ),
-    );
-  }
-
   async call(name: string, rawArgs: unknown, options: ToolCallOptions = {}): Promise<ToolResult> {
     const entry = this.#tools.get(name);
     if (!entry) {

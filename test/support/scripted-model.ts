@@ -2,10 +2,17 @@
  * A LanguageModel that replies from a script, for testing the agent, tool and workflow layers without ONNX.
  * Never the proof that generation works: that is tested on real ONNX models in test/models.
  *
- * Tokens are Unicode code points, so counts are deterministic. Chat input is rendered in the GLM layout
- * (`<|role|>{metadata}\n{content}`, tools as a `# 可用工具` system block, then `<|assistant|>`), so tests can assert
- * on prompts the way the real template shapes them.
+ * Tokens are Unicode code points, so counts are deterministic. Chat input is rendered by the same chat-format code
+ * GlmModel uses (chat-format/render-chat.ts), with the template of a tiny `glm4` model by default (GLM-4 layout:
+ * `[gMASK]<sop>`, tools as a `# 可用工具` system block, `<|role|>{metadata}\n{content}`, then `<|assistant|>`) or any
+ * real one (`chatTemplate`), so tests can assert on prompts the way the real template shapes them, and the agent
+ * reads the same ChatFormat (`chatFormat`) it would read from a GlmModel with that template.
  */
+import { ChatTemplate } from '../../src/models/chat-format/chat-template';
+import type { ChatFormat } from '../../src/models/chat-format/chat-format';
+import { detectChatFormat } from '../../src/models/chat-format/detect-chat-format';
+import { renderChatSegments, segmentsText } from '../../src/models/chat-format/render-chat';
+import { tinyChatTemplate, type TinyChatTemplate } from '../../src/models/tiny/glm-chat-template';
 import type {
   GenerateOptions,
   GenerateResult,
@@ -37,12 +44,19 @@ export class ScriptedModel implements LanguageModel {
     eosTokenIds: [],
   };
   readonly calls: ScriptedCall[] = [];
+  readonly chatFormat: ChatFormat;
+  readonly #template: ChatTemplate;
   #replies: ScriptedReply[];
   #fallback: ScriptedReply | undefined;
   #disposed = false;
 
   /** `replies` are used in order; once they run out, `fallback` answers (or the call throws). */
-  constructor(replies: ScriptedReply[], options: { fallback?: ScriptedReply; contextLength?: number } = {}) {
+  constructor(
+    replies: ScriptedReply[],
+    options: { fallback?: ScriptedReply; contextLength?: number; chatTemplate?: TinyChatTemplate } = {},
+  ) {
+    this.#template = new ChatTemplate(tinyChatTemplate(options.chatTemplate ?? 'glm', 'glm4'), { source: 'ScriptedModel' });
+    this.chatFormat = detectChatFormat(this.#template);
     this.#replies = [...replies];
     this.#fallback = options.fallback;
     if (options.contextLength !== undefined) this.info.contextLength = options.contextLength;
@@ -64,15 +78,7 @@ export class ScriptedModel implements LanguageModel {
   render(input: ModelInput, tools?: ToolSpec[]): string {
     if (typeof input === 'string') return input;
     if (input.length === 0 || typeof input[0] === 'number') return String.fromCodePoint(...(input as number[]));
-    let prompt = '[gMASK]<sop>';
-    if (tools?.length) {
-      prompt += '<|system|>\n# 可用工具';
-      for (const tool of tools) prompt += `\n\n## ${tool.name}\n\n${JSON.stringify(tool, null, 4)}\n`;
-    }
-    for (const message of input as Exclude<ModelInput, string | number[]>) {
-      prompt += `<|${message.role}|>${message.metadata ?? ''}\n${message.content}`;
-    }
-    return `${prompt}<|assistant|>`;
+    return segmentsText(renderChatSegments(this.#template, this.chatFormat, input as Exclude<ModelInput, string | number[]>, tools));
   }
 
   async generate(input: ModelInput, options: GenerateOptions = {}): Promise<GenerateResult> {

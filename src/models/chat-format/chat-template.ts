@@ -6,6 +6,7 @@
  */
 import { Template } from '@huggingface/jinja';
 import { ChatTemplateError } from '../../errors';
+import { renderTemplateBounded, type TemplateRenderLimits } from './bounded-template-renderer';
 
 export interface ChatTemplateOptions {
   /** Where the template came from (a file, and the template's name in a list), for error messages. Required. */
@@ -14,6 +15,13 @@ export interface ChatTemplateOptions {
   specialTokens?: Record<string, string>;
   /** Longest rendered text accepted, in characters. Defaults to 64 Mi characters. */
   maxOutputChars?: number;
+  /**
+   * Longest a render may take, in ms. Renders run in a worker thread that is stopped past this (see
+   * bounded-template-renderer.ts). Defaults to 5000.
+   */
+  renderTimeoutMs?: number;
+  /** Heap of the rendering worker, in MB. Defaults to 512. */
+  maxRenderHeapMb?: number;
 }
 
 /** Largest template source accepted: real GLM templates are under 5 KB. */
@@ -29,9 +37,8 @@ export interface ChatTemplateContext {
 export class ChatTemplate {
   readonly text: string;
   readonly source: string;
-  readonly #compiled: Template;
   readonly #specialTokens: Record<string, string>;
-  readonly #maxOutputChars: number;
+  readonly #limits: TemplateRenderLimits;
 
   constructor(text: string, options: ChatTemplateOptions) {
     this.source = options.source;
@@ -46,9 +53,13 @@ export class ChatTemplate {
     }
     this.text = text;
     this.#specialTokens = { ...(options.specialTokens ?? {}) };
-    this.#maxOutputChars = options.maxOutputChars ?? 64 * 1024 * 1024;
+    this.#limits = {
+      maxOutputChars: options.maxOutputChars ?? 64 * 1024 * 1024,
+      timeoutMs: options.renderTimeoutMs ?? 5000,
+      maxHeapMb: options.maxRenderHeapMb ?? 512,
+    };
     try {
-      this.#compiled = new Template(text);
+      new Template(text); // parse errors surface here, at load, with the file named
     } catch (error) {
       throw new ChatTemplateError(`The chat template in ${options.source} does not parse: ${messageOf(error)}`, {
         cause: error,
@@ -57,24 +68,14 @@ export class ChatTemplate {
     }
   }
 
-  /** The rendered prompt text. Throws ChatTemplateError when the template fails or its output is too long. */
+  /** The rendered prompt text. Throws ChatTemplateError when the template fails, or runs past its limits. */
   render(context: ChatTemplateContext): string {
-    let text: string;
-    try {
-      text = this.#compiled.render({ ...this.#specialTokens, ...context, tools: context.tools ?? null, documents: null });
-    } catch (error) {
-      throw new ChatTemplateError(`The chat template in ${this.source} failed to render: ${messageOf(error)}`, {
-        cause: error,
-        details: { source: this.source },
-      });
-    }
-    if (text.length > this.#maxOutputChars) {
-      throw new ChatTemplateError(
-        `The chat template in ${this.source} rendered ${text.length} characters, more than the ${this.#maxOutputChars} allowed.`,
-        { details: { source: this.source, chars: text.length } },
-      );
-    }
-    return text;
+    return renderTemplateBounded(
+      this.text,
+      { ...this.#specialTokens, ...context, tools: context.tools ?? null, documents: null },
+      this.#limits,
+      this.source,
+    );
   }
 }
 
