@@ -67,6 +67,8 @@ describe('AutoAgent on a tiny ChatGLM3 model', () => {
       expect(model.tokenizer.decode(ids.slice(0, 2))).toBe('[gMASK]sop');
       const lastPrompt = model.tokenizer.decode(ids);
       expect(lastPrompt).toContain('"name": "ledger.read"');
+      // The agent's instructions describe ChatGLM3's call layout, not JSON arguments.
+      expect(lastPrompt).toContain("a ```python block with tool_call(name='value', ...)");
       // (Decoded, each separately encoded piece shows SentencePiece's dummy-prefix space, as ChatGLM3's decode does.)
       for (const step of calls) {
         expect(lastPrompt).toContain(`<|assistant|> ${step.toolCall!.name}\n \`\`\`python\ntool_call(`);
