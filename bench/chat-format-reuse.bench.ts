@@ -10,28 +10,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
 import { AutoAgent } from '../src/agent/auto-agent';
 import { GlmModel } from '../src/models/glm-model';
 import type { TinyChatTemplate } from '../src/models/tiny/glm-chat-template';
 import { createTinyGlm } from '../src/models/tiny/create-tiny-glm';
-import { defineTool } from '../src/tools/define-tool';
+import { ledgerTools as tools } from '../test/support/ledger-tools';
 import { RecordingModel } from '../test/support/recording-model';
 
-const tools = [
-  defineTool({
-    name: 'ledger.read',
-    description: 'Read the ledger entry of a month',
-    input: z.object({ month: z.number().int().min(1).max(12) }),
-    execute: ({ month }) => ({ month, amount: month * 100 }),
-  }),
-  defineTool({
-    name: 'ledger.sum',
-    description: 'Add amounts',
-    input: z.object({ amounts: z.array(z.number().int().min(0).max(9999)).max(3) }),
-    execute: ({ amounts }) => amounts.reduce((sum, amount) => sum + amount, 0),
-  }),
-];
 
 const templates: Array<{ template: TinyChatTemplate; family: 'glm' | 'glm4' }> = [
   { template: 'glm-edge', family: 'glm' },

@@ -25,6 +25,11 @@ export interface GlmTokenizerLoadOptions {
    * seconds just to be refused). Defaults to no bound.
    */
   contextLength?: number;
+  /**
+   * A chat format rendered by code (its `render` is set), used instead of the directory's chat template: for model
+   * families whose prompts no Jinja template describes (ChatGLM3). Defaults to the template's detected format.
+   */
+  chatFormat?: ChatFormat;
 }
 
 /** Stop texts GLM models write, where the vocabulary has them. */
@@ -44,13 +49,22 @@ export class GlmTokenizer implements TextTokenizer {
   readonly #templates: ChatTemplates;
   readonly #formats = new Map<ChatTemplate, ChatFormat>();
   readonly #maxPromptChars: number;
+  readonly #codeFormat: ChatFormat | undefined;
   #addedTokenIds: ReadonlySet<number> | undefined;
   #addedTokenPattern: RegExp | undefined | null = null;
   /** A converted ChatGLM3 tokenizer: prompts are ids built in code (chat-format/chatglm3-prompt.ts), no template. */
   readonly #chatGlm3: boolean;
 
-  private constructor(directory: string, tokenizer: PreTrainedTokenizer, templates: ChatTemplates, contextLength: number | undefined, chatGlm3 = false) {
+  private constructor(
+    directory: string,
+    tokenizer: PreTrainedTokenizer,
+    templates: ChatTemplates,
+    contextLength: number | undefined,
+    codeFormat: ChatFormat | undefined,
+    chatGlm3 = false,
+  ) {
     this.directory = directory;
+    this.#codeFormat = codeFormat;
     this.#chatGlm3 = chatGlm3;
     this.#tokenizer = tokenizer;
     this.#templates = templates;
@@ -96,8 +110,13 @@ export class GlmTokenizer implements TextTokenizer {
         details: { directory, file: tokenizerFile },
       });
     }
+    if (options.chatFormat !== undefined && typeof options.chatFormat.render !== 'function') {
+      throw new TokenizerError('GlmTokenizer.load: options.chatFormat must be a format rendered by code (with a render function).', {
+        details: { directory, field: 'chatFormat' },
+      });
+    }
     const chatGlm3 = (tokenizerConfig.autoglm_converted_from as { tokenizer_class?: unknown } | undefined)?.tokenizer_class === 'ChatGLMTokenizer';
-    return new GlmTokenizer(directory, tokenizer, loadChatTemplates(directory, tokenizerConfig), options.contextLength, chatGlm3);
+    return new GlmTokenizer(directory, tokenizer, loadChatTemplates(directory, tokenizerConfig), options.contextLength, options.chatFormat, chatGlm3);
   }
 
   encode(text: string): number[] {
@@ -133,18 +152,20 @@ export class GlmTokenizer implements TextTokenizer {
   }
 
   get hasChatTemplate(): boolean {
-    return this.#chatGlm3 || this.#templates.default !== undefined;
+    return this.#chatGlm3 || this.#codeFormat !== undefined || this.#templates.default !== undefined;
   }
 
   /** The chat format of conversations without tools (with tools, see `chatFormatFor`); undefined without a template. */
   get chatFormat(): ChatFormat | undefined {
     if (this.#chatGlm3) return chatGlm3Format;
+    if (this.#codeFormat !== undefined) return this.#codeFormat;
     return this.#templates.default === undefined ? undefined : this.#formatOf(this.#templates.default);
   }
 
   /** The chat format of conversations with (or without) tools: the `tool_use` and `default` templates may differ. */
   chatFormatFor(withTools: boolean): ChatFormat {
     if (this.#chatGlm3) return chatGlm3Format;
+    if (this.#codeFormat !== undefined) return this.#codeFormat;
     return this.#formatOf(this.#template(withTools ? [{ name: 'x', description: '', parameters: {} }] : undefined));
   }
 
@@ -243,6 +264,7 @@ export class GlmTokenizer implements TextTokenizer {
   }
 
   #segments(messages: readonly ChatMessage[], tools: readonly ToolSpec[] | undefined): ChatSegment[] {
+    if (this.#codeFormat?.render !== undefined) return this.#codeFormat.render(messages, tools);
     const template = this.#template(tools);
     try {
       return renderChatSegments(template, this.#formatOf(template), messages, tools);

@@ -10,24 +10,10 @@ import type { AgentResult } from '../../src/agent/agent-events';
 import { AutoAgent } from '../../src/agent/auto-agent';
 import { GlmModel } from '../../src/models/glm-model';
 import type { TinyChatTemplate } from '../../src/models/tiny/glm-chat-template';
-import { defineTool } from '../../src/tools/define-tool';
+import { ledgerTools as tools } from '../support/ledger-tools';
 import { RecordingModel } from '../support/recording-model';
 import { useTinyModelDirectory } from './onnx-helpers';
 
-const tools = [
-  defineTool({
-    name: 'ledger.read',
-    description: 'Read the ledger entry of a month',
-    input: z.object({ month: z.number().int().min(1).max(12) }),
-    execute: ({ month }) => ({ month, amount: month * 100 }),
-  }),
-  defineTool({
-    name: 'ledger.sum',
-    description: 'Add amounts',
-    input: z.object({ amounts: z.array(z.number().int().min(0).max(9999)).max(3) }),
-    execute: ({ amounts }) => amounts.reduce((sum, amount) => sum + amount, 0),
-  }),
-];
 const specs = tools.map((tool) => ({ name: tool.name, description: tool.description, parameters: z.toJSONSchema(tool.input) as Record<string, unknown> }));
 
 const cases: Array<{ template: TinyChatTemplate; family: 'glm' | 'glm4'; file: 'jinja' | 'tokenizer_config'; format: Record<string, unknown> }> = [

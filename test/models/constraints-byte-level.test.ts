@@ -147,16 +147,18 @@ describe('GrammarCompiler with a small byte-level GLM tokenizer', () => {
     expect(constraint.acceptToken(bytes('"')[0]!)).toBe(true);
     constraint.dispose();
     expect(acceptsAll(await compiler.createConstraint({ tools: [{ name: 'f', description: '', parameters: {} }] }), bytes('f\n5'))).toBe(false);
-    // Names with dots and quotes are literal text; one name being a prefix of another is fine.
+    // Names with dots are literal text; one name being a prefix of another is fine.
     const named = [
       { name: 'pdf.extract', description: '', parameters: z.toJSONSchema(z.object({ path: z.string() })) },
       { name: 'pdf.extract_tables', description: '', parameters: {} },
-      { name: 'say"hi"', description: '', parameters: {} },
+      { name: 'say_hi', description: '', parameters: {} },
     ];
     const call1 = 'pdf.extract\n{"path": "a.pdf"}';
     expect(acceptsAll(await compiler.createConstraint({ tools: named }), bytes(call1))).toBe(true);
     expect(acceptsAll(await compiler.createConstraint({ tools: named }), bytes('pdf.extract_tables\n{}'))).toBe(true);
-    expect(acceptsAll(await compiler.createConstraint({ tools: named }), bytes('say"hi"\n{}'))).toBe(true);
+    expect(acceptsAll(await compiler.createConstraint({ tools: named }), bytes('say_hi\n{}'))).toBe(true);
+    // The one tool-name rule (chat-format.ts): quotes, spaces and control-token text are not names.
+    await expect(compiler.createConstraint({ tools: [{ name: 'say"hi"', description: '', parameters: {} }] })).rejects.toThrow(/dotted identifier/);
     expect(acceptsAll(await compiler.createConstraint({ tools: named }), bytes('pdf.extract\n{}'))).toBe(false);
   });
 
@@ -231,7 +233,7 @@ describe('GrammarCompiler with a small byte-level GLM tokenizer', () => {
     await expect(compiler.createConstraint({})).rejects.toThrow(/schema.*tools/);
     const tool = { name: 'a', description: '', parameters: { type: 'object' } };
     await expect(compiler.createConstraint({ tools: [tool, tool] })).rejects.toThrow(/twice/);
-    await expect(compiler.createConstraint({ tools: [{ ...tool, name: 'a\nb' }] })).rejects.toThrow(/single-line/);
+    await expect(compiler.createConstraint({ tools: [{ ...tool, name: 'a\nb' }] })).rejects.toThrow(/dotted identifier/);
     await expect(compiler.createConstraint({ schema: z.date() })).rejects.toThrow(/JSON Schema/);
     const error = await compiler.createConstraint({ schema: z.object({ at: z.date() }) }).catch((caught) => caught);
     expect(AutoglmError.isInstance(error)).toBe(true);

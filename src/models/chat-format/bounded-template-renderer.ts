@@ -45,6 +45,8 @@ interface RenderWorker {
   port: MessagePort;
   flag: Int32Array;
   heapMb: number;
+  /** Why the worker died, once it has. */
+  failure?: string;
 }
 
 interface RenderReply {
@@ -70,6 +72,8 @@ function startWorker(heapMb: number): RenderWorker {
     eval: true,
     workerData: { jinjaPath: jinjaPath(), flag: flag.buffer, port: port2 },
     transferList: [port2],
+    // Not the caller's flags: `--input-type=module` would make this CommonJS source fail to parse.
+    execArgv: [],
     resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.min(64, heapMb) },
     stdout: true,
     stderr: true,
@@ -78,8 +82,12 @@ function startWorker(heapMb: number): RenderWorker {
   port1.unref();
   const started: RenderWorker = { worker, port: port1, flag, heapMb };
   // A worker that dies (its heap limit) must not crash the process; the waiting render times out and says why.
-  worker.on('error', () => {
+  worker.on('error', (error) => {
+    started.failure = error.message;
     if (current === started) current = undefined;
+    // Wake a render waiting on this worker: it will find no reply and report the failure.
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
   });
   return started;
 }
@@ -100,7 +108,11 @@ export function renderTemplateBounded(templateText: string, context: Record<stri
     const left = limits.timeoutMs - (performance.now() - started);
     if (left <= 0 || Atomics.wait(renderer.flag, 0, 0, left) === 'timed-out') break;
     const message = receiveMessageOnPort(renderer.port);
-    if (message === undefined) continue; // woken before the reply was queued: wait again
+    if (message === undefined) {
+      if (renderer.failure !== undefined) break;
+      Atomics.store(renderer.flag, 0, 0);
+      continue; // woken before the reply was queued: wait again
+    }
     const candidate = message.message as RenderReply | undefined;
     if (candidate?.id === id) reply = candidate;
     else Atomics.store(renderer.flag, 0, 0); // a late reply to an earlier, abandoned render
@@ -109,7 +121,8 @@ export function renderTemplateBounded(templateText: string, context: Record<stri
     if (current === renderer) current = undefined;
     void renderer.worker.terminate();
     throw new ChatTemplateError(
-      `The chat template in ${source} did not finish rendering within ${limits.timeoutMs} ms and ${limits.maxHeapMb} MB; it was stopped. ` +
+      `The chat template in ${source} did not finish rendering within ${limits.timeoutMs} ms and ${limits.maxHeapMb} MB; it was stopped` +
+        `${renderer.failure === undefined ? '' : ` (${renderer.failure})`}. ` +
         'A chat template should render in milliseconds: check it for loops over huge ranges, or use another template.',
       { details: { source, timeoutMs: limits.timeoutMs, maxHeapMb: limits.maxHeapMb } },
     );

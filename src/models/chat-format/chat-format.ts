@@ -3,7 +3,13 @@
  * renderer (GlmTokenizer), the grammar (GrammarCompiler), the tool-call parser, the agent, ToolRegistry's name check
  * and the test ScriptedModel all read it instead of assuming a layout. Formats come from `detectChatFormat` (a Jinja
  * template probed for what it renders) or from code (a format rendered without a template, such as ChatGLM3's).
+ *
+ * Adding a format rendered by code is one file: export a ChatFormat whose `render` turns messages and tools into
+ * ChatSegments (control text apart from content, see render-chat.ts), and pass it to
+ * `GlmTokenizer.load(dir, { chatFormat })` for the models that need it (by `model_type`).
  */
+import type { ChatMessage, ToolSpec } from '../language-model';
+import type { ChatSegment } from './render-chat';
 
 /**
  * How a model's prompt carries the tool list:
@@ -44,6 +50,11 @@ export interface ChatFormat {
    * `python-tool-call` (ChatGLM3: a python block with `tool_call(k=v, ...)`, see chatglm3-tool-call.ts).
    */
   readonly callArguments?: 'json' | 'python-tool-call';
+  /**
+   * For a format rendered by code instead of a Jinja template: the prompt as segments (template text apart from
+   * message content), ending with the generation prompt. Undefined for template formats.
+   */
+  readonly render?: (messages: readonly ChatMessage[], tools: readonly ToolSpec[] | undefined) => ChatSegment[];
 }
 
 /**
