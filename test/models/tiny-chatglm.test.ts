@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelFormatError } from '../../src/errors';
 import { createTinyGlm, type TinyGlmInfo } from '../../src/index';
+import { describeChatFormat } from '../../src/models/chat-format/chat-format';
 import { GlmModel } from '../../src/models/glm-model';
 import { parseModelConfig } from '../../src/models/model-config';
 import { loadReferenceModel, referenceForward } from '../support/reference-forward';
@@ -113,6 +114,7 @@ describe('GlmModel on a tiny chatglm directory', () => {
     expect(model.info).toMatchObject({ family: 'chatglm', kvHeads: 2, headDim: 32, layers: 2, vocabSize: 768, contextLength: maxLength });
     expect(model.info.eosTokenIds).toEqual([2, 706, 708]);
     expect(model.tokenize('\n')).toEqual([409, 13]);
+    expect(describeChatFormat(model.chatFormat!)).toContain('call: name\\n```python tool_call(k=v, ...)```');
   });
 
   it('generates reproducibly from token ids and from a raw prompt (same seed, same ids)', async () => {

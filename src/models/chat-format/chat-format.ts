@@ -95,7 +95,7 @@ export function describeChatFormat(format: ChatFormat): string {
   return [
     `${format.name}`,
     `tools: ${tools}`,
-    `call: name${JSON.stringify(format.callNameSeparator).slice(1, -1)}{json}`,
+    `call: name${JSON.stringify(format.callNameSeparator).slice(1, -1)}${format.callArguments === 'python-tool-call' ? '```python tool_call(k=v, ...)```' : '{json}'}`,
     `answer prefix: ${JSON.stringify(format.answerPrefix)}`,
     `observation role: ${format.observationRole}`,
     `parallel calls: ${format.parallelCallSeparator === undefined ? 'no' : `separated by ${format.parallelCallSeparator}`}`,
