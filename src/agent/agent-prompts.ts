@@ -16,7 +16,7 @@ export interface SystemPromptParts {
   hasTools: boolean;
   plan: boolean;
   /** The model's chat format: how it calls and answers. Defaults to defaultChatFormat. */
-  format?: Pick<ChatFormat, 'answerPrefix' | 'parallelCallSeparator'>;
+  format?: Pick<ChatFormat, 'answerPrefix' | 'parallelCallSeparator' | 'callArguments'>;
 }
 
 export function systemMessage(parts: SystemPromptParts): ChatMessage {
@@ -29,7 +29,9 @@ export function systemMessage(parts: SystemPromptParts): ChatMessage {
   const format = parts.format ?? defaultChatFormat;
   if (parts.hasTools) {
     lines.push(
-      format.parallelCallSeparator === undefined
+      format.callArguments === 'python-tool-call'
+        ? "- Call one tool at a time: the tool name on the first line, then a ```python block with tool_call(name='value', ...). Results come back as observations."
+        : format.parallelCallSeparator === undefined
         ? '- Call one tool at a time: the tool name on the first line, its JSON arguments below. Results come back as observations.'
         : '- Call a tool: the tool name on the first line, its JSON arguments below. Independent calls may follow one another in one turn. Results come back as observations, in order.',
     );

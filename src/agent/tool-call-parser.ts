@@ -6,6 +6,7 @@
  * observation.
  */
 import { defaultChatFormat, isToolName, type ChatFormat } from '../models/chat-format/chat-format';
+import { parseChatGlm3Call } from '../models/chat-format/chatglm3-tool-call';
 import { parseModelJson } from './parse-json';
 
 export interface ToolCallParserOptions {
@@ -21,7 +22,7 @@ export interface ToolCallParserOptions {
    */
   lenient?: boolean;
   /** The model's chat format (answer prefix, call layout, parallel-call separator). Defaults to defaultChatFormat. */
-  format?: Pick<ChatFormat, 'answerPrefix' | 'callNameSeparator' | 'parallelCallSeparator'>;
+  format?: Pick<ChatFormat, 'answerPrefix' | 'callNameSeparator' | 'parallelCallSeparator' | 'callArguments'>;
 }
 
 /** One tool call; `argumentsText` is the JSON exactly as the model wrote it (kept in history for prefix reuse). */
@@ -99,6 +100,10 @@ function parseOne(text: string, names: ReadonlySet<string> | undefined, lenient:
     };
   }
 
+  if (format.callArguments === 'python-tool-call') {
+    const call = parseChatGlm3Call(`${firstLine}\n${rest}`);
+    return call.ok ? { type: 'call', name: call.name, args: call.args, argumentsText: rest.trim() } : { type: 'invalid', name: firstLine, reason: call.reason };
+  }
   const argumentsText = lenient ? extractJsonObject(rest) : rest;
   if (argumentsText === undefined || argumentsText.trim() === '') {
     return { type: 'invalid', name: firstLine, reason: `Tool call "${firstLine}" has no JSON arguments after its name line.` };

@@ -10,6 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { ChatTemplateError, GenerationError, TokenizerError } from '../errors';
 import type { ChatFormat } from './chat-format/chat-format';
+import { chatGlm3Format } from './chat-format/chatglm3-format';
+import { chatGlm3PromptIds, chatGlm3TokenIds } from './chat-format/chatglm3-prompt';
 import type { ChatTemplate } from './chat-format/chat-template';
 import { detectChatFormat } from './chat-format/detect-chat-format';
 import { loadChatTemplates, type ChatTemplates } from './chat-format/load-chat-templates';
@@ -50,6 +52,8 @@ export class GlmTokenizer implements TextTokenizer {
   readonly #codeFormat: ChatFormat | undefined;
   #addedTokenIds: ReadonlySet<number> | undefined;
   #addedTokenPattern: RegExp | undefined | null = null;
+  /** A converted ChatGLM3 tokenizer: prompts are ids built in code (chat-format/chatglm3-prompt.ts), no template. */
+  readonly #chatGlm3: boolean;
 
   private constructor(
     directory: string,
@@ -57,9 +61,11 @@ export class GlmTokenizer implements TextTokenizer {
     templates: ChatTemplates,
     contextLength: number | undefined,
     codeFormat: ChatFormat | undefined,
+    chatGlm3 = false,
   ) {
     this.directory = directory;
     this.#codeFormat = codeFormat;
+    this.#chatGlm3 = chatGlm3;
     this.#tokenizer = tokenizer;
     this.#templates = templates;
     this.#maxPromptChars = contextLength === undefined ? Number.POSITIVE_INFINITY : contextLength * longestTokenBytes(tokenizer);
@@ -112,7 +118,8 @@ export class GlmTokenizer implements TextTokenizer {
         details: { directory, field: 'chatFormat' },
       });
     }
-    return new GlmTokenizer(directory, tokenizer, loadChatTemplates(directory, tokenizerConfig), options.contextLength, options.chatFormat);
+    const chatGlm3 = (tokenizerConfig.autoglm_converted_from as { tokenizer_class?: unknown } | undefined)?.tokenizer_class === 'ChatGLMTokenizer';
+    return new GlmTokenizer(directory, tokenizer, loadChatTemplates(directory, tokenizerConfig), options.contextLength, options.chatFormat, chatGlm3);
   }
 
   encode(text: string): number[] {
@@ -126,7 +133,10 @@ export class GlmTokenizer implements TextTokenizer {
   /** Id of a token given by its text (a special token such as `<|user|>`), or undefined. */
   tokenId(token: string): number | undefined {
     const ids = this.#tokenizer.encode(token, { add_special_tokens: false });
-    return ids.length === 1 ? ids[0] : undefined;
+    if (ids.length === 1) return ids[0];
+    // A vocabulary entry that text never produces (ChatGLM3's sop): found by name, kept only if it decodes back.
+    const [id] = this.#tokenizer.convert_tokens_to_ids([token]) as number[];
+    return id !== undefined && this.decode([id]) === token ? id : undefined;
   }
 
   /**
@@ -145,23 +155,26 @@ export class GlmTokenizer implements TextTokenizer {
   }
 
   get hasChatTemplate(): boolean {
-    return this.#codeFormat !== undefined || this.#templates.default !== undefined;
+    return this.#chatGlm3 || this.#codeFormat !== undefined || this.#templates.default !== undefined;
   }
 
   /** The chat format of conversations without tools (with tools, see `chatFormatFor`); undefined without a template. */
   get chatFormat(): ChatFormat | undefined {
+    if (this.#chatGlm3) return chatGlm3Format;
     if (this.#codeFormat !== undefined) return this.#codeFormat;
     return this.#templates.default === undefined ? undefined : this.#formatOf(this.#templates.default);
   }
 
   /** The chat format of conversations with (or without) tools: the `tool_use` and `default` templates may differ. */
   chatFormatFor(withTools: boolean): ChatFormat {
+    if (this.#chatGlm3) return chatGlm3Format;
     if (this.#codeFormat !== undefined) return this.#codeFormat;
     return this.#formatOf(this.#template(withTools ? [{ name: 'x', description: '', parameters: {} }] : undefined));
   }
 
   /** Renders messages (and tools) with the model's own chat template, ending with the generation prompt. */
   renderChat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): string {
+    if (this.#chatGlm3) return this.decode(this.encodeChat(messages, tools));
     return segmentsText(this.#segments(messages, tools));
   }
 
@@ -170,6 +183,7 @@ export class GlmTokenizer implements TextTokenizer {
    * contents are encoded with special tokens off (see `encodeContent`).
    */
   encodeChat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): number[] {
+    if (this.#chatGlm3) return chatGlm3PromptIds(messages, tools, { encode: (text) => this.encode(text), encodeContent: (text) => this.encodeContent(text) }, chatGlm3TokenIds((token) => this.tokenId(token)));
     const segments = this.#segments(messages, tools);
     this.#checkPromptLength(segments.reduce((sum, segment) => sum + segment.text.length, 0));
     const ids: number[] = [];

@@ -6,9 +6,11 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelFormatError } from '../../src/errors';
 import { createTinyGlm, type TinyGlmInfo } from '../../src/index';
+import { describeChatFormat } from '../../src/models/chat-format/chat-format';
 import { GlmModel } from '../../src/models/glm-model';
 import { parseModelConfig } from '../../src/models/model-config';
 import { loadReferenceModel, referenceForward } from '../support/reference-forward';
+import { sharedBufferStepper } from '../support/shared-buffer-stepper';
 
 // createTinyGlm({ family: 'chatglm' }): ChatGLM3 / GLM-4-9B-chat as onnxruntime-genai's model builder exports them
 // (builders/chatglm.py: rotary_embedding_dim = head_size / 2, interleaved; GroupQueryAttention with packed q/k/v).
@@ -30,7 +32,6 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), dims);
 function maxAbsDiff(actual: Float32Array, expected: ArrayLike<number>): number {
   let max = 0;
   for (let i = 0; i < expected.length; i++) max = Math.max(max, Math.abs(actual[i] - expected[i]));
@@ -64,28 +65,8 @@ describe("createTinyGlm({ family: 'chatglm' })", () => {
   });
 
   it('matches the reference forward (< 1e-4) through prefill and decode on the shared max-length buffer', async () => {
-    const { layers, kvHeads, headDim, vocab } = info.options;
-    const buffers: Record<string, ort.Tensor> = {};
-    for (let layer = 0; layer < layers; layer++) {
-      for (const kind of ['key', 'value']) {
-        buffers[`${layer}.${kind}`] = new ort.Tensor('float32', new Float32Array(kvHeads * maxLength * headDim), [1, kvHeads, maxLength, headDim]);
-      }
-    }
-    const step = async (ids: number[], total: number, keep: number) => {
-      const feeds: Record<string, ort.Tensor> = {
-        input_ids: int64(ids, [1, ids.length]),
-        attention_mask: int64(new Array(total).fill(1), [1, total]),
-        num_logits_to_keep: int64([keep], []),
-      };
-      const fetches: Record<string, ort.Tensor | null> = { logits: null };
-      for (let layer = 0; layer < layers; layer++) {
-        for (const kind of ['key', 'value']) {
-          feeds[`past_key_values.${layer}.${kind}`] = buffers[`${layer}.${kind}`];
-          fetches[`present.${layer}.${kind}`] = buffers[`${layer}.${kind}`];
-        }
-      }
-      return session.run(feeds, fetches);
-    };
+    const { kvHeads, headDim, vocab } = info.options;
+    const { buffers, step } = sharedBufferStepper(session, info.options, maxLength);
     const expected = referenceForward(reference, { inputIds: [prompt] });
     const prefill = await step(prompt.slice(0, 8), 8, 0);
     expect(prefill.logits.dims).toEqual([1, 8, vocab]);
@@ -133,6 +114,7 @@ describe('GlmModel on a tiny chatglm directory', () => {
     expect(model.info).toMatchObject({ family: 'chatglm', kvHeads: 2, headDim: 32, layers: 2, vocabSize: 768, contextLength: maxLength });
     expect(model.info.eosTokenIds).toEqual([2, 706, 708]);
     expect(model.tokenize('\n')).toEqual([409, 13]);
+    expect(describeChatFormat(model.chatFormat!)).toContain('call: name\\n```python tool_call(k=v, ...)```');
   });
 
   it('generates reproducibly from token ids and from a raw prompt (same seed, same ids)', async () => {

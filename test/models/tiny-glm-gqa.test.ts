@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTinyGlm, type TinyGlmInfo, type TinyGlmOptions } from '../../src/index';
 import { loadReferenceModel, referenceForward } from '../support/reference-forward';
+import { sharedBufferStepper } from '../support/shared-buffer-stepper';
 
 let root: string;
 beforeAll(async () => {
@@ -59,28 +60,8 @@ describe.each(matrix)("createTinyGlm attention: 'gqa' %s", (label, options) => {
   });
 
   it('matches the reference with past and present sharing one max-length buffer', async () => {
-    const { layers, kvHeads, headDim, vocab } = info.options;
-    const buffers: Record<string, ort.Tensor> = {};
-    for (let layer = 0; layer < layers; layer++) {
-      for (const kind of ['key', 'value']) {
-        buffers[`${layer}.${kind}`] = new ort.Tensor('float32', new Float32Array(kvHeads * maxLength * headDim), [1, kvHeads, maxLength, headDim]);
-      }
-    }
-    const step = async (ids: number[], total: number, keep: number) => {
-      const feeds: Record<string, ort.Tensor> = {
-        input_ids: int64(ids, [1, ids.length]),
-        attention_mask: int64(new Array(total).fill(1), [1, total]),
-        num_logits_to_keep: int64([keep], []),
-      };
-      const fetches: Record<string, ort.Tensor | null> = { logits: null };
-      for (let layer = 0; layer < layers; layer++) {
-        for (const kind of ['key', 'value']) {
-          feeds[`past_key_values.${layer}.${kind}`] = buffers[`${layer}.${kind}`];
-          fetches[`present.${layer}.${kind}`] = buffers[`${layer}.${kind}`];
-        }
-      }
-      return session.run(feeds, fetches);
-    };
+    const { kvHeads, headDim, vocab } = info.options;
+    const { buffers, step } = sharedBufferStepper(session, info.options, maxLength);
 
     const expected = referenceForward(reference, { inputIds: [prompt] }).logits[0];
     const prefill = await step(prompt.slice(0, 6), 6, 0);

@@ -46,6 +46,11 @@ export interface ChatFormat {
   /** Special-token texts that end a generation when the model writes them (`<|user|>`, `<|observation|>`, eos). */
   readonly stopTokens: readonly string[];
   /**
+   * How call arguments are written after the name line: `json` (every GLM-4 format; the default when absent) or
+   * `python-tool-call` (ChatGLM3: a python block with `tool_call(k=v, ...)`, see chatglm3-tool-call.ts).
+   */
+  readonly callArguments?: 'json' | 'python-tool-call';
+  /**
    * For a format rendered by code instead of a Jinja template: the prompt as segments (template text apart from
    * message content), ending with the generation prompt. Undefined for template formats.
    */
@@ -90,7 +95,7 @@ export function describeChatFormat(format: ChatFormat): string {
   return [
     `${format.name}`,
     `tools: ${tools}`,
-    `call: name${JSON.stringify(format.callNameSeparator).slice(1, -1)}{json}`,
+    `call: name${JSON.stringify(format.callNameSeparator).slice(1, -1)}${format.callArguments === 'python-tool-call' ? '```python tool_call(k=v, ...)```' : '{json}'}`,
     `answer prefix: ${JSON.stringify(format.answerPrefix)}`,
     `observation role: ${format.observationRole}`,
     `parallel calls: ${format.parallelCallSeparator === undefined ? 'no' : `separated by ${format.parallelCallSeparator}`}`,

@@ -53,3 +53,18 @@ export function chatGlm3PromptIds(messages: readonly ChatMessage[], tools: reado
   out.push(ids['<|assistant|>']);
   return out;
 }
+
+/** ChatGLM3's prefix and role ids, looked up by `tokenId`; a tokenizer lacking one is not ChatGLM3's. */
+export function chatGlm3TokenIds(tokenId: (token: string) => number | undefined): ChatGlm3TokenIds {
+  const ids = {} as Record<keyof ChatGlm3TokenIds, number>;
+  for (const token of ['[gMASK]', 'sop', '<|system|>', '<|user|>', '<|assistant|>', '<|observation|>'] as const) {
+    const id = tokenId(token);
+    if (id === undefined) {
+      throw new TokenizerError(`The tokenizer has no '${token}': it is not a ChatGLM3 tokenizer. Convert the directory again with \`autoglm model convert --force\`.`, {
+        details: { field: token },
+      });
+    }
+    ids[token] = id;
+  }
+  return ids;
+}

@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import { GenerationError, TokenizerError } from '../../errors';
 import type { TokenConstraint } from '../generation/token-constraint';
 import { defaultChatFormat, isToolName, toolNameRule, type ChatFormat } from '../chat-format/chat-format';
+import { chatGlm3CallGrammar } from '../chat-format/chatglm3-call-grammar';
 import type { JsonSchema, ToolSpec } from '../language-model';
 import { GrammarConstraint } from './grammar-constraint';
 import { extractBoundedStrings, type StringBounds } from './bounded-strings';
@@ -50,7 +51,7 @@ export interface ConstraintRequest {
    * `<|assistant|>`; nothing where the generation prompt already wrote the newline) and its `callNameSeparator`
    * follows a tool's name. Defaults to the GLM-4 layout (defaultChatFormat).
    */
-  format?: Pick<ChatFormat, 'answerPrefix' | 'callNameSeparator'>;
+  format?: Pick<ChatFormat, 'answerPrefix' | 'callNameSeparator' | 'callArguments'>;
 }
 
 export interface GrammarCompilerStatistics {
@@ -235,7 +236,7 @@ export class GrammarCompiler {
           type: 'sequence',
           elements: [
             { type: 'const_string', value: `${tool.name}${request.callNameSeparator}` },
-            { type: 'grammar', grammar: parameters },
+            { type: 'grammar', grammar: request.callArguments === 'python-tool-call' ? chatGlm3CallGrammar(tool.parameters) : parameters },
           ],
         });
       }
@@ -333,6 +334,7 @@ interface NormalizedRequest {
   branches?: 'answer' | 'calls';
   answerPrefix: string;
   callNameSeparator: string;
+  callArguments: 'json' | 'python-tool-call';
 }
 
 function normalizeRequest(request: ConstraintRequest): NormalizedRequest {
@@ -341,7 +343,7 @@ function normalizeRequest(request: ConstraintRequest): NormalizedRequest {
     throw new GenerationError('createConstraint: give `schema`, `tools` (at least one), or both.');
   }
   const format = request.format ?? defaultChatFormat;
-  const normalized: NormalizedRequest = { answerPrefix: format.answerPrefix, callNameSeparator: format.callNameSeparator };
+  const normalized: NormalizedRequest = { answerPrefix: format.answerPrefix, callNameSeparator: format.callNameSeparator, callArguments: format.callArguments ?? 'json' };
   if (request.schema !== undefined) normalized.schema = toGrammarJsonSchema(request.schema, 'schema');
   if (tools !== undefined && tools.length > 0) {
     const seen = new Set<string>();
