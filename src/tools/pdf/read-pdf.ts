@@ -4,11 +4,12 @@
  * operators, pdf.js's own `bomb_giant.pdf`) can neither block the event loop nor run past `timeoutMs` nor exhaust the
  * process's memory. Every failure is a DocumentError naming the file and the cause (AbortError when cancelled).
  */
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AbortError, DocumentError } from '../../errors';
 import type { ParsePdfRequest } from './parse-pdf';
 import type { PdfWorkerReply, PdfWorkerRequest } from './pdf-worker';
-import { pdfWorkerFile } from './pdf-worker-file';
+import { workerEntryFile } from '../../worker-entry-file';
 
 export interface ReadPdfOptions {
   /** The document's name, used in error messages. Defaults to `'document.pdf'`. */
@@ -171,6 +172,15 @@ function describeFailure(error: unknown, bytes: Uint8Array, fileName: string): D
     cause: error,
     details: { file: fileName, cause: 'damaged' },
   });
+}
+
+function pdfWorkerFile(): string {
+  // import.meta.url in ESM (and under vitest); the CommonJS build has no import.meta but has __filename.
+  const metaUrl: string | undefined = import.meta.url;
+  const here = metaUrl === undefined ? __filename : fileURLToPath(metaUrl);
+  return workerEntryFile(here, 'pdf-worker', (message, cause) =>
+    new DocumentError(`Cannot start the PDF worker: ${message}.`, { cause, details: { cause: 'worker-missing' } }),
+  );
 }
 
 /** One parked worker, kept between reads so that each read does not pay for loading pdf.js again (~0.3 s). */
