@@ -140,12 +140,11 @@ function checkBytes(bytes: Uint8Array, options: ResolvedOptions): void {
       { details: { file: fileName, cause: 'too-many-bytes', bytes: bytes.length, maxBytes: options.maxBytes } },
     );
   }
-  // The header may follow a little junk (the PDF spec allows it within the first 1024 bytes).
-  if (indexOfBytes(bytes, PDF_HEADER, 0, 1024) < 0) {
-    throw new DocumentError(`Cannot read "${fileName}": it is not a PDF (no "%PDF-" header in its first 1024 bytes).`, {
-      details: { file: fileName, cause: 'not-a-pdf' },
-    });
-  }
+}
+
+/** The header may follow a little junk (the PDF spec allows it within the first 1024 bytes). */
+function hasPdfHeader(bytes: Uint8Array): boolean {
+  return indexOfBytes(bytes, PDF_HEADER, 0, 1024) >= 0;
 }
 
 function looksTruncated(bytes: Uint8Array): boolean {
@@ -154,6 +153,13 @@ function looksTruncated(bytes: Uint8Array): boolean {
 
 function describeFailure(error: unknown, bytes: Uint8Array, fileName: string): DocumentError {
   if (error instanceof DocumentError) return error;
+  // Checked only after pdf.js failed: it also reads files whose header is damaged (a few real-world ones are).
+  if (!hasPdfHeader(bytes)) {
+    return new DocumentError(`Cannot read "${fileName}": it is not a PDF (no "%PDF-" header in its first 1024 bytes).`, {
+      cause: error,
+      details: { file: fileName, cause: 'not-a-pdf' },
+    });
+  }
   const name = error instanceof Error ? error.name : '';
   const message = error instanceof Error ? error.message : String(error);
   if (name === 'PasswordException') {
