@@ -26,7 +26,7 @@ async function watched<T>(work: () => Promise<T>): Promise<{ outcome: T | unknow
   return { outcome, elapsedMs, longestGapMs };
 }
 
-describe('readPdf on a text-operator bomb', () => {
+describe('readPdf on hostile and odd PDFs', () => {
   it('stops at its deadline without blocking the event loop', async () => {
     const { outcome, elapsedMs, longestGapMs } = await watched(() => readPdf(bomb, { fileName: 'bomb.pdf', timeoutMs: 1500 }));
     console.info(`pdf bomb (${bomb.length} bytes): timeout after ${elapsedMs.toFixed(0)} ms, longest event-loop gap ${longestGapMs.toFixed(0)} ms`);
@@ -51,6 +51,13 @@ describe('readPdf on a text-operator bomb', () => {
   it('still reads an ordinary document afterwards', async () => {
     const document = await readPdf(textOperatorBomb(5), { timeoutMs: 30_000 });
     expect(document.pages).toEqual([{ number: 1, text: 'aaaaa' }]);
+  }, 60_000);
+
+  it('reads a PDF whose "%PDF-" header is damaged, as pdf.js does (mozilla/pdf.js test/pdfs/bug1606566.pdf is one)', async () => {
+    const headless = textOperatorBomb(3);
+    headless.set([0x25, 0xe2, 0xe3, 0xcf, 0xd3, 0x20, 0x20, 0x20, 0x0a], 0); // "%PDF-1.4\n" -> "%âãÏÓ   \n"
+    expect((await readPdf(headless, { timeoutMs: 30_000 })).pages).toEqual([{ number: 1, text: 'aaa' }]);
+    await expect(readPdf(new TextEncoder().encode('just text'))).rejects.toMatchObject({ details: { cause: 'not-a-pdf' } });
   }, 60_000);
 
   it('refuses a bad maxMemoryMb', async () => {

@@ -4,12 +4,13 @@
  * operators, pdf.js's own `bomb_giant.pdf`) can neither block the event loop nor run past `timeoutMs` nor exhaust the
  * process's memory. Every failure is a DocumentError naming the file and the cause (AbortError when cancelled).
  */
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AbortError, DocumentError } from '../../errors';
 import { maxTimerDelayMs } from '../../with-deadline';
 import type { ParsePdfRequest } from './parse-pdf';
 import type { PdfWorkerReply, PdfWorkerRequest } from './pdf-worker';
-import { pdfWorkerFile } from './pdf-worker-file';
+import { workerEntryFile } from '../../worker-entry-file';
 
 export interface ReadPdfOptions {
   /** The document's name, used in error messages. Defaults to `'document.pdf'`. */
@@ -140,12 +141,11 @@ function checkBytes(bytes: Uint8Array, options: ResolvedOptions): void {
       { details: { file: fileName, cause: 'too-many-bytes', bytes: bytes.length, maxBytes: options.maxBytes } },
     );
   }
-  // The header may follow a little junk (the PDF spec allows it within the first 1024 bytes).
-  if (indexOfBytes(bytes, PDF_HEADER, 0, 1024) < 0) {
-    throw new DocumentError(`Cannot read "${fileName}": it is not a PDF (no "%PDF-" header in its first 1024 bytes).`, {
-      details: { file: fileName, cause: 'not-a-pdf' },
-    });
-  }
+}
+
+/** The header may follow a little junk (the PDF spec allows it within the first 1024 bytes). */
+function hasPdfHeader(bytes: Uint8Array): boolean {
+  return indexOfBytes(bytes, PDF_HEADER, 0, 1024) >= 0;
 }
 
 function looksTruncated(bytes: Uint8Array): boolean {
@@ -154,6 +154,13 @@ function looksTruncated(bytes: Uint8Array): boolean {
 
 function describeFailure(error: unknown, bytes: Uint8Array, fileName: string): DocumentError {
   if (error instanceof DocumentError) return error;
+  // Checked only after pdf.js failed: it also reads files whose header is damaged (a few real-world ones are).
+  if (!hasPdfHeader(bytes)) {
+    return new DocumentError(`Cannot read "${fileName}": it is not a PDF (no "%PDF-" header in its first 1024 bytes).`, {
+      cause: error,
+      details: { file: fileName, cause: 'not-a-pdf' },
+    });
+  }
   const name = error instanceof Error ? error.name : '';
   const message = error instanceof Error ? error.message : String(error);
   if (name === 'PasswordException') {
@@ -172,6 +179,15 @@ function describeFailure(error: unknown, bytes: Uint8Array, fileName: string): D
     cause: error,
     details: { file: fileName, cause: 'damaged' },
   });
+}
+
+function pdfWorkerFile(): string {
+  // import.meta.url in ESM (and under vitest); the CommonJS build has no import.meta but has __filename.
+  const metaUrl: string | undefined = import.meta.url;
+  const here = metaUrl === undefined ? __filename : fileURLToPath(metaUrl);
+  return workerEntryFile(here, 'pdf-worker', (message, cause) =>
+    new DocumentError(`Cannot start the PDF worker: ${message}.`, { cause, details: { cause: 'worker-missing' } }),
+  );
 }
 
 /** One parked worker, kept between reads so that each read does not pay for loading pdf.js again (~0.3 s). */
