@@ -91,6 +91,10 @@ describe('server limits', () => {
     expect(((await large.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
     expect((await fetch(`${url}/v1/models`, { headers: { ...auth, origin: 'http://evil.local' } })).headers.get('access-control-allow-origin')).toBeNull();
     expect((await fetch(`${url}/v1/models`, { headers: { ...auth, origin: 'http://app.local' } })).headers.get('access-control-allow-origin')).toBe('http://app.local');
+    // A streamed reply writes its own headers; the CORS header must survive that.
+    const streamed = await chat(url, { max_tokens: 2, stream: true }, { headers: { ...auth, origin: 'http://app.local' } });
+    expect(streamed.headers.get('access-control-allow-origin')).toBe('http://app.local');
+    expect(await streamed.text()).toContain('data: [DONE]');
   });
 
   it('is ready once the model is warm and serves the documented metric names', async () => {
