@@ -142,8 +142,8 @@ writeBenchmarkSection(
 Hot update and rollback under load: \`npx tsx bench/ops.bench.ts --cycles ${cycles} --clients ${clients} --hidden ${hiddenSize} --layers ${layers}\`
 (commit ${commit}, ${os.cpus().length} x ${cpu}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}). One process: the server on a
 ModelRegistry, ${clients} loopback clients asking for 4 tokens each without pause, and ${cycles} cycles of an admin update
-(load + one warm-up generation + switch) to another tiny GLM (alternately two versions, so each update loads one) (hidden ${hiddenSize}, ${layers} layers, random weights) followed by
-an admin rollback. Goals: 0 failed requests, rollback <= 1 s.
+(load + one warm-up generation + switch) to another tiny GLM (hidden ${hiddenSize}, ${layers} layers, random weights; alternately two versions, so each update loads one)
+followed by an admin rollback. Goals: 0 failed requests, rollback <= 1 s.
 
 ${table}
 

@@ -3,35 +3,19 @@
  * `generateText`, `streamText` with text and with a streamed tool call, `generateObject`, and clear errors for what
  * GLM cannot take. Random weights write nonsense, so calls are forced and assertions are on shape and validity.
  */
-import { generateObject, generateText, stepCountIs, streamText } from 'ai';
+import { generateObject, generateText, streamText } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createAutoglm } from '../../src/ai-sdk/create-autoglm';
 import { useTinyModel } from '../agent/onnx-helpers';
-import { weatherTool } from '../server/server-helpers';
+import { weatherTool, weatherToolLoop } from '../server/server-helpers';
 
 const tiny = useTinyModel('ai-sdk-provider');
 const autoglm = () => createAutoglm({ models: { tiny: tiny.model } });
 
-const lookup = weatherTool;
-
 describe('the autoglm AI SDK provider', () => {
   it('generateText runs a multi-step tool loop with dotted tool names', async () => {
-    const calls: string[] = [];
-    const result = await generateText({
-      model: autoglm()('tiny'),
-      prompt: 'Weather in Paris, then Rome.',
-      tools: { 'weather.lookup': lookup(calls) },
-      toolChoice: 'required',
-      stopWhen: stepCountIs(3),
-      maxOutputTokens: 32,
-    });
-    expect(result.steps).toHaveLength(3);
-    expect(calls).toHaveLength(3);
-    for (const step of result.steps) {
-      expect(step.toolCalls.map((call) => call.toolName)).toEqual(['weather.lookup']);
-      expect(['Paris', 'Rome']).toContain((step.toolCalls[0]!.input as { city: string }).city);
-    }
+    const result = await weatherToolLoop(autoglm()('tiny'), 'weather.lookup');
     // Later steps see the earlier calls and results in their prompt: the prefix cache reuses them.
     expect(result.steps[2]!.usage.inputTokenDetails.cacheReadTokens).toBeGreaterThan(0);
   });
@@ -44,7 +28,7 @@ describe('the autoglm AI SDK provider', () => {
     expect((await text.usage).outputTokens).toBeLessThanOrEqual(8);
 
     const calls: string[] = [];
-    const called = streamText({ model: autoglm()('tiny'), prompt: 'Weather?', tools: { weather: lookup(calls) }, toolChoice: { type: 'tool', toolName: 'weather' }, maxOutputTokens: 32 });
+    const called = streamText({ model: autoglm()('tiny'), prompt: 'Weather?', tools: { weather: weatherTool(calls) }, toolChoice: { type: 'tool', toolName: 'weather' }, maxOutputTokens: 32 });
     const types = new Set<string>();
     for await (const part of called.fullStream) types.add(part.type);
     expect([...types]).toEqual(expect.arrayContaining(['tool-input-start', 'tool-input-delta', 'tool-call', 'tool-result', 'finish']));

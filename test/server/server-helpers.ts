@@ -1,8 +1,8 @@
 /**
  * Shared set-up of the server tests: a tiny random-weight GLM served on 127.0.0.1, port 0, for one test file.
  */
-import { tool } from 'ai';
-import { afterAll, beforeAll } from 'vitest';
+import { generateText, stepCountIs, tool } from 'ai';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { z } from 'zod';
 import { createServer, type AutoglmServer } from '../../src/server/create-server';
 import type { CreateServerOptions } from '../../src/server/server-options';
@@ -42,4 +42,28 @@ export function weatherTool(calls: string[]) {
       return { city, celsius: 20 };
     },
   });
+}
+
+/**
+ * `generateText` over three forced tool-call steps with the weather tool under `toolName`; asserts each step made
+ * one valid call that ran, and returns the result for further checks.
+ */
+export async function weatherToolLoop(model: Parameters<typeof generateText>[0]['model'], toolName: string) {
+  const calls: string[] = [];
+  const result = await generateText({
+    model,
+    prompt: 'Weather in Paris, then Rome.',
+    tools: { [toolName]: weatherTool(calls) },
+    toolChoice: 'required',
+    stopWhen: stepCountIs(3),
+    maxOutputTokens: 32,
+  });
+  expect(result.steps).toHaveLength(3);
+  expect(calls).toHaveLength(3);
+  for (const step of result.steps) {
+    expect(step.toolCalls.map((call) => call.toolName)).toEqual([toolName]);
+    expect(['Paris', 'Rome']).toContain((step.toolCalls[0]!.input as { city: string }).city);
+    expect(step.toolResults).toHaveLength(1);
+  }
+  return result;
 }

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type AutoglmServer } from '../../src/server/create-server';
+import type { ModelProvider } from '../../src/server/model-provider';
 import type { CreateServerOptions } from '../../src/server/server-options';
 import { useTinyModel } from '../agent/onnx-helpers';
 
@@ -90,6 +91,10 @@ describe('server limits', () => {
     expect(((await large.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
     expect((await fetch(`${url}/v1/models`, { headers: { ...auth, origin: 'http://evil.local' } })).headers.get('access-control-allow-origin')).toBeNull();
     expect((await fetch(`${url}/v1/models`, { headers: { ...auth, origin: 'http://app.local' } })).headers.get('access-control-allow-origin')).toBe('http://app.local');
+    // A streamed reply writes its own headers; the CORS header must survive that.
+    const streamed = await chat(url, { max_tokens: 2, stream: true }, { headers: { ...auth, origin: 'http://app.local' } });
+    expect(streamed.headers.get('access-control-allow-origin')).toBe('http://app.local');
+    expect(await streamed.text()).toContain('data: [DONE]');
   });
 
   it('is ready once the model is warm and serves the documented metric names', async () => {
@@ -111,6 +116,28 @@ describe('server limits', () => {
       expect(text).toContain(name);
     }
     expect(text).toMatch(/autoglm_http_request_duration_seconds_count\{method="POST",route="\/v1\/chat\/completions",status="200"\} 2/);
+  });
+
+  it('serves through a custom ModelProvider and warms a new version before it is ready again', async () => {
+    let version = 'a';
+    let ready = true;
+    const provider: ModelProvider = {
+      get: (name) => (name === 'tiny' ? { model: tiny.model, version } : undefined),
+      list: () => [{ name: 'tiny', version }],
+      ready: () => ready,
+    };
+    const { url } = await start({ models: provider });
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200);
+    const first = (await (await chat(url, { max_tokens: 2 })).json()) as { system_fingerprint: string };
+    expect(first.system_fingerprint).toBe('autoglm-a');
+    version = 'b';
+    const notReady = await fetch(`${url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ models: [{ name: 'tiny', version: 'b', warm: false }] });
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200);
+    ready = false;
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    expect(((await (await chat(url, { max_tokens: 2 })).json()) as { system_fingerprint: string }).system_fingerprint).toBe('autoglm-b');
   });
 
   it('closes gracefully: an in-flight request finishes, new connections are refused', async () => {

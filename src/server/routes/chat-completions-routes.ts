@@ -94,7 +94,8 @@ export const chatCompletionsRoutes: FastifyPluginAsync<{ context: ServerContext 
       // The first event decides the status: a bad prompt (too long, bad schema) is still a plain 400.
       const first = await events.next();
       reply.hijack();
-      reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      // Headers set by hooks (CORS) are kept: a hijacked reply writes its own.
+      reply.raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       const send = (value: unknown) => reply.raw.write(`data: ${JSON.stringify(value)}\n\n`);
       const sendParts = (parts: GlmOutputPart[]) => parts.forEach((part) => send(chunks.part(part)));
       try {

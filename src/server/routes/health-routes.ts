@@ -18,19 +18,25 @@ export const healthRoutes: FastifyPluginAsync<{ context: ServerContext }> = asyn
       warm.add(key);
     }
   };
-  let warming: Promise<void> | undefined;
-  if (context.options.warmup) {
-    app.addHook('onReady', async () => {
-      warming = warmUp().catch((error: unknown) => context.logger.error({ err: error }, 'model warm-up failed'));
-    });
-  }
+  /** One warm-up pass at a time; a provider that later serves a new version gets it warmed on the next /readyz. */
+  let warming = false;
+  const startWarmUp = () => {
+    if (warming) return;
+    warming = true;
+    void warmUp()
+      .catch((error: unknown) => context.logger.error({ err: error }, 'model warm-up failed'))
+      .finally(() => {
+        warming = false;
+      });
+  };
+  if (context.options.warmup) app.addHook('onReady', async () => startWarmUp());
   const isReady = () =>
     (context.models.ready?.() ?? true) && (!context.options.warmup || context.models.list().every(({ name, version }) => warm.has(`${name}@${version}`)));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     if (isReady()) return { status: 'ready', models: context.models.list() };
-    if (context.options.warmup && warming === undefined) warming = warmUp();
+    if (context.options.warmup) startWarmUp();
     return reply.code(503).send({ status: 'not ready', models: context.models.list().map((entry) => ({ ...entry, warm: warm.has(`${entry.name}@${entry.version}`) })) });
   });
   app.get('/metrics', async (_request, reply) => {

@@ -21,7 +21,8 @@ export const runsRoutes: FastifyPluginAsync<{ context: ServerContext }> = async 
   app.get<{ Params: { id: string } }>('/v1/runs/:id/events', async (request, reply) => {
     runs.get(request.params.id);
     reply.hijack();
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    // Headers set by hooks (CORS) are kept: a hijacked reply writes its own.
+    reply.raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     let unsubscribe: (() => void) | undefined;
     let ended = false;
     const end = () => {
