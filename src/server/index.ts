@@ -7,3 +7,6 @@ export type { CreateServerOptions } from './server-options';
 export { StaticModelProvider, type ModelProvider, type ProvidedModel } from './model-provider';
 export type { RunsOptions } from './runs/runs-options';
 export { fromOpenAiToolName, toOpenAiToolName } from './openai/tool-names';
+// operations: hot update and rollback (the registry is also exported from 'autoglm'), the --watch models file
+export { ModelRegistry } from './model-registry';
+export { ModelsFileWatcher, readModelsFile, type ModelsFileWatcherOptions, type ModelsFileOutcome } from './models-file-watcher';

@@ -28,22 +28,10 @@ function existing<T>(registry: Registry, name: string): T | undefined {
 
 export function registerRegistryMetrics(metrics: AutoglmMetrics, slots: () => Iterable<SlotView>): RegistryMetrics {
   const registers = [metrics.registry];
-  const updates =
-    existing<Counter<'model' | 'result'>>(metrics.registry, 'autoglm_model_updates_total') ??
-    new Counter({
-      name: 'autoglm_model_updates_total',
-      help: 'Model updates (load, warm-up, switch), by model and result (success, failure).',
-      labelNames: ['model', 'result'],
-      registers,
-    });
-  const rollbacks =
-    existing<Counter<'model' | 'result'>>(metrics.registry, 'autoglm_model_rollbacks_total') ??
-    new Counter({
-      name: 'autoglm_model_rollbacks_total',
-      help: 'Model rollbacks to the previous version, by model and result (success, failure).',
-      labelNames: ['model', 'result'],
-      registers,
-    });
+  const outcomes = (name: string, help: string) =>
+    existing<Counter<'model' | 'result'>>(metrics.registry, name) ?? new Counter({ name, help, labelNames: ['model', 'result'], registers });
+  const updates = outcomes('autoglm_model_updates_total', 'Model updates (load, warm-up, switch), by model and result (success, failure).');
+  const rollbacks = outcomes('autoglm_model_rollbacks_total', 'Model rollbacks to the previous version, by model and result (success, failure).');
   if (existing(metrics.registry, 'autoglm_model_active_info') === undefined) {
     new Gauge({
       name: 'autoglm_model_active_info',

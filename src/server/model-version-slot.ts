@@ -2,6 +2,7 @@
  * One loaded model version and the requests holding it. A version that is replaced (or unloaded after its grace
  * period) is retired: it takes no new leases and is disposed when the last request that started on it releases.
  */
+import { ModelRegistryError } from '../errors';
 import type { LanguageModel } from '../models/language-model';
 import { leasingModel } from './leasing-model';
 import type { ModelLease, ModelVersionStatus } from './model-registry-options';
@@ -46,6 +47,13 @@ export class LoadedModel {
   }
 
   lease(name: string, version: string): ModelLease {
+    if (this.#disposing) {
+      // A model handed out by `get` (a run's model) outlived its version: two updates replaced it and it drained.
+      throw new ModelRegistryError(
+        `Version ${version} of model "${name}" was unloaded after later versions replaced it; get the model again (registry.get or acquire) to run on the active version.`,
+        { details: { name, version } },
+      );
+    }
     this.#leases += 1;
     let released = false;
     const release = () => {

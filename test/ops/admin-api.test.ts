@@ -7,10 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTinyGlm } from '../../src/index';
-import { createServer, type AutoglmServer } from '../../src/server/create-server';
-import { ModelRegistry } from '../../src/server/model-registry';
+import { createServer } from '../../src/server/create-server';
+import type { ModelRegistry } from '../../src/server/model-registry';
 import { modelVersionId } from '../../src/server/model-version-id';
 import { runChatLoad } from './chat-load';
+import { startRegistryServer, type RegistryServer } from './registry-server';
 
 const adminKey = 'admin-key-for-tests';
 const apiKey = 'api-key-for-tests';
@@ -18,7 +19,7 @@ let root: string;
 let dirs: { a: string; b: string; broken: string };
 let versions: { a: string; b: string };
 let registry: ModelRegistry;
-let server: AutoglmServer;
+let served: RegistryServer | undefined;
 let url: string;
 
 const admin = (route: string, init: RequestInit & { key?: string } = {}) =>
@@ -39,14 +40,12 @@ beforeAll(async () => {
   await writeFile(path.join(broken, 'config.json'), '{ "model_type": ');
   dirs = { a, b, broken };
   versions = { a: (await modelVersionId(a)).version, b: (await modelVersionId(b)).version };
-  registry = await ModelRegistry.open({ models: { tiny: a }, loadOptions: { threads: 1 } });
-  server = await createServer({ models: registry, port: 0, apiKey, adminKey, warmup: false });
-  url = await server.listen();
+  served = await startRegistryServer({ tiny: a }, { apiKey, adminKey, warmup: false });
+  ({ registry, url } = served);
 }, 120_000);
 
 afterAll(async () => {
-  await server?.close();
-  await registry?.dispose();
+  await served?.close();
   await rm(root, { recursive: true, force: true });
 });
 

@@ -9,8 +9,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTinyGlm } from '../../src/index';
-import { createServer, type AutoglmServer } from '../../src/server/create-server';
-import { ModelRegistry } from '../../src/server/model-registry';
+import { startRegistryServer, type RegistryServer } from './registry-server';
 
 const rulesDir = path.resolve(import.meta.dirname, '../../deploy/prometheus');
 const rulesFile = path.join(rulesDir, 'autoglm-alerts.yml');
@@ -36,21 +35,18 @@ describe('alert rules', () => {
 
   describe('against a running server', () => {
     let root: string;
-    let registry: ModelRegistry;
-    let server: AutoglmServer;
+    let served: RegistryServer | undefined;
     let url: string;
 
     beforeAll(async () => {
       root = await mkdtemp(path.join(os.tmpdir(), 'ops-alerts-'));
       const tiny = await createTinyGlm(path.join(root, 'model'), { seed: 5 });
-      registry = await ModelRegistry.open({ models: { tiny: tiny.directory }, loadOptions: { threads: 1 } });
-      server = await createServer({ models: registry, port: 0 });
-      url = await server.listen();
+      served = await startRegistryServer({ tiny: tiny.directory });
+      url = served.url;
     }, 120_000);
 
     afterAll(async () => {
-      await server?.close();
-      await registry?.dispose();
+      await served?.close();
       await rm(root, { recursive: true, force: true });
     });
 

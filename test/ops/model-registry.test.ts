@@ -114,6 +114,18 @@ describe('ModelRegistry', () => {
     expect(registry.status()[0].draining).toEqual([]);
   });
 
+  it('says so when a model handed out by get outlives its unloaded version', async () => {
+    await using registry = new ModelRegistry({ loadOptions });
+    await registry.update('chat', dirs.a);
+    const provided = registry.get('chat')!;
+    await provided.model.generate('Hi', { maxNewTokens: 1 }); // leases and releases its version
+    await registry.update('chat', dirs.b);
+    await registry.update('chat', dirs.c);
+    await expect.poll(() => registry.status()[0].draining.length).toBe(0);
+    await expect(provided.model.generate('Hi', { maxNewTokens: 1 })).rejects.toThrow(/was unloaded after later versions replaced it/);
+    expect(registry.get('chat')!.version).toBe(registry.activeVersion('chat'));
+  });
+
   it('leaves the serving version in place when the new one fails to load or to warm up', async () => {
     const metrics = new AutoglmMetrics();
     const broken = path.join(root, 'broken');
