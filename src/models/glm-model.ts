@@ -228,7 +228,6 @@ export class GlmModel implements LanguageModel {
       }
       const promptIds = this.#promptIds(input, options.tools);
       const constraint = await this.#constraintFor(options);
-      let end: GenerationEvent | undefined;
       for await (const event of runGeneration({
         graph: this.#graph,
         cache: this.#runner.cache,
@@ -240,12 +239,12 @@ export class GlmModel implements LanguageModel {
         ...(constraint === undefined ? {} : { constraint }),
         startedAt,
       })) {
-        if (event.type === 'end') end = event;
+        if (event.type === 'end') {
+          // Before the end is yielded: a consumer that stops at it (generate) never resumes this generator.
+          this.#generated?.remember(event.tokenIds, promptIds);
+          this.#logger.debug({ usage: event.usage, timings: event.timings, finishReason: event.finishReason }, 'generation finished');
+        }
         yield event;
-      }
-      if (end?.type === 'end') {
-        this.#generated?.remember(end.tokenIds);
-        this.#logger.debug({ usage: end.usage, timings: end.timings, finishReason: end.finishReason }, 'generation finished');
       }
     } finally {
       this.#running.delete(disposal);
