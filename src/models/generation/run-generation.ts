@@ -202,6 +202,9 @@ async function prefill<Cache extends TokenPrefixCache>(
 ): Promise<Float32Array | undefined> {
   let logits: Float32Array | undefined;
   for (let start = 0; start < ids.length; start += chunk) {
+    // A turn of the event loop's timers phase between chunks: on the calling thread a forward may settle without
+    // one, and the timer or socket that aborts would only run after the whole prefill (under 1 ms a chunk).
+    if (signal !== undefined && start > 0) await new Promise((resolve) => setTimeout(resolve, 0));
     if (signal?.aborted) return undefined;
     logits = await graph.forward(chunk >= ids.length ? ids : ids.slice(start, start + chunk), cache);
   }
