@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../observability/logger';
 import { CausalLmGraph, type CausalLmGraphOptions, type GraphFeatures } from './causal-lm-graph';
 import { AbortableLock } from './generation/abortable-lock';
 import { resolveGenerateOptions } from './generation/resolve-generate-options';
-import { abortedBeforeStart, runGeneration, type ForwardGraph } from './generation/run-generation';
+import { ABORTABLE_PREFILL_CHUNK_SIZE, abortedBeforeStart, runGeneration, type ForwardGraph } from './generation/run-generation';
 import type { TokenConstraint } from './generation/token-constraint';
 import { GeneratedTokenMemory } from './generated-token-memory';
 import { GlmTokenizer, type TextTokenizer } from './glm-tokenizer';
@@ -54,7 +54,8 @@ export interface GlmModelLoadOptions {
    * Longest run of prompt tokens fed to the graph at once; longer prompts are prefilled in chunks, which bounds
    * the prefill's activation memory (the Optimum graph's attention scores grow with new x total tokens).
    * Defaults to 256. Pass the context length to prefill in one run. A request with a `signal` runs chunks of at
-   * most ABORTABLE_PREFILL_CHUNK_SIZE (512): the signal is checked between chunks.
+   * most ABORTABLE_PREFILL_CHUNK_SIZE (512): the signal is checked between chunks. dispose() waits for at most one
+   * chunk of a request without one.
    */
   prefillChunkSize?: number;
   /**
@@ -233,7 +234,8 @@ export class GlmModel implements LanguageModel {
         cache: this.#runner.cache,
         promptIds,
         settings: { ...settings, signal },
-        prefillChunkSize: this.#runner.prefillChunkSize,
+        // The caller can abort: the chunk, the unit an abort waits for, is at most ABORTABLE_PREFILL_CHUNK_SIZE.
+        prefillChunkSize: settings.signal === undefined ? this.#runner.prefillChunkSize : Math.min(this.#runner.prefillChunkSize, ABORTABLE_PREFILL_CHUNK_SIZE),
         eosTokenIds: this.info.eosTokenIds,
         decode: (ids) => this.#glmTokenizer.decode(ids),
         ...(constraint === undefined ? {} : { constraint }),
