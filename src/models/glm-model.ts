@@ -216,9 +216,14 @@ export class GlmModel implements LanguageModel {
     this.#assertOpen('stream');
     const startedAt = performance.now();
     const settings = resolveGenerateOptions(options, this.#config.generationDefaults);
+    // Aborted by the caller's signal or by dispose(). A listener removed at the end, not AbortSignal.any: that one
+    // stays linked to a long-lived caller signal (a server's shutdown signal) per request (nodejs/node#55351).
     const disposal = new AbortController();
+    const forward = (): void => disposal.abort(settings.signal?.reason);
+    if (settings.signal?.aborted) forward();
+    else settings.signal?.addEventListener('abort', forward, { once: true });
     this.#running.add(disposal);
-    const signal = settings.signal === undefined ? disposal.signal : AbortSignal.any([settings.signal, disposal.signal]);
+    const signal = disposal.signal;
     let release: (() => void) | undefined;
     try {
       release = await this.#lock.acquire(signal);
@@ -249,6 +254,7 @@ export class GlmModel implements LanguageModel {
         yield event;
       }
     } finally {
+      settings.signal?.removeEventListener('abort', forward);
       this.#running.delete(disposal);
       release?.();
     }
