@@ -11,7 +11,7 @@ import { AbortableLock } from './generation/abortable-lock';
 import { resolveGenerateOptions } from './generation/resolve-generate-options';
 import { checkChatMessages } from './check-chat-messages';
 import { checkLoadOptions } from './check-load-options';
-import { abortedBeforeStart, runGeneration, type ForwardGraph } from './generation/run-generation';
+import { ABORTABLE_PREFILL_CHUNK_SIZE, abortedBeforeStart, runGeneration, type ForwardGraph } from './generation/run-generation';
 import type { TokenConstraint } from './generation/token-constraint';
 import { GeneratedTokenMemory } from './generated-token-memory';
 import { recordedCallRewrite } from './chat-format/recorded-call-rewrite';
@@ -60,7 +60,8 @@ export interface GlmModelLoadOptions {
    * Longest run of prompt tokens fed to the graph at once; longer prompts are prefilled in chunks, which bounds
    * the prefill's activation memory (the Optimum graph's attention scores grow with new x total tokens).
    * Defaults to 256. Pass the context length to prefill in one run. A request with a `signal` runs chunks of at
-   * most ABORTABLE_PREFILL_CHUNK_SIZE (512): the signal is checked between chunks.
+   * most ABORTABLE_PREFILL_CHUNK_SIZE (512): the signal is checked between chunks. dispose() waits for at most one
+   * chunk of a request without one.
    */
   prefillChunkSize?: number;
   /**
@@ -259,9 +260,14 @@ export class GlmModel implements LanguageModel {
     this.#assertOpen('stream');
     const startedAt = performance.now();
     const settings = resolveGenerateOptions(options, this.#config.generationDefaults);
+    // Aborted by the caller's signal or by dispose(). A listener removed at the end, not AbortSignal.any: that one
+    // stays linked to a long-lived caller signal (a server's shutdown signal) per request (nodejs/node#55351).
     const disposal = new AbortController();
+    const forward = (): void => disposal.abort(settings.signal?.reason);
+    if (settings.signal?.aborted) forward();
+    else settings.signal?.addEventListener('abort', forward, { once: true });
     this.#running.add(disposal);
-    const signal = settings.signal === undefined ? disposal.signal : AbortSignal.any([settings.signal, disposal.signal]);
+    const signal = disposal.signal;
     let release: (() => void) | undefined;
     try {
       release = await this.#lock.acquire(signal);
@@ -272,26 +278,27 @@ export class GlmModel implements LanguageModel {
       }
       const promptIds = this.#promptIds(input, options.tools);
       const constraint = await this.#constraintFor(options);
-      let end: GenerationEvent | undefined;
       for await (const event of runGeneration({
         graph: this.#graph,
         cache: this.#runner.cache,
         promptIds,
         settings: { ...settings, signal },
-        prefillChunkSize: this.#runner.prefillChunkSize,
+        // The caller can abort: the chunk, the unit an abort waits for, is at most ABORTABLE_PREFILL_CHUNK_SIZE.
+        prefillChunkSize: settings.signal === undefined ? this.#runner.prefillChunkSize : Math.min(this.#runner.prefillChunkSize, ABORTABLE_PREFILL_CHUNK_SIZE),
         eosTokenIds: this.info.eosTokenIds,
         decode: (ids) => this.#glmTokenizer.decode(ids),
         ...(constraint === undefined ? {} : { constraint }),
         startedAt,
       })) {
-        if (event.type === 'end') end = event;
+        if (event.type === 'end') {
+          // Before the end is yielded: a consumer that stops at it (generate) never resumes this generator.
+          this.#generated?.remember(event.tokenIds, promptIds);
+          this.#logger.debug({ usage: event.usage, timings: event.timings, finishReason: event.finishReason }, 'generation finished');
+        }
         yield event;
       }
-      if (end?.type === 'end') {
-        this.#generated?.remember(end.tokenIds);
-        this.#logger.debug({ usage: end.usage, timings: end.timings, finishReason: end.finishReason }, 'generation finished');
-      }
     } finally {
+      settings.signal?.removeEventListener('abort', forward);
       this.#running.delete(disposal);
       release?.();
     }

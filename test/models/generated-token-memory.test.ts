@@ -7,13 +7,14 @@ const vocabulary: Record<number, string> = {
   100: '<|assistant|>', 101: '<|observation|>', 102: '<|user|>', 103: '<|endoftext|>',
 };
 const decode = (ids: readonly number[]) => ids.map((id) => vocabulary[id]).join('');
-const memory = (capacity?: number) =>
+const memory = (capacity?: number, capacityTokens?: number) =>
   new GeneratedTokenMemory({
     decode,
     assistantTokenId: 100,
     specialTokenIds: new Set([100, 101, 102, 103]),
     stopTokenIds: [101, 102, 103],
     ...(capacity === undefined ? {} : { capacity }),
+    ...(capacityTokens === undefined ? {} : { capacityTokens }),
   });
 
 const canonicalCall = [1, 6, 4, 7, 8, 9, 10]; // "ledger\n{}"
@@ -22,7 +23,7 @@ const generatedCall = [1, 2, 3, 4, 2, 5, 8, 9, 10, 101]; // the same text, then 
 describe('GeneratedTokenMemory', () => {
   it('replaces an assistant content equal to a generation with the generated ids, and nothing else', () => {
     const store = memory();
-    store.remember(generatedCall);
+    store.remember(generatedCall, [102, 1, 6, 100]);
     const prompt = [102, 1, 6, 100, ...canonicalCall, 101, 8, 9, 10, 100];
     const spliced = store.splice(prompt);
     expect(spliced).toEqual([102, 1, 6, 100, ...generatedCall, 8, 9, 10, 100]);
@@ -31,13 +32,13 @@ describe('GeneratedTokenMemory', () => {
 
   it('uses the start of a generation when the content is a prefix of it at a token boundary', () => {
     const store = memory();
-    store.remember([1, 2, 3, 4, 2, 5, 8, 9, 10, 11, 11]); // trailing spaces the renderer trimmed
+    store.remember([1, 2, 3, 4, 2, 5, 8, 9, 10, 11, 11], [100]); // trailing spaces the renderer trimmed
     expect(store.splice([100, ...canonicalCall, 101])).toEqual([100, 1, 2, 3, 4, 2, 5, 8, 9, 10, 101]);
   });
 
   it('leaves the prompt as is when no content matches, and outside assistant messages', () => {
     const store = memory();
-    store.remember(generatedCall);
+    store.remember(generatedCall, [100]);
     const userOnly = [102, ...canonicalCall, 100];
     expect(store.splice(userOnly)).toBe(userOnly);
     const other = [100, 1, 6, 4, 7, 8, 9, 12, 10, 101];
@@ -46,13 +47,43 @@ describe('GeneratedTokenMemory', () => {
 
   it('forgets the oldest generation beyond its capacity and ignores stop-only or special-token outputs', () => {
     const store = memory(2);
-    store.remember(generatedCall);
-    store.remember([12, 101]);
-    store.remember([12, 12]);
+    store.remember(generatedCall, [100]);
+    store.remember([12, 101], [100]);
+    store.remember([12, 12], [100]);
     expect(store.size).toBe(2);
     expect(store.splice([100, ...canonicalCall])).toEqual([100, ...canonicalCall]);
-    store.remember([101]);
-    store.remember([12, 100, 12]);
+    store.remember([101], [100]);
+    store.remember([12, 100, 12], [100]);
     expect(store.size).toBe(2);
+  });
+
+  it('splices a generation only into prompts that continue the prompt it came from', () => {
+    const store = memory();
+    store.remember(generatedCall, [102, 12, 100]); // conversation A asked "x"
+    const promptA = [102, 12, 100, ...canonicalCall, 101];
+    const promptB = [102, 1, 100, ...canonicalCall, 101]; // conversation B asked "l": same assistant text, not its ids
+    expect(store.splice(promptA)).toEqual([102, 12, 100, ...generatedCall]);
+    expect(store.splice(promptB)).toBe(promptB);
+    // A later turn of A: the second assistant message is looked up under the spliced prefix before it.
+    const secondTurn = [8, 9, 10, 101];
+    store.remember(secondTurn, [102, 12, 100, ...generatedCall, 102, 12, 100]);
+    const later = [102, 12, 100, ...canonicalCall, 101, 102, 12, 100, 8, 9, 10, 101];
+    expect(store.splice(later)).toEqual([102, 12, 100, ...generatedCall, 102, 12, 100, ...secondTurn]);
+  });
+
+  it('keeps every conversation of a load beyond the old 32 entries, and forgets by use within its token bound', () => {
+    const store = memory();
+    const prompts = Array.from({ length: 200 }, (_, index) => [102, 1000 + index, 100]);
+    for (const prompt of prompts) store.remember(generatedCall, prompt);
+    for (const prompt of prompts) expect(store.splice([...prompt, ...canonicalCall])).toEqual([...prompt, ...generatedCall.slice(0, -1)]);
+
+    const small = memory(undefined, 20); // room for two 9-id generations
+    small.remember(generatedCall, [1, 100]);
+    small.remember(generatedCall, [2, 100]);
+    expect(small.splice([1, 100, ...canonicalCall])).not.toEqual([1, 100, ...canonicalCall]); // [1] is now the most recent
+    small.remember(generatedCall, [3, 100]);
+    expect(small.size).toBe(2);
+    expect(small.splice([2, 100, ...canonicalCall])).toEqual([2, 100, ...canonicalCall]);
+    expect(small.splice([1, 100, ...canonicalCall])).toEqual([1, 100, ...generatedCall.slice(0, -1)]);
   });
 });

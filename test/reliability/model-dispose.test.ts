@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,4 +58,19 @@ describe.each([
     await expect(model.generate('after', { maxNewTokens: 2 })).rejects.toThrow(/disposed/);
     await model.dispose(); // twice is fine
   });
+});
+
+it("a long-lived caller signal (a server's shutdown signal) keeps no listener per request", async () => {
+  const model = await GlmModel.load(directories.optimum, { thread: 'main' });
+  try {
+    const shutdown = new AbortController();
+    for (let index = 0; index < 5; index++) await model.generate(`Request ${index}`, { maxNewTokens: 2, signal: shutdown.signal });
+    const held = model.stream('Held', { maxNewTokens: 5, signal: shutdown.signal });
+    await held.next();
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(1);
+    await held.return(undefined);
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
+  } finally {
+    await model.dispose();
+  }
 });

@@ -44,16 +44,15 @@ export interface RunGenerationOptions<Cache extends TokenPrefixCache = TokenPref
   /** Time origin of the call (performance.now()), for time to first token. */
   startedAt: number;
   /**
-   * Longest run of prompt tokens per forward (the graph's chunk); with a `signal`, at most
-   * ABORTABLE_PREFILL_CHUNK_SIZE. The signal is checked between chunks, so an abort cuts a prefill short within one
-   * chunk. Defaults to the whole prompt in one forward.
+   * Longest run of prompt tokens per forward. The signal is checked between chunks, so an abort cuts a prefill
+   * short within one chunk. Defaults to the whole prompt in one forward.
    */
   prefillChunkSize?: number;
 }
 
 /**
- * Largest prefill chunk of a generation that has an AbortSignal: the chunk is the unit an abort waits for (one
- * `session.run` cannot be interrupted), so a larger `prefillChunkSize` is split to this when the caller can abort.
+ * Largest prefill chunk of a request that brings an AbortSignal (GlmModel splits a larger `prefillChunkSize` to
+ * this): the chunk is the unit an abort waits for, one `session.run` cannot be interrupted.
  */
 export const ABORTABLE_PREFILL_CHUNK_SIZE = 512;
 
@@ -100,7 +99,7 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
       cache.truncate(cachedTokens);
       prefillTokens = promptTokens - cachedTokens;
       const prefillStart = performance.now();
-      let logits = await prefill(graph, cache, promptIds.slice(cachedTokens), prefillChunk(options.prefillChunkSize, settings.signal), settings.signal);
+      let logits = await prefill(graph, cache, promptIds.slice(cachedTokens), options.prefillChunkSize ?? promptTokens, settings.signal);
       prefillMs = performance.now() - prefillStart;
 
       while (logits !== undefined) {
@@ -184,11 +183,6 @@ export function abortedBeforeStart(promptTokens: number, startedAt: number): Gen
   };
 }
 
-function prefillChunk(chunk: number | undefined, signal: AbortSignal | undefined): number {
-  const size = chunk ?? Number.POSITIVE_INFINITY;
-  return signal === undefined ? size : Math.min(size, ABORTABLE_PREFILL_CHUNK_SIZE);
-}
-
 /**
  * Runs the prompt's new ids chunk by chunk; returns the last position's logits, or undefined when `signal` aborted
  * between chunks or after the last one (the cache then holds the chunks that ran: a valid prefix of the prompt).
@@ -202,6 +196,9 @@ async function prefill<Cache extends TokenPrefixCache>(
 ): Promise<Float32Array | undefined> {
   let logits: Float32Array | undefined;
   for (let start = 0; start < ids.length; start += chunk) {
+    // A turn of the event loop's timers phase between chunks: on the calling thread a forward may settle without
+    // one, and the timer, socket or dispose() that aborts would only run after the whole prefill (about 1 ms a chunk).
+    if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0));
     if (signal?.aborted) return undefined;
     logits = await graph.forward(chunk >= ids.length ? ids : ids.slice(start, start + chunk), cache);
   }
