@@ -140,6 +140,9 @@ export class FileSandbox implements FileAccess {
       // Truncated only now, after fstat proved it a singly-linked regular file inside a root (hence no O_TRUNC).
       await handle.truncate(0);
       await handle.writeFile(data);
+      // On disk before the caller moves on: a workflow journals a step as done only after its writes returned, so a
+      // crash after the journal record must not find the file empty or stale (issue 18 item 12).
+      await handle.sync();
     } finally {
       await handle.close();
     }
