@@ -37,9 +37,11 @@ Options:
   --checkpoint-dir DIR Journal the run there, so that --resume can continue it after a crash
   --resume RUN_ID      Continue a checkpointed run (needs --checkpoint-dir)
   --run-id ID          Name a new run (default: generated)
-  --root DIR           Another folder tools may read and write (repeatable). The workflow's folder always is;
-                       the working directory is not. Roots that autoglm.config.json lists outside the workflow's
-                       folder must also be given here
+  --out DIR            The folder tool steps may write in (default: out/ in the workflow's folder, created).
+                       Tools read inside the workflow's folder and the roots; they write only here and in --root
+  --root DIR           Another folder tools may read and write (repeatable). The workflow's folder is readable;
+                       the working directory is not a root. Roots that autoglm.config.json lists outside the
+                       workflow's folder must also be given here
   --plugin SPEC        Load a tool plugin (package name or file path; repeatable)
   --config FILE        The CLI config (default: autoglm.config.json beside the workflow)
   --metrics-file FILE  Write the run's metrics there in Prometheus text format when it ends (tokens, tokens/s,
@@ -98,6 +100,7 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     resume: { type: 'string' },
     'run-id': { type: 'string' },
     root: { type: 'string', multiple: true },
+    out: { type: 'string' },
     plugin: { type: 'string', multiple: true },
     config: { type: 'string' },
     'metrics-file': { type: 'string' },
@@ -127,9 +130,14 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
       { details: { file: config.file, roots: outside } },
     );
   }
-  const roots = [workflowDir, ...config.roots, ...extraRoots];
-  // Tool steps are written by the workflow's author, so they may write inside the roots; agents get read-only tools.
-  const tools = new ToolRegistry([...pdfTools, ...financeTools, ...documentTools, ...fileTools], { roots, allowWrites: true });
+  // Writes go only to an explicit output folder (and --root folders): a third-party workflow cannot overwrite its own
+  // folder's files, the working directory or anything a config root names.
+  const outDir = values.out === undefined ? path.join(workflowDir, 'out') : path.resolve(context.cwd, values.out);
+  await mkdir(outDir, { recursive: true });
+  const roots = [workflowDir, ...config.roots, ...extraRoots, outDir];
+  const writeRoots = [outDir, ...extraRoots];
+  // Tool steps are written by the workflow's author, so they may write in the output folders; agents get read-only tools.
+  const tools = new ToolRegistry([...pdfTools, ...financeTools, ...documentTools, ...fileTools], { roots, writeRoots, allowWrites: true });
   for (const plugin of [...config.plugins, ...(values.plugin ?? [])]) await tools.use(plugin);
   const workflow = await Workflow.load(workflowFile, { tools });
   const inputs = parseInputs(values.input ?? [], workflow.spec);

@@ -26,6 +26,11 @@ export interface FileSandboxOptions {
   /** Allow `writeFile`. Defaults to false (a read-only sandbox). */
   allowWrites?: boolean;
   /**
+   * With `allowWrites`, the only directories inside which files may be written (an output folder), while `roots`
+   * stay readable. Relative paths still resolve against the first of `roots`. Defaults to `roots`.
+   */
+  writeRoots?: string[];
+  /**
    * Read files that have more than one hard link. A hard link inside a root may name a file that also lives outside
    * every root, and nothing tells where its other names are. Writes through such files are always refused.
    * Defaults to false.
@@ -33,7 +38,7 @@ export interface FileSandboxOptions {
   allowHardLinkedReads?: boolean;
 }
 
-const knownOptions = new Set(['roots', 'allowWrites', 'allowHardLinkedReads']);
+const knownOptions = new Set(['roots', 'writeRoots', 'allowWrites', 'allowHardLinkedReads']);
 const { O_RDONLY, O_WRONLY, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 /** As the kernel's own limit on symlinks followed while resolving one path. */
 const maxSymlinks = 40;
@@ -56,9 +61,12 @@ interface Walked {
 
 export class FileSandbox implements FileAccess {
   readonly roots: readonly string[];
+  /** Where writes may land: `writeRoots`, or `roots` when none were given. */
+  readonly writeRoots: readonly string[];
   readonly allowWrites: boolean;
   readonly allowHardLinkedReads: boolean;
   #realRoots: Promise<string[]> | undefined;
+  #realWriteRoots: Promise<string[]> | undefined;
 
   constructor(options: FileSandboxOptions = {}) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -72,21 +80,8 @@ export class FileSandbox implements FileAccess {
         );
       }
     }
-    const roots = options.roots ?? [];
-    if (!Array.isArray(roots)) {
-      throw new PathOutsideSandboxError(
-        `FileSandbox: roots must be an array of directory paths, got ${describe(roots)}. Write roots: [${JSON.stringify(String(roots))}].`,
-        { details: { field: 'roots' } },
-      );
-    }
-    for (const [index, root] of roots.entries()) {
-      if (typeof root !== 'string' || root.length === 0 || root.includes('\0')) {
-        throw new PathOutsideSandboxError(
-          `FileSandbox: roots[${index}] must be a non-empty directory path without NUL bytes, got ${JSON.stringify(root)}.`,
-          { details: { field: `roots[${index}]` } },
-        );
-      }
-    }
+    const roots = checkRoots(options.roots ?? [], 'roots');
+    const writeRoots = options.writeRoots === undefined ? undefined : checkRoots(options.writeRoots, 'writeRoots');
     for (const field of ['allowWrites', 'allowHardLinkedReads'] as const) {
       if (options[field] !== undefined && typeof options[field] !== 'boolean') {
         throw new PathOutsideSandboxError(`FileSandbox: ${field} must be true or false, got ${describe(options[field])}.`, {
@@ -95,6 +90,7 @@ export class FileSandbox implements FileAccess {
       }
     }
     this.roots = Object.freeze(roots.map((root) => nodePath.resolve(root)));
+    this.writeRoots = writeRoots === undefined ? this.roots : Object.freeze(writeRoots.map((root) => nodePath.resolve(root)));
     this.allowWrites = options.allowWrites ?? false;
     this.allowHardLinkedReads = options.allowHardLinkedReads ?? false;
   }
@@ -191,7 +187,8 @@ export class FileSandbox implements FileAccess {
         );
       }
       const real = await fs.readlink(procPath(handle));
-      if (!(await this.#roots()).some((root) => isInside(real, root))) this.#refuse(path, `it was opened at ${real}`, real);
+      const allowed = purpose === 'write' ? await this.#writableRoots() : await this.#roots();
+      if (!allowed.some((root) => isInside(real, root))) this.#refuse(path, `it was opened at ${real}`, real);
       return handle;
     } catch (error) {
       await handle.close();
@@ -206,14 +203,16 @@ export class FileSandbox implements FileAccess {
    * created on the way (never through a symlink).
    */
   async #walk<T>(path: string, purpose: Purpose, finish: (walked: Walked) => Promise<T | Symlink>): Promise<T> {
-    const roots = await this.#roots();
+    const readRoots = await this.#roots();
+    const roots = purpose === 'write' ? await this.#writableRoots() : readRoots;
     if (typeof path !== 'string' || path.length === 0) this.#refuse(String(path), 'the path is empty or not a string');
     if (path.includes('\0')) this.#refuse(path, 'the path contains a NUL byte');
     if (roots.length === 0) this.#refuse(path, 'no sandbox roots are configured');
-    let lexical = nodePath.resolve(roots[0], path);
+    // Relative paths resolve against the first (readable) root, also for writes into an output folder.
+    let lexical = nodePath.resolve(readRoots[0] ?? roots[0]!, path);
     for (let symlinks = 0; ; symlinks++) {
       if (symlinks > maxSymlinks) this.#refuse(path, 'it contains a symlink loop');
-      const inRoot = this.#locate(lexical, roots);
+      const inRoot = this.#locate(lexical, roots, purpose === 'write' ? this.writeRoots : this.roots);
       if (!inRoot) this.#refuse(path, `it resolves to ${lexical}`, lexical);
       const walked = await this.#walkFrom(inRoot.root, inRoot.components, purpose);
       if (walked instanceof Symlink) {
@@ -278,9 +277,10 @@ export class FileSandbox implements FileAccess {
   }
 
   /** The real root that lexically holds `lexical` (also through the root as configured), and the components below. */
-  #locate(lexical: string, realRoots: string[]): { root: string; components: string[] } | undefined {
+  #locate(lexical: string, realRoots: string[], givenRoots: readonly string[]): { root: string; components: string[] } | undefined {
     for (const [index, realRoot] of realRoots.entries()) {
-      for (const prefix of [realRoot, this.roots[index]]) {
+      for (const prefix of [realRoot, givenRoots[index]]) {
+        if (prefix === undefined) continue;
         if (isInside(lexical, prefix)) {
           return { root: realRoot, components: nodePath.relative(prefix, lexical).split(nodePath.sep).filter(Boolean) };
         }
@@ -291,28 +291,27 @@ export class FileSandbox implements FileAccess {
 
   #roots(): Promise<string[]> {
     // A failure is not cached: a root created later becomes usable.
-    this.#realRoots ??= Promise.all(
-      this.roots.map(async (root) => {
-        try {
-          return await fs.realpath(root);
-        } catch (cause) {
-          throw new PathOutsideSandboxError(
-            `Sandbox root ${root} cannot be used: ${(cause as Error).message}. Create the directory or fix the roots option.`,
-            { cause, details: { root, roots: this.roots } },
-          );
-        }
-      }),
-    ).catch((error: unknown) => {
+    this.#realRoots ??= realRoots(this.roots).catch((error: unknown) => {
       this.#realRoots = undefined;
       throw error;
     });
     return this.#realRoots;
   }
 
+  #writableRoots(): Promise<string[]> {
+    if (this.writeRoots === this.roots) return this.#roots();
+    this.#realWriteRoots ??= realRoots(this.writeRoots).catch((error: unknown) => {
+      this.#realWriteRoots = undefined;
+      throw error;
+    });
+    return this.#realWriteRoots;
+  }
+
   #refuse(path: string, reason: string, resolved?: string): never {
+    const writes = this.writeRoots === this.roots ? '' : ` Writable folders: ${this.writeRoots.length ? this.writeRoots.join(', ') : '(none)'}.`;
     throw new PathOutsideSandboxError(
       `Path ${JSON.stringify(path)} is refused by the file sandbox: ${reason}. ` +
-        `Allowed roots: ${this.roots.length ? this.roots.join(', ') : '(none)'}. Use a path inside one of the roots.`,
+        `Allowed roots: ${this.roots.length ? this.roots.join(', ') : '(none)'}.${writes} Use a path inside one of the roots.`,
       { details: { path, reason, roots: [...this.roots], ...(resolved === undefined ? {} : { resolved }) } },
     );
   }
@@ -350,4 +349,37 @@ function isInside(path: string, root: string): boolean {
   if (path === root) return true;
   const prefix = root.endsWith(nodePath.sep) ? root : root + nodePath.sep;
   return path.startsWith(prefix);
+}
+
+function checkRoots(roots: unknown, field: 'roots' | 'writeRoots'): string[] {
+  if (!Array.isArray(roots)) {
+    throw new PathOutsideSandboxError(
+      `FileSandbox: ${field} must be an array of directory paths, got ${describe(roots)}. Write ${field}: [${JSON.stringify(String(roots))}].`,
+      { details: { field } },
+    );
+  }
+  for (const [index, root] of roots.entries()) {
+    if (typeof root !== 'string' || root.length === 0 || root.includes('\0')) {
+      throw new PathOutsideSandboxError(
+        `FileSandbox: ${field}[${index}] must be a non-empty directory path without NUL bytes, got ${JSON.stringify(root)}.`,
+        { details: { field: `${field}[${index}]` } },
+      );
+    }
+  }
+  return roots as string[];
+}
+
+function realRoots(roots: readonly string[]): Promise<string[]> {
+  return Promise.all(
+    roots.map(async (root) => {
+      try {
+        return await fs.realpath(root);
+      } catch (cause) {
+        throw new PathOutsideSandboxError(
+          `Sandbox root ${root} cannot be used: ${(cause as Error).message}. Create the directory or fix the roots option.`,
+          { cause, details: { root, roots } },
+        );
+      }
+    }),
+  );
 }

@@ -32,6 +32,8 @@ export interface ToolRegistryOptions {
   roots?: string[];
   /** Let tools write files inside the roots (`files.write`). Defaults to false. */
   allowWrites?: boolean;
+  /** With `allowWrites`, the only folders tools may write in (an output folder); `roots` stay readable. Defaults to `roots`. */
+  writeRoots?: string[];
   /** A custom file access for `ctx.files`, replacing the sandbox built from `roots`. Defaults to that sandbox. */
   files?: FileAccess;
   /** Timeout of a call when neither the call nor the tool sets one, in ms. Defaults to 60 000. */
@@ -52,6 +54,7 @@ interface Entry {
 const registryOptionNames = Object.keys({
   roots: true,
   allowWrites: true,
+  writeRoots: true,
   files: true,
   defaultTimeoutMs: true,
   logger: true,
@@ -75,7 +78,11 @@ export class ToolRegistry implements ToolCaller {
     this.#defaultTimeoutMs = defaultTimeoutMs;
     this.#logger = options.logger ?? silentLogger();
     this.#model = options.model;
-    this.files = options.files ?? new FileSandbox({ roots: options.roots ?? [], allowWrites: options.allowWrites });
+    this.files = options.files ?? new FileSandbox({
+        roots: options.roots ?? [],
+        allowWrites: options.allowWrites,
+        ...(options.writeRoots === undefined ? {} : { writeRoots: options.writeRoots }),
+      });
     for (const tool of tools) this.#add(tool, 'the ToolRegistry constructor');
   }
 

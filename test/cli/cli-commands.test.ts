@@ -57,7 +57,7 @@ describe('autoglm run with checkpoints', () => {
         '  - id: copy',
         '    uses: files.write',
         '    needs: read',
-        '    with: { path: copy.txt, text: "copied: ${{ steps.read.output.text }}" }',
+        '    with: { path: out/copy.txt, text: "copied: ${{ steps.read.output.text }}" }',
         'outputs: { text: "${{ steps.read.output.text }}", bytes: "${{ steps.copy.output.bytes }}" }',
         '',
       ].join('\n'),
@@ -65,12 +65,12 @@ describe('autoglm run with checkpoints', () => {
     const first = await call(['run', workflow, '--checkpoint-dir', 'runs', '--run-id', 'r1', '--json']);
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ runId: 'r1', status: 'succeeded', outputs: { text: 'hello from a file', bytes: 25 } });
-    await rm(path.join(temp, 'copy.txt'));
+    await rm(path.join(temp, 'out', 'copy.txt'));
     const resumed = await call(['run', workflow, '--checkpoint-dir', 'runs', '--resume', 'r1', '--json']);
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ runId: 'r1', status: 'succeeded', outputs: { text: 'hello from a file', bytes: 25 } });
     const { existsSync } = await import('node:fs');
-    expect(existsSync(path.join(temp, 'copy.txt'))).toBe(false);
+    expect(existsSync(path.join(temp, 'out', 'copy.txt'))).toBe(false);
     const missing = await call(['run', workflow, '--checkpoint-dir', 'runs', '--resume', 'nope']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^autoglm: CHECKPOINT: /);

@@ -1,7 +1,8 @@
 /**
  * Issue 18 (13): the CLI trusts a workflow folder less. The working directory is no tool root (a third-party
  * workflow run from $HOME overwrote .bashrc), and autoglm.config.json cannot widen the sandbox beyond the workflow's
- * folder (up to `/`) without a matching --root on the command line.
+ * folder (up to `/`) without a matching --root on the command line. Tool steps write only to an explicit output
+ * folder (`out/` beside the workflow, or --out DIR): a workflow cannot overwrite its own folder's files.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -52,5 +53,21 @@ describe('autoglm run roots', () => {
     const allowed = await run(['run', path.join(folder, 'note.yaml'), '--json']);
     expect(allowed.code).toBe(0);
     expect(await readFile(path.join(folder, 'out', 'note.txt'), 'utf8')).toBe('hi');
+  });
+
+  it('writes go only to the output folder: the workflow folder itself is read-only; --out chooses the folder', async () => {
+    await writeFile(path.join(folder, 'autoglm.config.json'), JSON.stringify({}));
+    await writeFile(path.join(folder, 'keep.txt'), 'mine\n');
+    await writeFile(path.join(folder, 'self.yaml'), 'name: self\nsteps:\n  - { id: w, uses: files.write, with: { path: keep.txt, text: "owned" } }\n');
+    const refused = await run(['run', path.join(folder, 'self.yaml'), '--json']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).steps.w).toMatchObject({ status: 'failed', error: { code: 'PATH_OUTSIDE_SANDBOX' } });
+    expect(await readFile(path.join(folder, 'keep.txt'), 'utf8')).toBe('mine\n');
+
+    const chosen = path.join(root, 'chosen-out');
+    await writeFile(path.join(folder, 'elsewhere.yaml'), `name: elsewhere\nsteps:\n  - { id: w, uses: files.write, with: { path: "${path.join(chosen, 'r.txt')}", text: "ok" } }\n`);
+    const written = await run(['run', path.join(folder, 'elsewhere.yaml'), '--out', chosen, '--json']);
+    expect(written.code).toBe(0);
+    expect(await readFile(path.join(chosen, 'r.txt'), 'utf8')).toBe('ok');
   });
 });
