@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GeneratedTokenMemory } from '../../src/models/generated-token-memory';
+import { GeneratedTokenMemory, type GeneratedTokenMemoryOptions } from '../../src/models/generated-token-memory';
 
 // A toy vocabulary where "ledger" has two splits: the canonical l|ed|g|er and the generated l|e|d|g|e|r.
 const vocabulary: Record<number, string> = {
@@ -7,7 +7,7 @@ const vocabulary: Record<number, string> = {
   100: '<|assistant|>', 101: '<|observation|>', 102: '<|user|>', 103: '<|endoftext|>',
 };
 const decode = (ids: readonly number[]) => ids.map((id) => vocabulary[id]).join('');
-const memory = (capacity?: number, capacityTokens?: number) =>
+const memory = (capacity?: number, capacityTokens?: number, options: Partial<GeneratedTokenMemoryOptions> = {}) =>
   new GeneratedTokenMemory({
     decode,
     assistantTokenId: 100,
@@ -15,6 +15,7 @@ const memory = (capacity?: number, capacityTokens?: number) =>
     stopTokenIds: [101, 102, 103],
     ...(capacity === undefined ? {} : { capacity }),
     ...(capacityTokens === undefined ? {} : { capacityTokens }),
+    ...options,
   });
 
 const canonicalCall = [1, 6, 4, 7, 8, 9, 10]; // "ledger\n{}"
@@ -85,5 +86,47 @@ describe('GeneratedTokenMemory', () => {
     expect(small.size).toBe(2);
     expect(small.splice([2, 100, ...canonicalCall])).toEqual([2, 100, ...canonicalCall]);
     expect(small.splice([1, 100, ...canonicalCall])).toEqual([1, 100, ...generatedCall.slice(0, -1)]);
+  });
+
+  it("splices the model's own ids where the template renders a recorded call differently, unless history is 'template'", () => {
+    // GLM-4-0414 renders the call as "ledger \n{}"; the model wrote "ledger\n{}".
+    const rendered = [1, 6, 4, 7, 11, 8, 9, 10];
+    const recordedCallText = (text: string) => (text.includes(' \n') ? text.replace(' \n', '\n') : undefined);
+    const prompt = [102, 12, 100];
+    const generatedStore = memory(undefined, undefined, { recordedCallText });
+    generatedStore.remember(generatedCall, prompt);
+    expect(generatedStore.splice([...prompt, ...rendered, 101])).toEqual([...prompt, ...generatedCall]);
+    const templateStore = memory(undefined, undefined, { recordedCallText, history: 'template' });
+    templateStore.remember(generatedCall, prompt);
+    const asRendered = [...prompt, ...rendered, 101];
+    expect(templateStore.splice(asRendered)).toBe(asRendered);
+    expect(templateStore.splice([...prompt, ...canonicalCall, 101])).toEqual([...prompt, ...generatedCall]); // equal texts still
+  });
+
+  it("skips the generation prompt's own text (contentPrefix) at the start of a rendered assistant message", () => {
+    const store = memory(undefined, undefined, { contentPrefix: '\n' }); // GLM-Edge: "<|assistant|>\n"
+    const prompt = [102, 12, 100, 8];
+    store.remember(generatedCall, prompt);
+    expect(store.splice([...prompt, ...canonicalCall, 101])).toEqual([...prompt, ...generatedCall]);
+  });
+
+  it('remembers several calls of one turn one at a time, each under the ids before it, and a repeated call per occurrence', () => {
+    const store = memory();
+    const first = [1, 2, 3, 4, 2, 5, 8, 9, 10]; // l|e|d|g|e|r
+    const second = [1, 6, 4, 2, 5, 8, 9, 10]; // l|ed|g|e|r: the same text, another split
+    const prompt = [102, 12, 100];
+    store.remember([...first, 100, ...second, 101], prompt);
+    expect(store.size).toBe(2);
+    const turn = [...prompt, ...canonicalCall, 100, ...canonicalCall, 101, 8, 101];
+    expect(store.splice(turn)).toEqual([...prompt, ...first, 100, ...second, 101, 8, 101]);
+
+    // The same call again in a later turn: it was generated after other ids, so it gets its own.
+    const later = [1, 2, 3, 4, 7, 8, 9, 10]; // l|e|d|g|er
+    store.remember([...later, 101], [...prompt, ...first, 100, ...second, 101, 8, 101, 100]);
+    const next = [...turn, 100, ...canonicalCall, 101];
+    expect(store.splice(next)).toEqual([...prompt, ...first, 100, ...second, 101, 8, 101, 100, ...later, 101]);
+    // Alone, neither the second call nor the later one matches: their prefixes differ.
+    const alone = [...prompt, ...canonicalCall, 101, 8, 101, 100, ...canonicalCall, 101];
+    expect(store.splice(alone)).toEqual([...prompt, ...first, 101, 8, 101, 100, ...canonicalCall, 101]);
   });
 });
