@@ -1,8 +1,8 @@
 /**
  * Where a worker thread's JavaScript is: `<entry>.js` beside the bundle in the built package (a tsup entry), or, in a
  * source checkout, `<entry>.ts` bundled once per process with esbuild (a dev dependency) into node_modules/.cache. A
- * Worker's file is transformed neither by vitest nor by tsx on Node 20. (GlmModel's graph worker does the same in
- * worker-graph.ts and can move onto this.)
+ * Worker's file is transformed neither by vitest nor by tsx on Node 20. Used by GlmModel's graph worker and readPdf's
+ * PDF worker.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';

@@ -4,14 +4,11 @@
  * here so that the generation loop reads its length and common prefix without asking the worker. A truncation or
  * clear made here travels with the next forward.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { GenerationError, ModelLoadError } from '../errors';
 import type { Logger } from '../observability/logger';
+import { workerEntryFile } from '../worker-entry-file';
 import type { CausalLmGraphOptions, GraphFeatures } from './causal-lm-graph';
 import {
   deserializeError,
@@ -198,10 +195,9 @@ export class WorkerGraph {
  * registering tsx inside each worker works too but costs about half a second per load, the bundle a tenth of that.
  */
 function startWorker(workerData: GraphWorkerData): Worker {
-  const here = moduleFile();
-  const directory = dirname(here);
-  const built = join(directory, 'graph-worker.js');
-  const file = existsSync(built) ? built : (sourceBundle ??= bundleSource(here, join(directory, 'graph-worker.ts'), built));
+  const file = workerEntryFile(moduleFile(), 'graph-worker', (message, cause) =>
+    new ModelLoadError(`Cannot start the model worker: ${message}, or load with { thread: 'main' }.`, { cause }),
+  );
   const execArgv = withoutPreloads(process.execArgv);
   // Inherited flags are never refused; an explicit list is, for V8 and process-wide flags (--max-old-space-size,
   // --expose-gc, --abort-on-uncaught-exception: ERR_WORKER_INVALID_EXEC_ARGV). Pass one only to drop a preload.
@@ -243,42 +239,6 @@ function withoutPreloads(execArgv: readonly string[]): string[] {
     else if (!preloads.some((name) => flag.startsWith(`${name}=`))) kept.push(flag);
   }
   return kept;
-}
-
-let sourceBundle: string | undefined;
-
-function bundleSource(here: string, source: string, built: string): string {
-  const require = createRequire(here);
-  let esbuild: typeof import('esbuild');
-  try {
-    if (!existsSync(source)) throw new Error(`${source} does not exist`);
-    esbuild = require('esbuild') as typeof import('esbuild');
-  } catch (error) {
-    throw new ModelLoadError(
-      `Cannot start the model worker: neither ${built} (the built package) nor esbuild (to bundle ${source} in a source checkout) is present. ` +
-        "Run `npm run build`, `npm ci`, or load with { thread: 'main' }.",
-      { cause: error, details: { file: built } },
-    );
-  }
-  const output = esbuild.buildSync({
-    entryPoints: [source],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    write: false,
-  }).outputFiles[0]!.text;
-  // Beside node_modules, so that the bundle's bare imports (onnxruntime-node, pino) resolve; named by content.
-  const nodeModules = join(dirname(require.resolve('esbuild')), '..', '..');
-  const file = join(nodeModules, '.cache', 'autoglm-graph-worker', `${createHash('sha256').update(output).digest('hex').slice(0, 16)}.mjs`);
-  if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true });
-    const partial = `${file}.${process.pid}.tmp`;
-    writeFileSync(partial, output);
-    renameSync(partial, file);
-  }
-  return file;
 }
 
 function moduleFile(): string {
