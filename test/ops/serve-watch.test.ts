@@ -3,14 +3,14 @@
  * hot-updates the model, the admin API rolls it back, and a restart on the same --data-dir comes back on the
  * version that was active.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { spawnServe, type ServedProcess } from '../support/serve-process';
 import { createTinyGlm } from '../../src/index';
 import { modelVersionId } from '../../src/server/model-version-id';
-import { bin, repositoryRoot } from '../cli/run-cli';
 
 const adminKey = 'watch-admin-key';
 let root = '';
@@ -24,28 +24,8 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function serve(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], {
-    cwd: repositoryRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, AUTOGLM_ADMIN_KEY: adminKey },
-  });
-  children.add(child);
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
-  );
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (chunk) => {
-      stderr += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (match) resolve({ child, url: match[1]!, stderr: () => stderr, exited });
-    });
-    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
+function serve(args: string[]): Promise<ServedProcess> {
+  return spawnServe(args, children, { ...process.env, AUTOGLM_ADMIN_KEY: adminKey });
 }
 
 async function servedVersion(url: string): Promise<string> {

@@ -2,14 +2,15 @@
  * `autoglm serve` as a process: it prints where it listens, refuses a public host without a key (exit 2), stops
  * on SIGTERM, and a run interrupted by SIGKILL is resumed by the next server on the same --data-dir.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnServe, type ServedProcess } from '../support/serve-process';
 import { createTinyGlm } from '../../src/models/tiny/create-tiny-glm';
-import { bin, callMain, repositoryRoot, runCli } from '../cli/run-cli';
+import { callMain, repositoryRoot, runCli } from '../cli/run-cli';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures');
 let root = '';
@@ -25,23 +26,9 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Starts `autoglm serve` on port 0; resolves once it printed its URL. */
-function serve(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--model', `tiny=${modelDir}`, ...args], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    children.delete(child);
-    resolve(code);
-  }));
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (chunk) => {
-      stderr += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (match) resolve({ child, url: match[1]!, stderr: () => stderr, exited });
-    });
-    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
+/** Starts `autoglm serve` on port 0 with the tiny model; resolves once it printed its URL. */
+function serve(args: string[]): Promise<ServedProcess> {
+  return spawnServe(['--model', `tiny=${modelDir}`, ...args], children);
 }
 
 async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
