@@ -100,16 +100,24 @@ describe('admin API', () => {
 
   it('serves every request through updates and rollbacks under load (4 clients)', async () => {
     const switches: string[] = [];
+    let answeredByB = 0;
     const load = await runChatLoad({
       url,
       apiKey,
       model: 'tiny',
       clients: 4,
       maxTokens: 4,
+      onAnswer: ({ version }) => {
+        if (version === versions.b) answeredByB += 1;
+      },
       during: async () => {
         for (let round = 0; round < 3; round += 1) {
           const up = await admin('/admin/models/tiny/update', { method: 'POST', body: JSON.stringify({ path: dirs.b }) });
           switches.push((await json(up)).version);
+          // Roll back only once the load has been served by the new version (on a fast machine the update and the
+          // rollback could otherwise both land between two answers).
+          const before = answeredByB;
+          for (const until = Date.now() + 30_000; answeredByB === before && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 10));
           const back = await admin('/admin/models/tiny/rollback', { method: 'POST' });
           switches.push((await json(back)).version);
         }
