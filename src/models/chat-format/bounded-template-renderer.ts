@@ -21,7 +21,24 @@ export interface TemplateRenderLimits {
 
 const workerSource = `
 const { workerData } = require('node:worker_threads');
-const { Template } = require(workerData.jinjaPath);
+const { Template, Environment } = require(workerData.jinjaPath);
+// range() materialises its whole list in one allocation: range(100000000) would exhaust the heap in a single step,
+// which V8 reports as a fatal out-of-memory for the whole process, not as this worker's heap limit. Templates list
+// messages and tools; no real one ranges over more than a few thousand items.
+const maxRangeItems = 100000;
+function boundedRange(start, stop, step = 1) {
+  if (stop === undefined) { stop = start; start = 0; }
+  if (step === 0) throw new Error('range() step must not be zero');
+  const count = Math.max(0, Math.ceil((stop - start) / step));
+  if (!(count <= maxRangeItems)) throw new Error('range() of ' + count + ' items is over the ' + maxRangeItems + ' a chat template may use');
+  const result = [];
+  for (let i = 0; i < count; i++) result.push(start + i * step);
+  return result;
+}
+const setVariable = Environment.prototype.set;
+Environment.prototype.set = function (name, value) {
+  return setVariable.call(this, name, name === 'range' ? boundedRange : value);
+};
 const flag = new Int32Array(workerData.flag);
 const compiled = new Map();
 workerData.port.on('message', ({ id, text, context, maxOutputChars }) => {

@@ -17,8 +17,19 @@ import { tinyChatTemplate } from '../../../src/models/tiny/glm-chat-template';
 const context = { messages: [{ role: 'user', content: 'hi' }], add_generation_prompt: true };
 
 describe('chat template bounds', () => {
-  it('stops a template that loops over range(100000000), and renders the next one normally', () => {
+  it('refuses range(100000000) at once (one allocation that large would be a fatal out-of-memory), typed', () => {
     const hostile = new ChatTemplate('{% for i in range(100000000) %}{{ i }}{% endfor %}', { source: 'hostile', renderTimeoutMs: 1500 });
+    expect(() => hostile.render(context)).toThrow(ChatTemplateError);
+    expect(() => hostile.render(context)).toThrow(/range\(\) of 100000000 items is over the 100000/);
+    const stepped = new ChatTemplate('{% for i in range(10, 0, -3) %}{{ i }},{% endfor %}', { source: 'stepped' });
+    expect(stepped.render(context)).toBe('10,7,4,1,');
+  });
+
+  it('stops a template that runs past its time limit, and renders the next one normally', () => {
+    const hostile = new ChatTemplate('{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}', {
+      source: 'hostile',
+      renderTimeoutMs: 1500,
+    });
     const started = performance.now();
     let error: unknown;
     try {
