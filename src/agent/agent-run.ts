@@ -14,6 +14,7 @@ import type { AgentTools } from './agent-tools';
 import type { ResolvedAutoAgentOptions } from './auto-agent-options';
 import type { ContextWindow } from './context-window';
 import { parseModelJson } from './parse-json';
+import { isStopConditionMet } from './stop-condition';
 import { parseToolCall } from './tool-call-parser';
 import { defaultChatFormat } from '../models/chat-format/chat-format';
 
@@ -45,7 +46,7 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
   let callsSincePlan = 0;
   let nextMode: StepMode = planning && options.maxSteps >= 3 ? 'plan' : 'act';
   let replanning = false;
-  let forcedReason: 'max-steps' | 'loop' | undefined;
+  let forcedReason: 'max-steps' | 'loop' | 'stop-condition' | undefined;
   let forcedNoteAdded = false;
 
   const result = (finishReason: AgentFinishReason, output?: unknown): AgentEvent => ({
@@ -60,6 +61,11 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
   logger.debug({ tools: toolNames, maxSteps: options.maxSteps }, 'agent run started');
 
   for (let step = 1; step <= options.maxSteps; step += 1) {
+    if (signal.aborted) break;
+    // Every step before this one ended without ending the run: the stop conditions see them all.
+    if (step > 1 && forcedReason === undefined && specs.length > 0 && options.stopWhen.length > 0 && (await isStopConditionMet(options.stopWhen, { stepNumber: step - 1, steps }))) {
+      forcedReason = 'stop-condition';
+    }
     if (signal.aborted) break;
     if (step === options.maxSteps && specs.length > 0) forcedReason ??= 'max-steps';
     const mode: StepMode = forcedReason !== undefined || specs.length === 0 ? 'answer' : nextMode;
