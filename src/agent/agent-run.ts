@@ -14,6 +14,7 @@ import type { AgentTools } from './agent-tools';
 import type { ResolvedAutoAgentOptions } from './auto-agent-options';
 import type { ContextWindow } from './context-window';
 import { parseModelJson } from './parse-json';
+import { runPrepareStep } from './prepare-step';
 import { isStopConditionMet } from './stop-condition';
 import { parseToolCall } from './tool-call-parser';
 import { defaultChatFormat } from '../models/chat-format/chat-format';
@@ -73,11 +74,16 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
       window.addTurn('note', [notes.answerNow(forcedReason)]);
       forcedNoteAdded = true;
     }
+    // prepareStep narrows this step's tools and choice; a step forced to the answer keeps them all (its prompt then
+    // extends the previous one) and takes only the temperature.
+    const prepared = options.prepareStep === undefined ? {} : await runPrepareStep(options.prepareStep, { stepNumber: step, steps }, toolNames);
+    const stepSpecs = prepared.tools === undefined || mode === 'answer' ? specs : specs.filter((spec) => prepared.tools!.includes(spec.name));
+    const stepToolNames = stepSpecs.map((spec) => spec.name);
     yield { type: 'step-start', step, mode };
 
     const generateOptions: GenerateOptions = {
       maxNewTokens: options.generation.maxNewTokens,
-      temperature: options.generation.temperature,
+      temperature: prepared.temperature ?? options.generation.temperature,
       topK: options.generation.topK,
       topP: options.generation.topP,
       repetitionPenalty: options.generation.repetitionPenalty,
@@ -89,7 +95,7 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
       // of it), and toolChoice 'none' constrains the output to the answer. Unconstrained, nothing would enforce that:
       // the tools are left out of the prompt instead.
       ...(mode !== 'answer'
-        ? { tools: specs }
+        ? { tools: stepSpecs, toolChoice: prepared.toolChoice }
         : options.generation.constrained && specs.length > 0
           ? { tools: specs, toolChoice: 'none' as const }
           : {}),
@@ -118,7 +124,7 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
     const parsed =
       mode === 'answer'
         ? ({ type: 'answer', text: format.answerPrefix !== '' && text.startsWith(format.answerPrefix) ? text.slice(format.answerPrefix.length) : text } as const)
-        : parseToolCall(text, { toolNames, format, lenient: !options.generation.constrained || cutOff !== '' });
+        : parseToolCall(text, { toolNames: stepToolNames, format, lenient: !options.generation.constrained || cutOff !== '' });
 
     if (parsed.type === 'answer' && mode === 'plan') {
       const planned = parsePlan(parsed.text, planSchema);

@@ -13,6 +13,7 @@ import { isAgentTools, type AgentTools } from './agent-tools';
 import { findTaskPreset, taskPresets } from './presets/task-presets';
 import type { TaskPreset } from './presets/task-preset';
 import type { AgentRunOptions } from './agent-events';
+import type { PrepareStep } from './prepare-step';
 import type { StopCondition } from './stop-condition';
 
 export interface AutoAgentContextOptions {
@@ -73,6 +74,12 @@ export interface AutoAgentOptions<Output = unknown> {
    * the final answer and the run ends with finishReason `stop-condition`. `maxSteps` still applies. Defaults to none.
    */
   stopWhen?: StopCondition | StopCondition[];
+  /**
+   * Called before each step with `{ stepNumber, steps }`; may return `{ temperature?, toolChoice?, tools? }` (tools: a
+   * subset of the tool names) for that step's generation, or undefined. Unknown keys or bad values are an AgentError.
+   * A step forced to the final answer applies only `temperature`. Defaults to none.
+   */
+  prepareStep?: PrepareStep;
 }
 
 export interface ResolvedAutoAgentOptions {
@@ -92,6 +99,7 @@ export interface ResolvedAutoAgentOptions {
     Pick<AutoAgentGenerationOptions, 'temperature' | 'topK' | 'topP' | 'repetitionPenalty'>;
   logger: Logger;
   stopWhen: StopCondition[];
+  prepareStep: PrepareStep | undefined;
 }
 
 /** The names each options object accepts; the `satisfies` keeps these lists in step with the interfaces. */
@@ -110,6 +118,7 @@ const optionNames = Object.keys({
   generation: true,
   logger: true,
   stopWhen: true,
+  prepareStep: true,
 } satisfies Record<keyof AutoAgentOptions, true>);
 const contextOptionNames = Object.keys({ maxTurns: true, maxTokens: true } satisfies Record<keyof AutoAgentContextOptions, true>);
 const generationOptionNames = Object.keys({
@@ -189,6 +198,7 @@ const optionsSchema = z.object({
       error: 'stopWhen must be a stop condition (a function such as stepCountIs(5)) or an array of them',
     })
     .optional(),
+  prepareStep: z.custom<PrepareStep>(isFunction, 'prepareStep must be a function ({ stepNumber, steps }) => settings | undefined').optional(),
 });
 
 /** Validate the options and fill in the defaults; throws AgentError naming every bad field. */
@@ -262,5 +272,6 @@ export function resolveAutoAgentOptions(options: AutoAgentOptions<unknown>): Res
     },
     logger: value.logger ?? silentLogger(),
     stopWhen: value.stopWhen === undefined ? [] : Array.isArray(value.stopWhen) ? value.stopWhen : [value.stopWhen],
+    prepareStep: value.prepareStep,
   };
 }

@@ -2,6 +2,7 @@
 export { AutoAgent } from './auto-agent';
 export { AgentSession } from './agent-session';
 export { stepCountIs, hasToolCall, type StopCondition, type StopConditionContext } from './stop-condition';
+export type { PrepareStep, PrepareStepContext, PrepareStepResult } from './prepare-step';
 export type {
   AutoAgentOptions,
   AutoAgentContextOptions,
