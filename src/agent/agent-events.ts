@@ -12,9 +12,10 @@ import type { AgentSession } from './agent-session';
  * - `max-steps`: the step budget ran out; the last step was constrained to the final answer.
  * - `loop`: the model repeated the same call (same tool, same arguments) a third time; the final answer was forced
  *   the same way as for `max-steps`.
+ * - `stop-condition`: a `stopWhen` condition was met after a step; the next step was constrained to the final answer.
  * - `abort`: the caller's signal fired; there is no output.
  */
-export type AgentFinishReason = 'answer' | 'max-steps' | 'loop' | 'abort';
+export type AgentFinishReason = 'answer' | 'max-steps' | 'loop' | 'stop-condition' | 'abort';
 
 export interface AgentToolCall {
   name: string;
@@ -37,7 +38,7 @@ export interface AgentStep {
   plan?: AgentPlan;
   /** The raw model output of this step. */
   text?: string;
-  /** True for an answer step constrained to the final answer by `maxSteps` or loop detection. */
+  /** True for an answer step constrained to the final answer by `maxSteps`, loop detection or a `stopWhen` condition. */
   forced?: boolean;
   usage?: GenerationUsage;
 }
@@ -55,7 +56,7 @@ interface AgentResultBase {
 
 /** The result of `agent.run`. `output` is the parsed answer (typed by `output`), or the answer text without one. */
 export type AgentResult<Output = unknown> =
-  | (AgentResultBase & { finishReason: 'answer' | 'max-steps' | 'loop'; output: Output })
+  | (AgentResultBase & { finishReason: 'answer' | 'max-steps' | 'loop' | 'stop-condition'; output: Output })
   | (AgentResultBase & { finishReason: 'abort'; output: undefined });
 
 /** The events of `agent.stream`, in the order they occur within a step. */

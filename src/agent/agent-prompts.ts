@@ -81,12 +81,14 @@ export const notes = {
   }),
   repeatedCall: (tool: string): string =>
     `You already called ${tool} with exactly these arguments; its result is above. Do not repeat a call: use what you have, call something else, or answer.`,
-  answerNow: (reason: 'max-steps' | 'loop'): ChatMessage => ({
+  answerNow: (reason: 'max-steps' | 'loop' | 'stop-condition'): ChatMessage => ({
     role: 'user',
     content:
       reason === 'loop'
         ? 'You keep repeating the same call. Stop calling tools and give your final answer now, from what you have.'
-        : 'No steps are left. Stop calling tools and give your final answer now, from what you have.',
+        : reason === 'stop-condition'
+          ? 'That is enough tool use. Stop calling tools and give your final answer now, from what you have.'
+          : 'No steps are left. Stop calling tools and give your final answer now, from what you have.',
   }),
   invalidAnswer: (reason: string): ChatMessage => ({
     role: 'user',

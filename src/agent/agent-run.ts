@@ -14,6 +14,8 @@ import type { AgentTools } from './agent-tools';
 import type { ResolvedAutoAgentOptions } from './auto-agent-options';
 import type { ContextWindow } from './context-window';
 import { parseModelJson } from './parse-json';
+import { runPrepareStep } from './prepare-step';
+import { isStopConditionMet } from './stop-condition';
 import { parseToolCall } from './tool-call-parser';
 import { defaultChatFormat } from '../models/chat-format/chat-format';
 
@@ -45,7 +47,7 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
   let callsSincePlan = 0;
   let nextMode: StepMode = planning && options.maxSteps >= 3 ? 'plan' : 'act';
   let replanning = false;
-  let forcedReason: 'max-steps' | 'loop' | undefined;
+  let forcedReason: 'max-steps' | 'loop' | 'stop-condition' | undefined;
   let forcedNoteAdded = false;
 
   const result = (finishReason: AgentFinishReason, output?: unknown): AgentEvent => ({
@@ -61,17 +63,27 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
 
   for (let step = 1; step <= options.maxSteps; step += 1) {
     if (signal.aborted) break;
+    // Every step before this one ended without ending the run: the stop conditions see them all.
+    if (step > 1 && forcedReason === undefined && specs.length > 0 && options.stopWhen.length > 0 && (await isStopConditionMet(options.stopWhen, { stepNumber: step - 1, steps }))) {
+      forcedReason = 'stop-condition';
+    }
+    if (signal.aborted) break;
     if (step === options.maxSteps && specs.length > 0) forcedReason ??= 'max-steps';
     const mode: StepMode = forcedReason !== undefined || specs.length === 0 ? 'answer' : nextMode;
     if (forcedReason !== undefined && !forcedNoteAdded) {
       window.addTurn('note', [notes.answerNow(forcedReason)]);
       forcedNoteAdded = true;
     }
+    // prepareStep narrows this step's tools and choice; a step forced to the answer keeps them all (its prompt then
+    // extends the previous one) and takes only the temperature.
+    const prepared = options.prepareStep === undefined ? {} : await runPrepareStep(options.prepareStep, { stepNumber: step, steps }, toolNames);
+    const stepSpecs = prepared.tools === undefined || mode === 'answer' ? specs : specs.filter((spec) => prepared.tools!.includes(spec.name));
+    const stepToolNames = stepSpecs.map((spec) => spec.name);
     yield { type: 'step-start', step, mode };
 
     const generateOptions: GenerateOptions = {
       maxNewTokens: options.generation.maxNewTokens,
-      temperature: options.generation.temperature,
+      temperature: prepared.temperature ?? options.generation.temperature,
       topK: options.generation.topK,
       topP: options.generation.topP,
       repetitionPenalty: options.generation.repetitionPenalty,
@@ -83,7 +95,7 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
       // of it), and toolChoice 'none' constrains the output to the answer. Unconstrained, nothing would enforce that:
       // the tools are left out of the prompt instead.
       ...(mode !== 'answer'
-        ? { tools: specs }
+        ? { tools: stepSpecs, toolChoice: prepared.toolChoice }
         : options.generation.constrained && specs.length > 0
           ? { tools: specs, toolChoice: 'none' as const }
           : {}),
@@ -112,7 +124,7 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
     const parsed =
       mode === 'answer'
         ? ({ type: 'answer', text: format.answerPrefix !== '' && text.startsWith(format.answerPrefix) ? text.slice(format.answerPrefix.length) : text } as const)
-        : parseToolCall(text, { toolNames, format, lenient: !options.generation.constrained || cutOff !== '' });
+        : parseToolCall(text, { toolNames: stepToolNames, format, lenient: !options.generation.constrained || cutOff !== '' });
 
     if (parsed.type === 'answer' && mode === 'plan') {
       const planned = parsePlan(parsed.text, planSchema);

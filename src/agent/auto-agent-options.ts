@@ -13,6 +13,8 @@ import { isAgentTools, type AgentTools } from './agent-tools';
 import { findTaskPreset, taskPresets } from './presets/task-presets';
 import type { TaskPreset } from './presets/task-preset';
 import type { AgentRunOptions } from './agent-events';
+import type { PrepareStep } from './prepare-step';
+import type { StopCondition } from './stop-condition';
 
 export interface AutoAgentContextOptions {
   /** Most turns kept in the prompt (a tool call with its observation, or an earlier run's exchange). Defaults to 5. */
@@ -66,6 +68,18 @@ export interface AutoAgentOptions<Output = unknown> {
   generation?: AutoAgentGenerationOptions;
   /** Defaults to a silent logger. */
   logger?: Logger;
+  /**
+   * When to stop calling tools, as data: `stepCountIs(n)`, `hasToolCall(name)` or your own `({ stepNumber, steps })
+   * => boolean`. Evaluated after each step that did not end the run; once any is met, the next step is constrained to
+   * the final answer and the run ends with finishReason `stop-condition`. `maxSteps` still applies. Defaults to none.
+   */
+  stopWhen?: StopCondition | StopCondition[];
+  /**
+   * Called before each step with `{ stepNumber, steps }`; may return `{ temperature?, toolChoice?, tools? }` (tools: a
+   * subset of the tool names) for that step's generation, or undefined. Unknown keys or bad values are an AgentError.
+   * A step forced to the final answer applies only `temperature`. Defaults to none.
+   */
+  prepareStep?: PrepareStep;
 }
 
 export interface ResolvedAutoAgentOptions {
@@ -84,6 +98,8 @@ export interface ResolvedAutoAgentOptions {
   generation: Required<Pick<AutoAgentGenerationOptions, 'maxNewTokens' | 'constrained' | 'prefixCache'>> &
     Pick<AutoAgentGenerationOptions, 'temperature' | 'topK' | 'topP' | 'repetitionPenalty'>;
   logger: Logger;
+  stopWhen: StopCondition[];
+  prepareStep: PrepareStep | undefined;
 }
 
 /** The names each options object accepts; the `satisfies` keeps these lists in step with the interfaces. */
@@ -101,6 +117,8 @@ const optionNames = Object.keys({
   plan: true,
   generation: true,
   logger: true,
+  stopWhen: true,
+  prepareStep: true,
 } satisfies Record<keyof AutoAgentOptions, true>);
 const contextOptionNames = Object.keys({ maxTurns: true, maxTokens: true } satisfies Record<keyof AutoAgentContextOptions, true>);
 const generationOptionNames = Object.keys({
@@ -136,6 +154,8 @@ const isTool = (value: unknown): value is Tool =>
   typeof (value as Tool).name === 'string' &&
   typeof (value as Tool).execute === 'function' &&
   typeof (value as Tool).input?.safeParse === 'function';
+
+const isFunction = (value: unknown): boolean => typeof value === 'function';
 
 const optionsSchema = z.object({
   task: z.string({ error: 'task must be a string (free text or a preset name)' }).trim().min(1, 'task must not be empty'),
@@ -173,6 +193,12 @@ const optionsSchema = z.object({
     .strict()
     .optional(),
   logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && typeof (value as Logger).info === 'function', 'logger must be a pino logger').optional(),
+  stopWhen: z
+    .union([z.custom<StopCondition>(isFunction), z.array(z.custom<StopCondition>(isFunction))], {
+      error: 'stopWhen must be a stop condition (a function such as stepCountIs(5)) or an array of them',
+    })
+    .optional(),
+  prepareStep: z.custom<PrepareStep>(isFunction, 'prepareStep must be a function ({ stepNumber, steps }) => settings | undefined').optional(),
 });
 
 /** Validate the options and fill in the defaults; throws AgentError naming every bad field. */
@@ -245,5 +271,7 @@ export function resolveAutoAgentOptions(options: AutoAgentOptions<unknown>): Res
       repetitionPenalty: value.generation?.repetitionPenalty,
     },
     logger: value.logger ?? silentLogger(),
+    stopWhen: value.stopWhen === undefined ? [] : Array.isArray(value.stopWhen) ? value.stopWhen : [value.stopWhen],
+    prepareStep: value.prepareStep,
   };
 }

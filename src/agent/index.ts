@@ -1,6 +1,8 @@
 // autoglm/agent: AutoAgent, its options, events and results, the GLM tool-call parser, the context window, task presets.
 export { AutoAgent } from './auto-agent';
 export { AgentSession } from './agent-session';
+export { stepCountIs, hasToolCall, type StopCondition, type StopConditionContext } from './stop-condition';
+export type { PrepareStep, PrepareStepContext, PrepareStepResult } from './prepare-step';
 export type {
   AutoAgentOptions,
   AutoAgentContextOptions,

@@ -32,6 +32,13 @@ export interface ToolSpec {
 /** A prompt: plain text, chat messages (rendered with the model's chat template), or token ids. */
 export type ModelInput = string | ChatMessage[] | number[];
 
+/**
+ * A user stage of the logits pipeline: adjusts one step's logits (vocabulary-sized) in place, e.g. sets a token's
+ * logit to -Infinity to ban it. `generatedIds` are the tokens generated so far in this call (not the prompt).
+ * Runs after the repetition penalty, before the grammar mask and the sampler.
+ */
+export type LogitsProcessor = (logits: Float32Array, generatedIds: readonly number[]) => void;
+
 export interface GenerateOptions {
   /** Maximum number of tokens to generate. Defaults to 256. */
   maxNewTokens?: number;
@@ -68,6 +75,11 @@ export interface GenerateOptions {
   constrained?: boolean;
   /** Reuse the KV cache of the previous sequence's shared prefix. Defaults to true. */
   prefixCache?: boolean;
+  /**
+   * Functions applied in order to each step's logits, in place, before the grammar mask and sampling (as
+   * transformers.js logits processors). Defaults to none.
+   */
+  logitsProcessors?: LogitsProcessor[];
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort';

@@ -22,6 +22,7 @@ export const generateOptionNames = Object.keys({
   toolChoice: true,
   constrained: true,
   prefixCache: true,
+  logitsProcessors: true,
 } satisfies Record<keyof GenerateOptions, true>);
 
 /** Applies defaults (the call's options, then generation_config.json, then the library's) and validates. */
@@ -53,6 +54,10 @@ export function resolveGenerateOptions(options: GenerateOptions, defaults: Gener
   }
   const stop = options.stop ?? [];
   if (!Array.isArray(stop) || stop.some((s) => typeof s !== 'string')) throw invalid('stop', stop, 'an array of strings');
+  const logitsProcessors = options.logitsProcessors ?? [];
+  if (!Array.isArray(logitsProcessors) || logitsProcessors.some((processor) => typeof processor !== 'function')) {
+    throw invalid('logitsProcessors', logitsProcessors, 'an array of functions (logits, generatedIds) => void');
+  }
   if (options.toolChoice !== undefined && !['auto', 'none', 'required'].includes(options.toolChoice)) {
     throw invalid('toolChoice', options.toolChoice, "'auto', 'none' or 'required'");
   }
@@ -66,6 +71,7 @@ export function resolveGenerateOptions(options: GenerateOptions, defaults: Gener
     stop,
     signal: options.signal,
     prefixCache: options.prefixCache ?? true,
+    logitsProcessors,
   };
 }
 

@@ -1,10 +1,10 @@
 /**
  * The generation loop: prefill (the part of the prompt the prefix cache does not hold), then one token a step,
- * each step through the pipeline logits processors -> constraint mask -> sampler -> stop criteria -> streamer.
+ * each step through the pipeline logits processors (built-in, then the caller's) -> constraint mask -> sampler -> stop criteria -> streamer.
  */
 import { GenerationError } from '../../errors';
 import type { TokenPrefixCache } from '../kv-cache';
-import type { FinishReason, GenerateResult, GenerationEvent, ModelInfo } from '../language-model';
+import type { FinishReason, GenerateResult, GenerationEvent, LogitsProcessor as UserLogitsProcessor, ModelInfo } from '../language-model';
 import { IncrementalDetokenizer, type DecodeFunction } from './incremental-detokenizer';
 import type { LogitsProcessor } from './logits-processor';
 import { RepetitionPenalty } from './repetition-penalty';
@@ -23,6 +23,8 @@ export interface ResolvedGenerateOptions {
   stop: readonly string[];
   signal: AbortSignal | undefined;
   prefixCache: boolean;
+  /** The caller's logits processors, run after the built-in ones and before the constraint mask. */
+  logitsProcessors: readonly UserLogitsProcessor[];
 }
 
 /** A graph as the loop uses it: CausalLmGraph on this thread, or WorkerGraph in front of a worker thread's. */
@@ -104,6 +106,7 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
 
       while (logits !== undefined) {
         for (const processor of processors) processor.process(logits);
+        for (const processor of settings.logitsProcessors) processor(logits, tokenIds);
         constraint?.maskLogits(logits);
         const id = sampler.sample(logits);
         if (tokenIds.length === 0) {
