@@ -41,10 +41,11 @@ export interface AutoAgentGenerationOptions {
 export interface AutoAgentOptions<Output = unknown> {
   /** What to do: free text, or the name of a preset (`summarize_financial_report`). */
   task: string;
-  /** A LanguageModel (not disposed by the agent), or a model directory (loaded on first run, disposed by `dispose`). */
+  /**
+   * A LanguageModel (not disposed by the agent), or a model directory or hub id (loaded on first run with
+   * `loadModel`, disposed by `dispose`). Required.
+   */
   model?: LanguageModel | string;
-  /** A model directory; an alias of `model` given as a path, as the presets' examples write it. */
-  modelPath?: string;
   /** Loads a model directory. Defaults to `GlmModel.load`. */
   loadModel?: (directory: string) => Promise<LanguageModel>;
   /**
@@ -90,7 +91,6 @@ export interface ResolvedAutoAgentOptions {
 const optionNames = Object.keys({
   task: true,
   model: true,
-  modelPath: true,
   loadModel: true,
   tools: true,
   fileRoots: true,
@@ -144,7 +144,6 @@ const optionsSchema = z.object({
       error: 'model must be a LanguageModel (generate, stream, countTokens, dispose) or a model directory path',
     })
     .optional(),
-  modelPath: z.string({ error: 'modelPath must be a directory path' }).min(1, 'modelPath must not be empty').optional(),
   loadModel: z.custom<(directory: string) => Promise<LanguageModel>>((value) => typeof value === 'function', 'loadModel must be a function').optional(),
   tools: z
     .union([z.array(z.custom<Tool>(isTool, 'each tool needs a name, an input zod schema and execute')), z.custom<AgentTools>(isAgentTools)], {
@@ -189,12 +188,9 @@ export function resolveAutoAgentOptions(options: AutoAgentOptions<unknown>): Res
     throw new AgentError(`AutoAgent options are invalid: ${problems.join('; ')}.`, { details: { issues: problems } });
   }
   const value = parsed.data;
-  if (value.model !== undefined && value.modelPath !== undefined) {
-    throw new AgentError('AutoAgent options: give either `model` or `modelPath`, not both.');
-  }
-  const model = value.model ?? value.modelPath;
+  const model = value.model;
   if (model === undefined) {
-    throw new AgentError('AutoAgent options: `model` is missing: pass a LanguageModel, or a model directory as `model` or `modelPath`.');
+    throw new AgentError('AutoAgent options: `model` is missing: pass a LanguageModel, or a model directory or hub id as `model`.');
   }
   const preset = findTaskPreset(value.task);
   if (value.tools !== undefined) {

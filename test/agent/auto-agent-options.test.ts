@@ -15,7 +15,7 @@ describe('AutoAgent options validation', () => {
     [{ model }, /task: /],
     [{ task: '  ', model }, /task: task must not be empty/],
     [{ task: 'T' }, /`model` is missing/],
-    [{ task: 'T', model, modelPath: '/m' }, /either `model` or `modelPath`, not both/],
+    [{ task: 'T', modelPath: '/m' }, /AutoAgent options: unknown option "modelPath" \(did you mean "model"\?\)/],
     [{ task: 'T', model: { generate() {} } }, /model: model must be a LanguageModel/],
     [{ task: 'T', model, maxSteps: 0 }, /maxSteps: maxSteps must be >= 1/],
     [{ task: 'T', model, maxSteps: 2.5 }, /maxSteps: maxSteps must be an integer/],
@@ -55,7 +55,7 @@ describe('AutoAgent model ownership', () => {
     const scripted = new ScriptedModel([], { fallback: '\nanswer' });
     const agent = new AutoAgent({
       task: 'T',
-      modelPath: '/models/glm-edge',
+      model: '/models/glm-edge',
       loadModel: async (directory) => {
         loaded.push(directory);
         return scripted;
