@@ -23,6 +23,7 @@ const foreignNames: Readonly<Record<string, string>> = {
   developer: 'system',
   // autoglm's own former names (one name per concept).
   modelpath: 'model',
+  fileroots: 'roots',
 };
 
 /** The error class of the boundary (GenerationError, AgentError, ...), so callers keep catching one class per layer. */

@@ -50,11 +50,14 @@ export interface AutoAgentOptions<Output = unknown> {
   loadModel?: (directory: string) => Promise<LanguageModel>;
   /**
    * The tools the agent may call: a ToolRegistry, or an array (wrapped in a new ToolRegistry whose file access is
-   * rooted at `fileRoots`). Defaults to the preset's tools, else none.
+   * rooted at `roots`). Defaults to the preset's tools, else none.
    */
   tools?: ToolRegistry | Tool[];
-  /** Directories tools may read through `ctx.files` when the agent builds the registry. Defaults to the input file's directory. */
-  fileRoots?: string[];
+  /**
+   * Directories tools may read through `ctx.files` when the agent builds the registry (as ToolRegistry's `roots`).
+   * Defaults to the input file's directory.
+   */
+  roots?: string[];
   /** Schema of the final answer: it is grammar-constrained to it and parsed into `result.output`. Defaults to the preset's, else a string answer. */
   output?: z.ZodType<Output>;
   /** Extra instructions, added after the task (and the preset's instructions). */
@@ -76,7 +79,7 @@ export interface ResolvedAutoAgentOptions {
   model: LanguageModel | string;
   loadModel: ((directory: string) => Promise<LanguageModel>) | undefined;
   tools: AgentTools | Tool[] | undefined;
-  fileRoots: string[] | undefined;
+  roots: string[] | undefined;
   output: z.ZodType | undefined;
   maxSteps: number;
   maxTurns: number;
@@ -93,7 +96,7 @@ const optionNames = Object.keys({
   model: true,
   loadModel: true,
   tools: true,
-  fileRoots: true,
+  roots: true,
   output: true,
   instructions: true,
   maxSteps: true,
@@ -150,7 +153,7 @@ const optionsSchema = z.object({
       error: 'tools must be a ToolRegistry (has, call, toolSpecs) or an array of tools',
     })
     .optional(),
-  fileRoots: z.array(z.string().min(1)).optional(),
+  roots: z.array(z.string().min(1, 'roots must not hold an empty path'), { error: 'roots must be an array of directory paths' }).optional(),
   output: z.custom<z.ZodType>((value) => value instanceof z.ZodType, 'output must be a zod schema').optional(),
   instructions: z.string().optional(),
   maxSteps: positiveInteger('maxSteps').max(1000, 'maxSteps must be <= 1000').optional(),
@@ -225,7 +228,7 @@ export function resolveAutoAgentOptions(options: AutoAgentOptions<unknown>): Res
     model,
     loadModel: value.loadModel,
     tools: value.tools,
-    fileRoots: value.fileRoots,
+    roots: value.roots,
     output: value.output ?? preset?.output,
     maxSteps: value.maxSteps ?? 12,
     maxTurns: value.context?.maxTurns ?? 5,

@@ -16,6 +16,8 @@ describe('AutoAgent options validation', () => {
     [{ task: '  ', model }, /task: task must not be empty/],
     [{ task: 'T' }, /`model` is missing/],
     [{ task: 'T', modelPath: '/m' }, /AutoAgent options: unknown option "modelPath" \(did you mean "model"\?\)/],
+    [{ task: 'T', model, fileRoots: ['/r'] }, /AutoAgent options: unknown option "fileRoots" \(did you mean "roots"\?\)/],
+    [{ task: 'T', model, roots: [''] }, /roots\.0: roots must not hold an empty path/],
     [{ task: 'T', model: { generate() {} } }, /model: model must be a LanguageModel/],
     [{ task: 'T', model, maxSteps: 0 }, /maxSteps: maxSteps must be >= 1/],
     [{ task: 'T', model, maxSteps: 2.5 }, /maxSteps: maxSteps must be an integer/],

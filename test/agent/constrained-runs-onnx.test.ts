@@ -66,7 +66,7 @@ describe('constrained agent runs on a tiny ONNX model', () => {
         task: 'Answer the request with the tools, then give the total, a label and whether it worked.',
         model: tiny.model,
         tools: set.tools,
-        fileRoots: [path.join(repoRoot, 'test/fixtures')],
+        roots: [path.join(repoRoot, 'test/fixtures')],
         output: Output,
         maxSteps: 3,
         plan: set.plan,
