@@ -24,6 +24,7 @@ const foreignNames: Readonly<Record<string, string>> = {
   // autoglm's own former names (one name per concept).
   modelpath: 'model',
   fileroots: 'roots',
+  thread: 'runIn',
 };
 
 /** The error class of the boundary (GenerationError, AgentError, ...), so callers keep catching one class per layer. */
