@@ -25,6 +25,7 @@ const foreignNames: Readonly<Record<string, string>> = {
   modelpath: 'model',
   fileroots: 'roots',
   thread: 'runIn',
+  output: 'schema',
 };
 
 /** The error class of the boundary (GenerationError, AgentError, ...), so callers keep catching one class per layer. */

@@ -30,7 +30,7 @@ export interface AutoAgentGenerationOptions {
   topP?: number;
   repetitionPenalty?: number;
   /**
-   * Grammar-constrain every step (tool calls valid by construction, answers valid for `output`). Defaults to true.
+   * Grammar-constrain every step (tool calls valid by construction, answers valid for `schema`). Defaults to true.
    * With false, outputs are parsed leniently; a malformed call becomes an error observation and the step counts.
    */
   constrained?: boolean;
@@ -58,8 +58,11 @@ export interface AutoAgentOptions<Output = unknown> {
    * Defaults to the input file's directory.
    */
   roots?: string[];
-  /** Schema of the final answer: it is grammar-constrained to it and parsed into `result.output`. Defaults to the preset's, else a string answer. */
-  output?: z.ZodType<Output>;
+  /**
+   * Schema of the final answer (as GlmModel's generate `schema`): the answer is grammar-constrained to it and parsed
+   * into `result.output`. Defaults to the preset's, else a string answer.
+   */
+  schema?: z.ZodType<Output>;
   /** Extra instructions, added after the task (and the preset's instructions). */
   instructions?: string;
   /** Most model steps per run (plans included); the last one is constrained to the final answer. Defaults to 12. */
@@ -80,6 +83,7 @@ export interface ResolvedAutoAgentOptions {
   loadModel: ((directory: string) => Promise<LanguageModel>) | undefined;
   tools: AgentTools | Tool[] | undefined;
   roots: string[] | undefined;
+  /** The `schema` option, else the preset's (named as the run loop and the prompts read it). */
   output: z.ZodType | undefined;
   maxSteps: number;
   maxTurns: number;
@@ -97,7 +101,7 @@ const optionNames = Object.keys({
   loadModel: true,
   tools: true,
   roots: true,
-  output: true,
+  schema: true,
   instructions: true,
   maxSteps: true,
   context: true,
@@ -154,7 +158,7 @@ const optionsSchema = z.object({
     })
     .optional(),
   roots: z.array(z.string().min(1, 'roots must not hold an empty path'), { error: 'roots must be an array of directory paths' }).optional(),
-  output: z.custom<z.ZodType>((value) => value instanceof z.ZodType, 'output must be a zod schema').optional(),
+  schema: z.custom<z.ZodType>((value) => value instanceof z.ZodType, 'schema must be a zod schema').optional(),
   instructions: z.string().optional(),
   maxSteps: positiveInteger('maxSteps').max(1000, 'maxSteps must be <= 1000').optional(),
   context: z
@@ -229,7 +233,7 @@ export function resolveAutoAgentOptions(options: AutoAgentOptions<unknown>): Res
     loadModel: value.loadModel,
     tools: value.tools,
     roots: value.roots,
-    output: value.output ?? preset?.output,
+    output: value.schema ?? preset?.schema,
     maxSteps: value.maxSteps ?? 12,
     maxTurns: value.context?.maxTurns ?? 5,
     maxTokens: value.context?.maxTokens,

@@ -24,7 +24,8 @@ describe('AutoAgent options validation', () => {
     [{ task: 'T', model, context: { maxTurns: -1 } }, /context\.maxTurns: context\.maxTurns must be >= 1/],
     [{ task: 'T', model, context: { maxTokns: 5 } }, /AutoAgent options.context: unknown option "maxTokns" \(did you mean "maxTokens"\?\)/],
     [{ task: 'T', model, tools: [{ name: 'x' }] }, /tools: tools must be a ToolRegistry/],
-    [{ task: 'T', model, output: { parse() {} } }, /output: output must be a zod schema/],
+    [{ task: 'T', model, schema: { parse() {} } }, /schema: schema must be a zod schema/],
+    [{ task: 'T', model, output: z.string() }, /AutoAgent options: unknown option "output" \(did you mean "schema"\?\)/],
     [{ task: 'T', model, generation: { temperature: -1 } }, /generation\.temperature: generation\.temperature must be >= 0/],
     [{ task: 'summarise_financial_report', model }, /not a known preset \(summarize_financial_report\)/],
   ])('rejects %j', (options, message) => {

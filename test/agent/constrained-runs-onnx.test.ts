@@ -67,7 +67,7 @@ describe('constrained agent runs on a tiny ONNX model', () => {
         model: tiny.model,
         tools: set.tools,
         roots: [path.join(repoRoot, 'test/fixtures')],
-        output: Output,
+        schema: Output,
         maxSteps: 3,
         plan: set.plan,
         generation: { temperature: 1, maxNewTokens: 48 },
