@@ -160,7 +160,7 @@ async function runAgent(model: RecordingModel, prefixCache: boolean, seed: numbe
     ...(instructions ? { instructions } : {}),
     model,
     tools,
-    output: Answer,
+    schema: Answer,
     maxSteps,
     // Room for all six turns: the default (5) would evict the oldest turns at step 6 and re-prefill from there.
     context: { maxTurns: 2 * steps },

@@ -8,7 +8,7 @@
  *
  *   npx tsx bench/engine.bench.ts            # the suite's default: contexts 32/512/2048, 24 tokens x 3 rounds (~10 min)
  *   npx tsx bench/engine.bench.ts --quick    # smoke: contexts 32/128, 6 tokens, 1 round
- *   options: --rounds N --decode N --contexts 32,512,2048 --graphs fp32,gqa,int4 --thread worker|main (GlmModel's; default worker)
+ *   options: --rounds N --decode N --contexts 32,512,2048 --graphs fp32,gqa,int4 --run-in worker|main (GlmModel's runIn; default worker)
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -30,7 +30,7 @@ const rounds = Number(option('rounds') ?? (quick ? 1 : 3));
 const decodeTokens = Number(option('decode') ?? (quick ? 6 : 24));
 const contexts = numbers(option('contexts') ?? (quick ? '32,128' : '32,512,2048'));
 const graphs = (option('graphs') ?? 'fp32,gqa,int4').split(',') as GlmEdgeVariant[];
-const thread = option('thread') as 'worker' | 'main' | undefined;
+const runIn = option('run-in') as 'worker' | 'main' | undefined;
 
 const contendersOf: Record<GlmEdgeVariant, Contender[]> = {
   fp32: ['floor', 'glm-model', 'transformers.js'],
@@ -48,7 +48,7 @@ interface Pair {
 const childAt = process.argv.indexOf('--child');
 if (childAt !== -1) {
   const [graph, contender] = process.argv[childAt + 1]!.split(':') as [GlmEdgeVariant, Contender];
-  const result = await runContender(graph, contender, option('dir')!, contexts, decodeTokens, thread);
+  const result = await runContender(graph, contender, option('dir')!, contexts, decodeTokens, runIn);
   console.log(JSON.stringify(result));
   process.exit(0);
 }
@@ -58,7 +58,7 @@ const script = fileURLToPath(import.meta.url);
 const directories = {} as Record<GlmEdgeVariant, string>;
 for (const graph of graphs) directories[graph] = await glmEdgeModel(graph);
 const pairs: Pair[] = graphs.flatMap((graph) => contendersOf[graph].map((contender) => ({ graph, contender })));
-const settings = ['--rounds', String(rounds), '--decode', String(decodeTokens), '--contexts', contexts.join(','), ...(thread === undefined ? [] : ['--thread', thread])];
+const settings = ['--rounds', String(rounds), '--decode', String(decodeTokens), '--contexts', contexts.join(','), ...(runIn === undefined ? [] : ['--run-in', runIn])];
 
 const results = new Map<string, ChildResult[]>();
 const failures: string[] = [];
@@ -224,8 +224,8 @@ const markdown = [
   ...(failures.length > 0 ? ['', `Failed runs: ${failures.join('; ')}.`] : []),
 ].join('\n');
 
-const defaults = !quick && thread === undefined && rounds === 3 && decodeTokens === 24 && contexts.join(',') === '32,512,2048' && graphs.join(',') === 'fp32,gqa,int4';
-const command = `npx tsx bench/engine.bench.ts${defaults ? '' : quick ? ` --quick${thread === undefined ? '' : ` --thread ${thread}`}` : ` ${settings.join(' ')} --graphs ${graphs.join(',')}`}`;
+const defaults = !quick && runIn === undefined && rounds === 3 && decodeTokens === 24 && contexts.join(',') === '32,512,2048' && graphs.join(',') === 'fp32,gqa,int4';
+const command = `npx tsx bench/engine.bench.ts${defaults ? '' : quick ? ` --quick${runIn === undefined ? '' : ` --run-in ${runIn}`}` : ` ${settings.join(' ')} --graphs ${graphs.join(',')}`}`;
 const file = saveBenchReport('engine', started, {
   heading: 'Engine: decode, prefill and memory per graph and contender',
   command,

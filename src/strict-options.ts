@@ -21,6 +21,11 @@ const foreignNames: Readonly<Record<string, string>> = {
   function: 'observation',
   ipython: 'observation',
   developer: 'system',
+  // autoglm's own former names (one name per concept).
+  modelpath: 'model',
+  fileroots: 'roots',
+  thread: 'runIn',
+  output: 'schema',
 };
 
 /** The error class of the boundary (GenerationError, AgentError, ...), so callers keep catching one class per layer. */

@@ -64,6 +64,7 @@ describe('strict options at the public boundaries (no model needed)', () => {
 
   it('ToolRegistry options', () => {
     expect(() => new ToolRegistry([], { fileRoots: ['/tmp'] } as never)).toThrow(ToolRegistryError);
+    expect(() => new ToolRegistry([], { fileRoots: ['/tmp'] } as never)).toThrow(/unknown option "fileRoots" \(did you mean "roots"\?\)/);
     expect(() => new ToolRegistry([], { root: ['/tmp'] } as never)).toThrow(/unknown option "root" \(did you mean "roots"\?\)/);
   });
 

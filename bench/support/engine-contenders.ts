@@ -48,14 +48,14 @@ interface Timed {
 type Generate = (ids: number[], tokens: number) => Promise<Timed>;
 
 /** Loads `contender` on `graph`, then measures each context in turn. */
-/** `thread`: where GlmModel runs its session (GlmModelLoadOptions.thread; the other contenders ignore it). */
+/** `runIn`: where GlmModel runs its session (GlmModelLoadOptions.runIn; the other contenders ignore it). */
 export async function runContender(
   graph: GlmEdgeVariant,
   contender: Contender,
   directory: string,
   contexts: number[],
   decodeTokens: number,
-  thread?: 'worker' | 'main',
+  runIn?: 'worker' | 'main',
 ): Promise<ChildResult> {
   const gcEntries: Array<{ start: number; duration: number }> = [];
   const observer = new PerformanceObserver((list) => {
@@ -64,7 +64,7 @@ export async function runContender(
   observer.observe({ entryTypes: ['gc'] });
 
   const loadStart = performance.now();
-  const { generate, dispose } = await load(graph, contender, directory, thread);
+  const { generate, dispose } = await load(graph, contender, directory, runIn);
   const loadMs = performance.now() - loadStart;
   await generate(promptIds(8), 4); // warm-up: first-run allocations and JIT out of the way
 
@@ -95,7 +95,7 @@ async function load(
   graph: GlmEdgeVariant,
   contender: Contender,
   directory: string,
-  thread: 'worker' | 'main' | undefined,
+  runIn: 'worker' | 'main' | undefined,
 ): Promise<{ generate: Generate; dispose: () => Promise<void> }> {
   if (contender === 'floor') {
     const ort = await import('onnxruntime-node');
@@ -118,7 +118,7 @@ async function load(
     const model = await GlmModel.load(directory, {
       executionProvider: 'cpu',
       ...(graph === 'int4' ? { dtype: 'q4' as const } : {}),
-      ...(thread === undefined ? {} : { thread }),
+      ...(runIn === undefined ? {} : { runIn }),
     });
     return {
       generate: async (ids, tokens) => {

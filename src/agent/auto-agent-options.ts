@@ -32,7 +32,7 @@ export interface AutoAgentGenerationOptions {
   topP?: number;
   repetitionPenalty?: number;
   /**
-   * Grammar-constrain every step (tool calls valid by construction, answers valid for `output`). Defaults to true.
+   * Grammar-constrain every step (tool calls valid by construction, answers valid for `schema`). Defaults to true.
    * With false, outputs are parsed leniently; a malformed call becomes an error observation and the step counts.
    */
   constrained?: boolean;
@@ -43,21 +43,28 @@ export interface AutoAgentGenerationOptions {
 export interface AutoAgentOptions<Output = unknown> {
   /** What to do: free text, or the name of a preset (`summarize_financial_report`). */
   task: string;
-  /** A LanguageModel (not disposed by the agent), or a model directory (loaded on first run, disposed by `dispose`). */
+  /**
+   * A LanguageModel (not disposed by the agent), or a model directory or hub id (loaded on first run with
+   * `loadModel`, disposed by `dispose`). Required.
+   */
   model?: LanguageModel | string;
-  /** A model directory; an alias of `model` given as a path, as the presets' examples write it. */
-  modelPath?: string;
   /** Loads a model directory. Defaults to `GlmModel.load`. */
   loadModel?: (directory: string) => Promise<LanguageModel>;
   /**
    * The tools the agent may call: a ToolRegistry, or an array (wrapped in a new ToolRegistry whose file access is
-   * rooted at `fileRoots`). Defaults to the preset's tools, else none.
+   * rooted at `roots`). Defaults to the preset's tools, else none.
    */
   tools?: ToolRegistry | Tool[];
-  /** Directories tools may read through `ctx.files` when the agent builds the registry. Defaults to the input file's directory. */
-  fileRoots?: string[];
-  /** Schema of the final answer: it is grammar-constrained to it and parsed into `result.output`. Defaults to the preset's, else a string answer. */
-  output?: z.ZodType<Output>;
+  /**
+   * Directories tools may read through `ctx.files` when the agent builds the registry (as ToolRegistry's `roots`).
+   * Defaults to the input file's directory.
+   */
+  roots?: string[];
+  /**
+   * Schema of the final answer (as GlmModel's generate `schema`): the answer is grammar-constrained to it and parsed
+   * into `result.output`. Defaults to the preset's, else a string answer.
+   */
+  schema?: z.ZodType<Output>;
   /** Extra instructions, added after the task (and the preset's instructions). */
   instructions?: string;
   /** Most model steps per run (plans included); the last one is constrained to the final answer. Defaults to 12. */
@@ -89,7 +96,8 @@ export interface ResolvedAutoAgentOptions {
   model: LanguageModel | string;
   loadModel: ((directory: string) => Promise<LanguageModel>) | undefined;
   tools: AgentTools | Tool[] | undefined;
-  fileRoots: string[] | undefined;
+  roots: string[] | undefined;
+  /** The `schema` option, else the preset's (named as the run loop and the prompts read it). */
   output: z.ZodType | undefined;
   maxSteps: number;
   maxTurns: number;
@@ -106,11 +114,10 @@ export interface ResolvedAutoAgentOptions {
 const optionNames = Object.keys({
   task: true,
   model: true,
-  modelPath: true,
   loadModel: true,
   tools: true,
-  fileRoots: true,
-  output: true,
+  roots: true,
+  schema: true,
   instructions: true,
   maxSteps: true,
   context: true,
@@ -164,15 +171,14 @@ const optionsSchema = z.object({
       error: 'model must be a LanguageModel (generate, stream, countTokens, dispose) or a model directory path',
     })
     .optional(),
-  modelPath: z.string({ error: 'modelPath must be a directory path' }).min(1, 'modelPath must not be empty').optional(),
   loadModel: z.custom<(directory: string) => Promise<LanguageModel>>((value) => typeof value === 'function', 'loadModel must be a function').optional(),
   tools: z
     .union([z.array(z.custom<Tool>(isTool, 'each tool needs a name, an input zod schema and execute')), z.custom<AgentTools>(isAgentTools)], {
       error: 'tools must be a ToolRegistry (has, call, toolSpecs) or an array of tools',
     })
     .optional(),
-  fileRoots: z.array(z.string().min(1)).optional(),
-  output: z.custom<z.ZodType>((value) => value instanceof z.ZodType, 'output must be a zod schema').optional(),
+  roots: z.array(z.string().min(1, 'roots must not hold an empty path'), { error: 'roots must be an array of directory paths' }).optional(),
+  schema: z.custom<z.ZodType>((value) => value instanceof z.ZodType, 'schema must be a zod schema').optional(),
   instructions: z.string().optional(),
   maxSteps: positiveInteger('maxSteps').max(1000, 'maxSteps must be <= 1000').optional(),
   context: z
@@ -215,12 +221,9 @@ export function resolveAutoAgentOptions(options: AutoAgentOptions<unknown>): Res
     throw new AgentError(`AutoAgent options are invalid: ${problems.join('; ')}.`, { details: { issues: problems } });
   }
   const value = parsed.data;
-  if (value.model !== undefined && value.modelPath !== undefined) {
-    throw new AgentError('AutoAgent options: give either `model` or `modelPath`, not both.');
-  }
-  const model = value.model ?? value.modelPath;
+  const model = value.model;
   if (model === undefined) {
-    throw new AgentError('AutoAgent options: `model` is missing: pass a LanguageModel, or a model directory as `model` or `modelPath`.');
+    throw new AgentError('AutoAgent options: `model` is missing: pass a LanguageModel, or a model directory or hub id as `model`.');
   }
   const preset = findTaskPreset(value.task);
   if (value.tools !== undefined) {
@@ -255,8 +258,8 @@ export function resolveAutoAgentOptions(options: AutoAgentOptions<unknown>): Res
     model,
     loadModel: value.loadModel,
     tools: value.tools,
-    fileRoots: value.fileRoots,
-    output: value.output ?? preset?.output,
+    roots: value.roots,
+    output: value.schema ?? preset?.schema,
     maxSteps: value.maxSteps ?? 12,
     maxTurns: value.context?.maxTurns ?? 5,
     maxTokens: value.context?.maxTokens,

@@ -160,7 +160,7 @@ export class AutoAgent<Output = unknown> {
 
   /**
    * The run's tools: a given registry as is; an array (or a preset's default tools) in a new ToolRegistry whose file
-   * access is rooted at `fileRoots`, else at the input file's directory.
+   * access is rooted at `roots`, else at the input file's directory.
    */
   async #resolveTools(input: AgentInput): Promise<AgentTools | undefined> {
     const given = this.#options.tools;
@@ -177,7 +177,7 @@ export class AutoAgent<Output = unknown> {
     }
     if (tools === undefined) return undefined;
     const inputFile = typeof input === 'object' && typeof input.inputFile === 'string' ? input.inputFile : undefined;
-    const roots = this.#options.fileRoots ?? (inputFile === undefined ? [] : [path.dirname(path.resolve(inputFile))]);
+    const roots = this.#options.roots ?? (inputFile === undefined ? [] : [path.dirname(path.resolve(inputFile))]);
     return new ToolRegistry(tools, { roots, logger: this.#options.logger });
   }
 }

@@ -96,7 +96,7 @@ export async function agentCommand(args: string[], context: CliContext): Promise
       task: values.task,
       model,
       tools: isPreset ? undefined : tools,
-      fileRoots: roots,
+      roots,
       maxSteps,
       generation: { maxNewTokens },
     });

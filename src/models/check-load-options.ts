@@ -13,7 +13,7 @@ const loadOptionNames = Object.keys({
   logger: true,
   prepacking: true,
   prefillChunkSize: true,
-  thread: true,
+  runIn: true,
   history: true,
   onProgress: true,
 } satisfies Record<keyof GlmModelLoadOptions, true>);

@@ -65,12 +65,13 @@ export interface GlmModelLoadOptions {
    */
   prefillChunkSize?: number;
   /**
-   * Where the ONNX session and the KV cache live. 'worker' (the default): a worker thread of this model, so that a
+   * Where the ONNX session and the KV cache run (not how many threads: that is `threads`). 'worker' (the default): a
+   * worker thread of this model, so that a
    * prefill never blocks the calling thread's event loop and the per-step KV copies of onnxruntime-node are
    * collected in the worker's small heap instead of the caller's; only the last position's logits cross over.
    * 'main': the session runs on the calling thread (each `session.run` blocks it while it computes).
    */
-  thread?: 'worker' | 'main';
+  runIn?: 'worker' | 'main';
   /**
    * What chat history shows of the model's own earlier outputs: 'generated' (the default) the ids it generated, also
    * where the template renders a recorded call differently (GLM-4-0414's `{name} \n{args}`), so every step extends
@@ -209,9 +210,9 @@ export class GlmModel implements LanguageModel {
       });
     }
     progress({ stage: 'graph', directory: files.directory });
-    const thread = options.thread ?? 'worker';
-    if (thread !== 'worker' && thread !== 'main') {
-      throw new ModelLoadError(`GlmModel.load: thread must be 'worker' or 'main', got ${String(thread)}.`, { details: { field: 'thread', value: thread } });
+    const runIn = options.runIn ?? 'worker';
+    if (runIn !== 'worker' && runIn !== 'main') {
+      throw new ModelLoadError(`GlmModel.load: runIn must be 'worker' or 'main', got ${String(runIn)}.`, { details: { field: 'runIn', value: runIn } });
     }
     const prepacking = options.prepacking ?? graphNeedsPrepacking(files);
     const backendOptions: Omit<OnnxBackendOptions, 'logger'> = {
@@ -222,7 +223,7 @@ export class GlmModel implements LanguageModel {
       prepacking,
     };
     const runner =
-      thread === 'main'
+      runIn === 'main'
         ? await loadOnThisThread({ files, config, backendOptions, prefillChunkSize, logger })
         : await loadInWorker({ files, config, backendOptions, prefillChunkSize, logger });
     logger.info(
@@ -236,7 +237,7 @@ export class GlmModel implements LanguageModel {
         sharedBuffer: runner.sharedBuffer,
         prepacking,
         prefillChunkSize,
-        thread,
+        runIn,
       },
       'GLM model loaded',
     );

@@ -1,5 +1,5 @@
 /**
- * The worker thread of GlmModel's `thread: 'worker'` (default): it owns the ONNX session, the CausalLmGraph and the
+ * The worker thread of GlmModel's `runIn: 'worker'` (default): it owns the ONNX session, the CausalLmGraph and the
  * KV cache, so that the per-step copies of the present KV that onnxruntime-node hands to JavaScript are garbage in
  * this small heap (not in the caller's, where a full collection also walks the tokenizer and the application), and
  * so that `session.run` (synchronous in onnxruntime-node) never blocks the caller's event loop. Only the last

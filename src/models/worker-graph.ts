@@ -1,5 +1,5 @@
 /**
- * The main-thread side of GlmModel's `thread: 'worker'`: a graph whose `forward` is one message to the worker
+ * The main-thread side of GlmModel's `runIn: 'worker'`: a graph whose `forward` is one message to the worker
  * thread (graph-worker.ts) that owns the ONNX session and the KV cache, and a cache whose token ids are mirrored
  * here so that the generation loop reads its length and common prefix without asking the worker. A truncation or
  * clear made here travels with the next forward.
@@ -196,7 +196,7 @@ export class WorkerGraph {
  */
 function startWorker(workerData: GraphWorkerData): Worker {
   const file = workerEntryFile(moduleFile(), 'graph-worker', (message, cause) =>
-    new ModelLoadError(`Cannot start the model worker: ${message}, or load with { thread: 'main' }.`, { cause }),
+    new ModelLoadError(`Cannot start the model worker: ${message}, or load with { runIn: 'main' }.`, { cause }),
   );
   const execArgv = withoutPreloads(process.execArgv);
   // Inherited flags are never refused; an explicit list is, for V8 and process-wide flags (--max-old-space-size,
@@ -212,7 +212,7 @@ function startWorker(workerData: GraphWorkerData): Worker {
       return new Worker(file, { workerData, execArgv: execArgv.filter((flag) => !refused.has(flag)) });
     } catch (retryError) {
       throw new ModelLoadError(
-        `Cannot start the model worker thread with this process's Node flags (${execArgv.join(' ')}): ${(retryError as Error).message}. Load with { thread: 'main' }.`,
+        `Cannot start the model worker thread with this process's Node flags (${execArgv.join(' ')}): ${(retryError as Error).message}. Load with { runIn: 'main' }.`,
         { cause: retryError, details: { execArgv } },
       );
     }

@@ -15,14 +15,17 @@ describe('AutoAgent options validation', () => {
     [{ model }, /task: /],
     [{ task: '  ', model }, /task: task must not be empty/],
     [{ task: 'T' }, /`model` is missing/],
-    [{ task: 'T', model, modelPath: '/m' }, /either `model` or `modelPath`, not both/],
+    [{ task: 'T', modelPath: '/m' }, /AutoAgent options: unknown option "modelPath" \(did you mean "model"\?\)/],
+    [{ task: 'T', model, fileRoots: ['/r'] }, /AutoAgent options: unknown option "fileRoots" \(did you mean "roots"\?\)/],
+    [{ task: 'T', model, roots: [''] }, /roots\.0: roots must not hold an empty path/],
     [{ task: 'T', model: { generate() {} } }, /model: model must be a LanguageModel/],
     [{ task: 'T', model, maxSteps: 0 }, /maxSteps: maxSteps must be >= 1/],
     [{ task: 'T', model, maxSteps: 2.5 }, /maxSteps: maxSteps must be an integer/],
     [{ task: 'T', model, context: { maxTurns: -1 } }, /context\.maxTurns: context\.maxTurns must be >= 1/],
     [{ task: 'T', model, context: { maxTokns: 5 } }, /AutoAgent options.context: unknown option "maxTokns" \(did you mean "maxTokens"\?\)/],
     [{ task: 'T', model, tools: [{ name: 'x' }] }, /tools: tools must be a ToolRegistry/],
-    [{ task: 'T', model, output: { parse() {} } }, /output: output must be a zod schema/],
+    [{ task: 'T', model, schema: { parse() {} } }, /schema: schema must be a zod schema/],
+    [{ task: 'T', model, output: z.string() }, /AutoAgent options: unknown option "output" \(did you mean "schema"\?\)/],
     [{ task: 'T', model, generation: { temperature: -1 } }, /generation\.temperature: generation\.temperature must be >= 0/],
     [{ task: 'summarise_financial_report', model }, /not a known preset \(summarize_financial_report\)/],
   ])('rejects %j', (options, message) => {
@@ -55,7 +58,7 @@ describe('AutoAgent model ownership', () => {
     const scripted = new ScriptedModel([], { fallback: '\nanswer' });
     const agent = new AutoAgent({
       task: 'T',
-      modelPath: '/models/glm-edge',
+      model: '/models/glm-edge',
       loadModel: async (directory) => {
         loaded.push(directory);
         return scripted;

@@ -22,7 +22,7 @@ describe('AutoAgent cancellation', () => {
       },
     ]);
     const log: Parameters<typeof testTools>[0] = [];
-    const agent = new AutoAgent({ task: 'T', model, tools: testTools(log), output: Answer });
+    const agent = new AutoAgent({ task: 'T', model, tools: testTools(log), schema: Answer });
     const result = await agent.run('go', { signal: controller.signal });
     expect(result.finishReason).toBe('abort');
     expect(result.output).toBeUndefined();
@@ -46,7 +46,7 @@ describe('AutoAgent cancellation', () => {
         }),
     });
     const model = new ScriptedModel([plan('slow.wait'), 'slow.wait\n{}'], { fallback: answer });
-    const agent = new AutoAgent({ task: 'T', model, tools: [slow], output: Answer });
+    const agent = new AutoAgent({ task: 'T', model, tools: [slow], schema: Answer });
     const result = await agent.run('go', { signal: controller.signal });
     expect(seenSignal?.aborted).toBe(true);
     expect(result.finishReason).toBe('abort');
@@ -73,7 +73,7 @@ describe('AutoAgent prompts', () => {
       plan(),
       answer,
     ]);
-    const agent = new AutoAgent({ task: 'T', model, tools: testTools(), output: Answer, context: { maxTurns: 20 } });
+    const agent = new AutoAgent({ task: 'T', model, tools: testTools(), schema: Answer, context: { maxTurns: 20 } });
     const result = await agent.run('go');
     expect(result.finishReason).toBe('answer');
     expect(model.calls).toHaveLength(6);
@@ -97,7 +97,7 @@ describe('AutoAgent prompts', () => {
       execute: () => `Annual report. ${injected}`,
     });
     const model = new ScriptedModel([plan('doc.read'), 'doc.read\n{"name":"a"}', answer]);
-    const agent = new AutoAgent({ task: 'Summarize', instructions: 'Be brief.', model, tools: [reader], output: Answer });
+    const agent = new AutoAgent({ task: 'Summarize', instructions: 'Be brief.', model, tools: [reader], schema: Answer });
     await agent.run({ question: 'what happened?', note: 'USER DATA 123' });
     const messages = promptMessages(model.calls[2]!.prompt);
     const system = messages.filter((message) => message.role === 'system').map((message) => message.body).join('');
@@ -129,7 +129,7 @@ describe('AutoAgent prompts', () => {
 describe('AutoAgent stream', () => {
   it('yields step-start, text-delta, plan / tool-call / tool-result, step-end per step, then final', async () => {
     const model = new ScriptedModel([plan('doc.read'), 'doc.read\n{"name":"a"}', answer]);
-    const agent = new AutoAgent({ task: 'T', model, tools: testTools(), output: Answer });
+    const agent = new AutoAgent({ task: 'T', model, tools: testTools(), schema: Answer });
     const events: AgentEvent[] = [];
     for await (const event of agent.stream('go')) events.push(event);
     const types = events.map((event) => event.type).filter((type, index, all) => type !== 'text-delta' || all[index - 1] !== 'text-delta');

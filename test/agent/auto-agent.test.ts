@@ -12,7 +12,7 @@ describe('AutoAgent loop', () => {
   it('plans, calls a tool, observes the result and answers with a typed output', async () => {
     const model = new ScriptedModel([plan('doc.read'), 'doc.read\n{"name":"q3"}', answer]);
     const log: Parameters<typeof testTools>[0] = [];
-    const agent = new AutoAgent({ task: 'Total the revenue', model, tools: testTools(log), output: Answer });
+    const agent = new AutoAgent({ task: 'Total the revenue', model, tools: testTools(log), schema: Answer });
     const result = await agent.run('What was the revenue in q3?');
 
     expect(result.finishReason).toBe('answer');
@@ -56,7 +56,7 @@ describe('AutoAgent loop', () => {
       plan(),
       answer,
     ]);
-    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), output: Answer });
+    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), schema: Answer });
     const events: AgentEvent[] = [];
     for await (const event of agent.stream('go')) events.push(event);
     const final = events.at(-1)!;
@@ -79,7 +79,7 @@ describe('AutoAgent loop', () => {
       task: 'Total',
       model,
       tools: testTools(),
-      output: Answer,
+      schema: Answer,
       maxSteps: 4,
       generation: { constrained: false },
     });
@@ -105,7 +105,7 @@ describe('AutoAgent loop', () => {
       answer,
     ]);
     const log: Parameters<typeof testTools>[0] = [];
-    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(log), output: Answer, plan: false });
+    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(log), schema: Answer, plan: false });
     const result = await agent.run('go');
     expect(result.finishReason).toBe('loop');
     expect(result.output).toEqual({ total: 42, label: 'ok' });
@@ -133,7 +133,7 @@ describe('AutoAgent loop', () => {
 
   it('shows an answer that fails the output schema to the model and lets it answer again', async () => {
     const model = new ScriptedModel(['\n{"total":"many"}', answer]);
-    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), output: Answer, plan: false, generation: { constrained: false } });
+    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), schema: Answer, plan: false, generation: { constrained: false } });
     const result = await agent.run('go');
     expect(result.finishReason).toBe('answer');
     expect(result.steps[0]).toMatchObject({ kind: 'answer', result: { ok: false, error: { code: 'OUTPUT_INVALID' } } });
@@ -142,7 +142,7 @@ describe('AutoAgent loop', () => {
 
   it('constrains the last allowed step to the final answer (finishReason max-steps)', async () => {
     const model = new ScriptedModel([plan('doc.read'), 'doc.read\n{"name":"a"}', 'doc.read\n{"name":"b"}', answer]);
-    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), output: Answer, maxSteps: 4 });
+    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), schema: Answer, maxSteps: 4 });
     const result = await agent.run('go');
     expect(result.finishReason).toBe('max-steps');
     expect(result.output).toEqual({ total: 42, label: 'ok' });
@@ -160,7 +160,7 @@ describe('AutoAgent loop', () => {
 
   it('throws AgentOutputError when the forced final answer does not match the output schema', async () => {
     const model = new ScriptedModel([plan('doc.read'), 'doc.read\n{"name":"a"}', '{"total":"many"}']);
-    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), output: Answer, maxSteps: 3, generation: { constrained: false } });
+    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), schema: Answer, maxSteps: 3, generation: { constrained: false } });
     const error = await agent.run('go').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(AgentOutputError);
     expect((error as Error).message).toMatch(/step 3.*total: /);
@@ -186,7 +186,7 @@ describe('AutoAgent loop', () => {
 
   it('passes the seed per step and the generation options to the model', async () => {
     const model = new ScriptedModel([plan('doc.read'), 'doc.read\n{"name":"a"}', answer]);
-    const agent = new AutoAgent({ task: 'T', model, tools: testTools(), output: Answer, generation: { maxNewTokens: 99, temperature: 0.5 } });
+    const agent = new AutoAgent({ task: 'T', model, tools: testTools(), schema: Answer, generation: { maxNewTokens: 99, temperature: 0.5 } });
     await agent.run('go', { seed: 10 });
     expect(model.calls.map((call) => call.options.seed)).toEqual([11, 12, 13]);
     expect(model.calls.every((call) => call.options.maxNewTokens === 99 && call.options.temperature === 0.5)).toBe(true);
@@ -195,7 +195,7 @@ describe('AutoAgent loop', () => {
   it('accepts a ToolRegistry as tools, and returns its validation failures to the model as observations', async () => {
     const model = new ScriptedModel(['calc.add\n{"a":"one","b":2}', 'calc.add\n{"a":1,"b":2}', answer]);
     const registry = new ToolRegistry(testTools());
-    const agent = new AutoAgent({ task: 'Add', model, tools: registry, output: Answer, plan: false });
+    const agent = new AutoAgent({ task: 'Add', model, tools: registry, schema: Answer, plan: false });
     const result = await agent.run('1 + 2?');
     expect(result.steps[0]!.result).toMatchObject({ ok: false, error: { code: 'TOOL_INPUT', issues: [{ path: 'a' }] } });
     expect(result.steps[1]!.result).toEqual({ ok: true, value: { sum: 3 } });
@@ -205,13 +205,13 @@ describe('AutoAgent loop', () => {
 
   it('takes a tool call at the plan step as the first action, and goes on without a plan it cannot parse', async () => {
     const model = new ScriptedModel(['doc.read\n{"name":"a"}', answer]);
-    const agent = new AutoAgent({ task: 'T', model, tools: testTools(), output: Answer });
+    const agent = new AutoAgent({ task: 'T', model, tools: testTools(), schema: Answer });
     const result = await agent.run('go');
     expect(result.steps.map((step) => step.kind)).toEqual(['tool', 'answer']);
     expect(result.steps[0]!.result).toMatchObject({ ok: true });
 
     const lenient = new ScriptedModel(['\nI will read the doc first.', 'doc.read\n{"name":"a"}', answer]);
-    const agent2 = new AutoAgent({ task: 'T', model: lenient, tools: testTools(), output: Answer, generation: { constrained: false } });
+    const agent2 = new AutoAgent({ task: 'T', model: lenient, tools: testTools(), schema: Answer, generation: { constrained: false } });
     const result2 = await agent2.run('go');
     expect(result2.finishReason).toBe('answer');
     expect(result2.steps[0]).toMatchObject({ kind: 'plan', result: { ok: false, error: { code: 'PLAN_INVALID' } } });

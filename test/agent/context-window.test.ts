@@ -117,7 +117,7 @@ describe('ContextWindow', () => {
       'calc.add\n{"a":1,"b":2}',
       answer(),
     ]);
-    const agent = new AutoAgent({ task: 'T', model, tools: testTools(), output: Answer, plan: false, context: { maxTurns: 2 } });
+    const agent = new AutoAgent({ task: 'T', model, tools: testTools(), schema: Answer, plan: false, context: { maxTurns: 2 } });
     const result = await agent.run('go');
     expect(result.finishReason).toBe('answer');
     const last = model.calls[4]!.prompt;
@@ -129,11 +129,11 @@ describe('ContextWindow', () => {
 
   it('defaults maxTokens to the model context minus the generation budget', async () => {
     const model = new ScriptedModel([plan('doc.read')], { contextLength: 1300 });
-    const agent = new AutoAgent({ task: 'T', model, tools: testTools(), output: Answer, generation: { maxNewTokens: 200 } });
+    const agent = new AutoAgent({ task: 'T', model, tools: testTools(), schema: Answer, generation: { maxNewTokens: 200 } });
     // The tools block and the system prompt alone are longer than 1300 - 200 tokens (one token per character here).
     await expect(agent.run('go')).rejects.toThrow(/over the context budget of 1100 tokens/);
     const roomy = new ScriptedModel([plan('doc.read'), 'doc.read\n{"name":"a"}', answer()], { contextLength: 4000 });
-    const agent2 = new AutoAgent({ task: 'T', model: roomy, tools: testTools(), output: Answer, generation: { maxNewTokens: 200 } });
+    const agent2 = new AutoAgent({ task: 'T', model: roomy, tools: testTools(), schema: Answer, generation: { maxNewTokens: 200 } });
     expect((await agent2.run('go')).finishReason).toBe('answer');
   });
 });

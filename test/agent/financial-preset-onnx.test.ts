@@ -1,5 +1,5 @@
 /**
- * The seed example on the real engine: `new AutoAgent({ task: 'summarize_financial_report', modelPath })` then
+ * The seed example on the real engine: `new AutoAgent({ task: 'summarize_financial_report', model: directory })` then
  * `run({ inputFile })` on a real earnings release from the shared corpus, with a tiny random-weight GLM.
  */
 import { existsSync } from 'node:fs';
@@ -26,7 +26,7 @@ describe.skipIf(!present)('summarize_financial_report on a real filing (tiny ONN
     // most of two minutes on a loaded 2-core machine.
     const agent = new AutoAgent({
       task: 'summarize_financial_report',
-      modelPath: tiny.directory,
+      model: tiny.directory,
       maxSteps: 2,
       generation: { maxNewTokens: 3000 },
     });

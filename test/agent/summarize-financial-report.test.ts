@@ -11,7 +11,7 @@ import { ScriptedModel } from '../support/scripted-model';
 import { promptMessages } from './helpers';
 
 // The preset's seams (GlmModel.load and the built-in pdfTools live on other branches) are replaced by fakes here,
-// so `new AutoAgent({ task, modelPath })` then `run({ inputFile })` is exercised exactly as users write it.
+// so `new AutoAgent({ task, model: directory })` then `run({ inputFile })` is exercised exactly as users write it.
 const fakes = vi.hoisted(() => ({ model: undefined as unknown, tools: [] as unknown[], loaded: [] as string[] }));
 vi.mock('../../src/agent/default-modules', () => ({
   loadGlmModel: async (directory: string) => {
@@ -65,7 +65,7 @@ afterAll(async () => {
 });
 
 describe('summarize_financial_report preset', () => {
-  it('runs as written: new AutoAgent({ task, modelPath }).run({ inputFile }) gives a typed FinancialSummary', async () => {
+  it('runs as written: new AutoAgent({ task, model: directory }).run({ inputFile }) gives a typed FinancialSummary', async () => {
     const model = new ScriptedModel([
       `\n${JSON.stringify({ steps: [{ tool: 'pdf.search', goal: 'find revenue' }] })}`,
       `pdf.search\n${JSON.stringify({ path: reportPath, query: 'total net sales' })}`,
@@ -74,7 +74,7 @@ describe('summarize_financial_report preset', () => {
       `\n${JSON.stringify(summary)}`,
     ]);
     fakes.model = model;
-    const agent = new AutoAgent<FinancialSummary>({ task: 'summarize_financial_report', modelPath: '/models/glm-edge-1.5b' });
+    const agent = new AutoAgent<FinancialSummary>({ task: 'summarize_financial_report', model: '/models/glm-edge-1.5b' });
     const result = await agent.run({ inputFile: reportPath });
 
     expect(fakes.loaded).toEqual(['/models/glm-edge-1.5b']);

@@ -11,7 +11,7 @@ let model: GlmModel;
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'glm-strict-'));
   await createTinyGlm(root, { family: 'glm', seed: 3, maxPositionEmbeddings: 64 });
-  model = await GlmModel.load(root, { thread: 'main' });
+  model = await GlmModel.load(root, { runIn: 'main' });
 });
 
 afterAll(async () => {
@@ -23,6 +23,11 @@ describe('GlmModel refuses what it does not know', () => {
   it('load: an unknown option names the nearest one', async () => {
     await expect(GlmModel.load(root, { dtpye: 'fp32' } as never)).rejects.toThrow(ModelLoadError);
     await expect(GlmModel.load(root, { dtpye: 'fp32' } as never)).rejects.toThrow(/GlmModel.load options: unknown option "dtpye" \(did you mean "dtype"\?\)/);
+  });
+
+  it("load: the former `thread` option points to `runIn` (where the session runs), not to `threads` (how many)", async () => {
+    await expect(GlmModel.load(root, { thread: 'main' } as never)).rejects.toThrow(ModelLoadError);
+    await expect(GlmModel.load(root, { thread: 'main' } as never)).rejects.toThrow(/GlmModel.load options: unknown option "thread" \(did you mean "runIn"\?\)/);
   });
 
   it('load: an execution provider outside the supported set is a clear error, not a corrupt model file', async () => {

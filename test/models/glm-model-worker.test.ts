@@ -43,10 +43,10 @@ function readConfig(directory: string) {
   return { files, config };
 }
 
-describe.each(['optimum', 'gqa'] as const)("GlmModel thread 'worker' vs 'main' (%s layout)", (layout) => {
+describe.each(['optimum', 'gqa'] as const)("GlmModel runIn 'worker' vs 'main' (%s layout)", (layout) => {
   it('same greedy tokens, same seeded samples, same prefix-cache reuse', async () => {
     const worker = await GlmModel.load(directories[layout]);
-    const main = await GlmModel.load(directories[layout], { thread: 'main' });
+    const main = await GlmModel.load(directories[layout], { runIn: 'main' });
     try {
       for (const model of [worker, main]) expect(model.executionProvider).toBe('cpu');
       const run = async (model: GlmModel) => {
@@ -146,7 +146,7 @@ describe('GlmModel in a worker thread', () => {
     expect(cuda).toBeInstanceOf(ModelLoadError);
     expect((cuda as ModelLoadError).code).toBe('MODEL_LOAD');
     expect((cuda as ModelLoadError).message).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12 npm install');
-    await expect(GlmModel.load(directories.optimum, { thread: 'elsewhere' as 'main' })).rejects.toThrow(/thread must be 'worker' or 'main'/);
+    await expect(GlmModel.load(directories.optimum, { runIn: 'elsewhere' as 'main' })).rejects.toThrow(/runIn must be 'worker' or 'main'/);
   });
 
   it('keeps the event loop turning during a long prefill', async () => {

@@ -74,7 +74,7 @@ describe('pullModel and hub ids', () => {
 
     const before = requested.length;
     const stages: string[] = [];
-    const model = await GlmModel.load('acme/tiny-glm', { thread: 'main', onProgress: ({ stage }) => stages.push(stage) });
+    const model = await GlmModel.load('acme/tiny-glm', { runIn: 'main', onProgress: ({ stage }) => stages.push(stage) });
     try {
       expect(model.files.directory).toBe(pulled.directory);
       expect(stages).toEqual(['tokenizer', 'graph', 'ready']);

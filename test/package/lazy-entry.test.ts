@@ -56,7 +56,7 @@ describe.runIf(process.platform === 'linux')('lazy entry points', () => {
       const autoglm = await import(${source('index.ts')});
       const nativeBefore = nativeLibraries();
       await autoglm.createTinyGlm(${JSON.stringify(directory)}, { layers: 1, hiddenSize: 32, heads: 2, kvHeads: 1, seed: 1 });
-      const model = await autoglm.GlmModel.load(${JSON.stringify(directory)}, { thread: 'main' });
+      const model = await autoglm.GlmModel.load(${JSON.stringify(directory)}, { runIn: 'main' });
       const nativeAfter = nativeLibraries();
       await model.dispose();
       console.log(JSON.stringify({ nativeBefore, nativeAfter, exports: Object.keys(autoglm) }));

@@ -41,9 +41,9 @@ async function abortedPrefill(model: GlmModel, afterMs: number): Promise<{ abort
   return { aborted, ranTokens: next.usage.cachedTokens, settleMs };
 }
 
-describe.each(['worker', 'main'] as const)('abort during prefill (thread %s)', (thread) => {
+describe.each(['worker', 'main'] as const)('abort during prefill (runIn %s)', (runIn) => {
   it('settles within one chunk: the cache holds whole chunks, far fewer than the prompt', async () => {
-    const model = await GlmModel.load(directory, { thread, threads: 1 });
+    const model = await GlmModel.load(directory, { runIn, threads: 1 });
     try {
       // The time of one 256-token chunk at the start of the prompt: the abort comes before the first one ends.
       const chunk = performance.now();
@@ -64,7 +64,7 @@ describe.each(['worker', 'main'] as const)('abort during prefill (thread %s)', (
   });
 
   it(`a prefillChunkSize above ${ABORTABLE_PREFILL_CHUNK_SIZE} is split when the request can abort`, async () => {
-    const model = await GlmModel.load(directory, { thread, threads: 1, prefillChunkSize: 8_192 });
+    const model = await GlmModel.load(directory, { runIn, threads: 1, prefillChunkSize: 8_192 });
     try {
       // The abort comes halfway through the first 512-token chunk (timed on this machine, not a fixed delay).
       const chunk = performance.now();
@@ -86,7 +86,7 @@ describe.each(['worker', 'main'] as const)('abort during prefill (thread %s)', (
   });
 
   it('10 queued requests aborted at 50 ms settle before the running one ends', async () => {
-    const model = await GlmModel.load(directory, { thread, threads: 1 });
+    const model = await GlmModel.load(directory, { runIn, threads: 1 });
     try {
       const order: string[] = [];
       const running = model.generate(prompt.slice(0, 2_048), { maxNewTokens: 8, prefixCache: false }).then((result) => {

@@ -28,7 +28,7 @@ beforeAll(() => {
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 function financialAgent(model: ScriptedModel): AutoAgent {
-  return new AutoAgent({ task: 'summarize_financial_report', model, fileRoots: [served] });
+  return new AutoAgent({ task: 'summarize_financial_report', model, roots: [served] });
 }
 
 describe('summarize_financial_report refuses an input file it cannot read', () => {

@@ -50,10 +50,10 @@ async function turns(model: GlmModel, index: number, first: { text: string }): P
 }
 
 it(`${CONVERSATIONS} interleaved conversations run exactly as their serial twins`, async () => {
-  const model = await GlmModel.load(directory, { thread: 'main' });
+  const model = await GlmModel.load(directory, { runIn: 'main' });
   try {
     // A model that generated nothing gives the canonical encoding of each second prompt.
-    const fresh = await GlmModel.load(directory, { thread: 'main' });
+    const fresh = await GlmModel.load(directory, { runIn: 'main' });
     const serial: Run[] = [];
     let spliced = 0;
     try {

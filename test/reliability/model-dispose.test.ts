@@ -36,9 +36,9 @@ describe.each([
   ['optimum', 'worker'],
   ['optimum', 'main'],
   ['gqa', 'worker'],
-] as const)('GlmModel.dispose with a held stream (%s layout, thread %s)', (layout, thread) => {
+] as const)('GlmModel.dispose with a held stream (%s layout, runIn %s)', (layout, runIn) => {
   it('aborts the held generation and the queued one, and resolves', async () => {
-    const model = await GlmModel.load(directories[layout], { thread });
+    const model = await GlmModel.load(directories[layout], { runIn });
     const held = model.stream('Hello there', { maxNewTokens: 50 });
     const first = await held.next();
     expect(first.value).toMatchObject({ type: 'token' });
@@ -61,7 +61,7 @@ describe.each([
 });
 
 it("a long-lived caller signal (a server's shutdown signal) keeps no listener per request", async () => {
-  const model = await GlmModel.load(directories.optimum, { thread: 'main' });
+  const model = await GlmModel.load(directories.optimum, { runIn: 'main' });
   try {
     const shutdown = new AbortController();
     for (let index = 0; index < 5; index++) await model.generate(`Request ${index}`, { maxNewTokens: 2, signal: shutdown.signal });

@@ -36,7 +36,7 @@ export const summarizeFinancialReport: TaskPreset<FinancialSummary> = {
     'Always pass the input file path to the tools exactly as given.',
   ].join('\n'),
   toolNames: ['pdf.extract', 'pdf.search'],
-  output: FinancialSummary,
+  schema: FinancialSummary,
   // The summary's JSON can reach ~2,900 characters at its schema's limits: room for it with GLM's 151k vocabulary
   // (several characters a token); a vocabulary of single characters needs about 3000 (generation.maxNewTokens).
   maxNewTokens: 1024,

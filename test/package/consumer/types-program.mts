@@ -14,7 +14,7 @@ const tool = defineTool({
 });
 const tools = new ToolRegistry([tool]);
 const model: LanguageModel = new ScriptedModel(['{"answer": 1}']);
-const agent = new AutoAgent({ task: 'answer', model, tools, output: z.object({ answer: z.number() }) });
+const agent = new AutoAgent({ task: 'answer', model, tools, schema: z.object({ answer: z.number() }) });
 export async function typed(): Promise<[GenerateResult, AgentResult, WorkflowRunResult]> {
   const glm = await GlmModel.load('./tiny', { executionProvider: 'cpu' });
   const generated = await glm.generate('hi', { maxNewTokens: 1 });
