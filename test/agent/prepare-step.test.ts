@@ -16,7 +16,7 @@ describe('AutoAgent prepareStep', () => {
       if (stepNumber === 2) return { tools: ['calc.add'] };
       return undefined;
     };
-    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), output: Answer, plan: false, generation: { temperature: 0 }, prepareStep });
+    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), schema: Answer, plan: false, generation: { temperature: 0 }, prepareStep });
     const result = await agent.run('go');
     expect(result.finishReason).toBe('answer');
     expect(contexts).toEqual([
@@ -40,7 +40,7 @@ describe('AutoAgent prepareStep', () => {
       task: 'Total',
       model,
       tools: testTools(log),
-      output: Answer,
+      schema: Answer,
       plan: false,
       generation: { constrained: false },
       prepareStep: ({ stepNumber }) => (stepNumber === 1 ? { tools: ['doc.read'] } : undefined),
@@ -56,7 +56,7 @@ describe('AutoAgent prepareStep', () => {
         task: 'Total',
         model: new ScriptedModel([answer]),
         tools: testTools(),
-        output: Answer,
+        schema: Answer,
         plan: false,
         prepareStep: () => returned as PrepareStepResult,
       }).run('go');

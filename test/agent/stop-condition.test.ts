@@ -9,7 +9,7 @@ const answer = '\n{"total":42,"label":"ok"}';
 describe('AutoAgent stopWhen', () => {
   it('stepCountIs(n): after step n the next step is the forced answer (finishReason stop-condition)', async () => {
     const model = new ScriptedModel([plan('doc.read'), 'doc.read\n{"name":"a"}', answer]);
-    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), output: Answer, maxSteps: 12, stopWhen: stepCountIs(2) });
+    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), schema: Answer, maxSteps: 12, stopWhen: stepCountIs(2) });
     const result = await agent.run('go');
     expect(result.finishReason).toBe('stop-condition');
     expect(result.output).toEqual({ total: 42, label: 'ok' });
@@ -28,7 +28,7 @@ describe('AutoAgent stopWhen', () => {
       expect(steps.at(-1)!.index).toBe(stepNumber);
       return false;
     };
-    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), output: Answer, plan: false, stopWhen: [spy, hasToolCall('calc.add')] });
+    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), schema: Answer, plan: false, stopWhen: [spy, hasToolCall('calc.add')] });
     const result = await agent.run('go');
     expect(result.finishReason).toBe('stop-condition');
     expect(seen).toEqual([1, 2]);
@@ -38,7 +38,7 @@ describe('AutoAgent stopWhen', () => {
 
   it('an unmet condition leaves the run as before', async () => {
     const model = new ScriptedModel(['doc.read\n{"name":"a"}', answer]);
-    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), output: Answer, plan: false, stopWhen: hasToolCall('calc.add') });
+    const agent = new AutoAgent({ task: 'Total', model, tools: testTools(), schema: Answer, plan: false, stopWhen: hasToolCall('calc.add') });
     const result = await agent.run('go');
     expect(result.finishReason).toBe('answer');
     expect(result.steps.at(-1)!.forced).toBeUndefined();
@@ -54,7 +54,7 @@ describe('AutoAgent stopWhen', () => {
       task: 'Total',
       model,
       tools: testTools(),
-      output: Answer,
+      schema: Answer,
       plan: false,
       stopWhen: () => {
         throw new Error('boom');
