@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { McpServerError, ToolRegistryError } from '../../src/errors';
 import { mcpToolNameToPart } from '../../src/tools/mcp/mcp-client';
 import { ToolRegistry } from '../../src/tools/tool-registry';
@@ -93,6 +94,14 @@ describe('MCP client over stdio', () => {
     await expect(tools.use({ mcp: { name: 'x', command: 'node', colour: 'red' } as never })).rejects.toThrow(/colour/);
     await expect(tools.use({ mcp: { name: 'x', command: resolve(fixture, 'no-such-program') } })).rejects.toThrow(McpServerError);
     expect(tools.list()).toEqual([]);
+  });
+
+  it('registers none of the server tools when one clashes, and closes that session', async () => {
+    const tools = registry();
+    tools.register({ name: 'echo.add', description: 'mine', input: z.object({}), execute: () => 'local' });
+    await expect(tools.use({ mcp: stdio })).rejects.toThrow(/clashes with the tool of the same name/);
+    expect(tools.list().map((tool) => tool.name)).toEqual(['echo.add']);
+    expect(await tools.call('echo.add', {})).toEqual({ ok: true, value: 'local' });
   });
 
   it('maps MCP tool names to the tool-name rule', () => {
