@@ -45,6 +45,7 @@ export type ErrorCode =
   | 'MODEL_ROLLBACK'
   | 'ZOD_VERSION'
   | 'CHAT_TEMPLATE'
+  | 'MCP_SERVER'
   // workflow step failures (StepErrorValue.code)
   | 'STEP_TIMEOUT'
   | 'STEP_FAILED'
@@ -167,3 +168,8 @@ export class ModelRollbackError extends AutoglmError { static override readonly 
 export class AgentInputError extends AutoglmError { static override readonly code = 'AGENT_INPUT'; }
 /** An AI SDK call the autoglm provider cannot serve (a file part, a provider-executed tool, an unknown model id). */
 export class AiSdkProviderError extends AutoglmError { static override readonly code = 'AI_SDK_PROVIDER'; }
+/**
+ * An MCP server that cannot be reached or stopped answering: it failed to start, its process exited or its
+ * connection closed. `details.server` names it; the next call to one of its tools reconnects.
+ */
+export class McpServerError extends AutoglmError { static override readonly code = 'MCP_SERVER'; }

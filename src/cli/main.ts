@@ -17,6 +17,7 @@ Commands:
   model create-tiny <DIR>    Write a tiny random-weight GLM model (no download)
   model inspect <DIR>        Family, shapes, files, dtypes, graph I/O of a model directory [--json]
   serve                      Serve models over an OpenAI-compatible API, and runs [--model NAME=DIR] [--port 8080]
+  mcp --roots DIR            Serve the tools to MCP clients over stdio (. in names as __) [--plugin FILE]
   model convert <DIR>        Convert a ChatGLM3 tokenizer.model to tokenizer.json (once, offline) [--force]
   pull <hub-repo-id>         Download a GLM ONNX export (the only network command) [--dtype q4] [--dir DIR]
 
@@ -38,6 +39,7 @@ const commands: Record<string, () => Promise<Command>> = {
   agent: async () => (await import('./agent-command')).agentCommand,
   pull: async () => (await import('./pull-command')).pullCommand,
   serve: async () => (await import('./serve-command')).serveCommand,
+  mcp: async () => (await import('./mcp-command')).mcpCommand,
   'model create-tiny': async () => (await import('./model-create-tiny-command')).modelCreateTinyCommand,
   'model inspect': async () => (await import('./model-inspect-command')).modelInspectCommand,
   'model convert': async () => (await import('./model-convert-command')).modelConvertCommand,

@@ -2,6 +2,7 @@
 export type * from './tool';
 export { defineTool, type DefineToolOptions } from './define-tool';
 export { ToolRegistry, type ToolRegistryOptions } from './tool-registry';
+export { mcpToolNameToPart, type McpServerOptions } from './mcp/mcp-client';
 export { definePlugin, loadPlugin, type Plugin, type PluginSetupContext } from './plugin';
 export { FileSandbox, type FileSandboxOptions } from './file-sandbox';
 export { fileTools } from './file-tools';

@@ -22,6 +22,7 @@ import { maxTimerDelayMs, withDeadline } from '../with-deadline';
 import { FileSandbox } from './file-sandbox';
 import { assertNotZod3 } from '../zod-version';
 import { loadPlugin, validatePlugin, type Plugin } from './plugin';
+import { checkMcpServerOptions, McpSession, type McpServerOptions } from './mcp/mcp-client';
 import type { FileAccess, Tool, ToolCallOptions, ToolCaller, ToolContext, ToolError, ToolResult } from './tool';
 
 export interface ToolRegistryOptions {
@@ -67,6 +68,7 @@ export class ToolRegistry implements ToolCaller {
   #defaultTimeoutMs: number;
   #logger: Logger;
   #model: LanguageModel | undefined;
+  #mcpSessions: McpSession[] = [];
 
   constructor(tools: Tool[] = [], options: ToolRegistryOptions = {}) {
     if (!Array.isArray(tools)) {
@@ -106,9 +108,12 @@ export class ToolRegistry implements ToolCaller {
 
   /**
    * Adds a plugin's tools, all or none: a name clash or a failing `setup` registers nothing. A string is imported
-   * as a package or a file path (see loadPlugin). Throws PluginLoadError or ToolRegistryError.
+   * as a package or a file path (see loadPlugin). `{ mcp }` connects to an MCP server (stdio `command` or
+   * Streamable HTTP `url`) and adds each of its tools as `NAME.TOOL`; `dispose()` closes it. Throws
+   * PluginLoadError, ToolRegistryError or McpServerError.
    */
-  async use(plugin: Plugin | string): Promise<Plugin> {
+  async use(plugin: Plugin | string | { mcp: McpServerOptions }): Promise<Plugin> {
+    if (typeof plugin === 'object' && plugin !== null && 'mcp' in plugin) return this.#useMcp(plugin);
     let resolved: Plugin;
     let source = 'a plugin object';
     try {
@@ -141,6 +146,29 @@ export class ToolRegistry implements ToolCaller {
     }
     for (const tool of resolved.tools) this.#tools.set(tool.name, { tool, source });
     return resolved;
+  }
+
+  async #useMcp(plugin: { mcp: McpServerOptions }): Promise<Plugin> {
+    assertKnownNames(plugin, ['mcp'], { where: 'use({ mcp })', error: ToolRegistryError });
+    const session = new McpSession(checkMcpServerOptions(plugin.mcp));
+    try {
+      const tools = await session.tools();
+      const source = `MCP server "${session.options.name}"`;
+      for (const tool of tools) this.#check(tool, source);
+      for (const tool of tools) this.#tools.set(tool.name, { tool, source });
+      this.#mcpSessions.push(session);
+      return { name: session.options.name, version: 'mcp', tools };
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+  }
+
+  /** Closes the MCP sessions opened by `use({ mcp })` (their tools then fail with MCP_SERVER). Safe to call twice. */
+  async dispose(): Promise<void> {
+    const sessions = this.#mcpSessions;
+    this.#mcpSessions = [];
+    await Promise.all(sessions.map((session) => session.close()));
   }
 
   /** Name, description and input JSON Schema of every tool, for prompts and tool-call grammars. */
