@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AbortError, DocumentError } from '../../errors';
-import { maxTimerDelayMs } from '../../with-deadline';
+import { maxTimerDelayMs, withDeadline } from '../../with-deadline';
 import type { ParsePdfRequest } from './parse-pdf';
 import type { PdfWorkerReply, PdfWorkerRequest } from './pdf-worker';
 import { workerEntryFile } from '../../worker-entry-file';
@@ -224,11 +224,11 @@ function parkWorker(worker: Worker, maxMemoryMb: number): void {
 }
 
 /**
- * Runs the parse in a worker thread and settles with its reply, or rejects when the deadline passes, the signal
- * aborts, or the thread dies (out of memory, crash). A thread that did not answer is terminated.
+ * Runs the parse in a worker thread, bounded by `withDeadline` (the deadline and the caller's signal). The worker is
+ * parked for the next read when it answered; ended when it did not (deadline, abort, out of memory, crash).
  */
 function parseInWorker(bytes: Uint8Array, options: ResolvedOptions): Promise<PdfWorkerReply> {
-  const { signal, timeoutMs, fileName } = options;
+  const { fileName } = options;
   const request: ParsePdfRequest = {
     fileName,
     maxPages: options.maxPages,
@@ -236,10 +236,24 @@ function parseInWorker(bytes: Uint8Array, options: ResolvedOptions): Promise<Pdf
     tables: options.tables,
     maxTablePages: options.maxTablePages,
   };
+  return withDeadline((stopped) => runInWorker(bytes, request, options.maxMemoryMb, stopped), {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    onTimeout: () =>
+      new DocumentError(`Reading "${fileName}" took longer than ${options.timeoutMs} ms and was stopped. Raise \`timeoutMs\` or read fewer pages.`, {
+        details: { file: fileName, cause: 'timeout', timeoutMs: options.timeoutMs },
+      }),
+    onAbort: (reason) => new AbortError(`Reading "${fileName}" was cancelled.`, { cause: reason, details: { file: fileName } }),
+  });
+}
+
+/** One parse on a worker: settles with its reply, or rejects when the thread dies; `stopped` ends the thread. */
+function runInWorker(bytes: Uint8Array, request: ParsePdfRequest, maxMemoryMb: number, stopped: AbortSignal): Promise<PdfWorkerReply> {
+  const { fileName } = request;
   return new Promise<PdfWorkerReply>((resolve, reject) => {
     let worker: Worker;
     try {
-      worker = takeWorker(options.maxMemoryMb);
+      worker = takeWorker(maxMemoryMb);
     } catch (cause) {
       reject(
         cause instanceof DocumentError
@@ -255,34 +269,24 @@ function parseInWorker(bytes: Uint8Array, options: ResolvedOptions): Promise<Pdf
     const settle = (answered: boolean, action: () => void): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      stopped.removeEventListener('abort', onStopped);
       // Only this read's own listeners: removeAllListeners would also drop the ones Worker keeps its port with.
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-      if (answered) parkWorker(worker, options.maxMemoryMb);
+      if (answered) parkWorker(worker, maxMemoryMb);
       else void worker.terminate().catch(() => undefined);
       action();
     };
-    const timer = setTimeout(() => {
-      settle(false, () =>
-        reject(
-          new DocumentError(`Reading "${fileName}" took longer than ${timeoutMs} ms and was stopped. Raise \`timeoutMs\` or read fewer pages.`, {
-            details: { file: fileName, cause: 'timeout', timeoutMs },
-          }),
-        ),
-      );
-    }, timeoutMs);
-    const onAbort = (): void =>
-      settle(false, () => reject(new AbortError(`Reading "${fileName}" was cancelled.`, { cause: signal?.reason, details: { file: fileName } })));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // withDeadline has already rejected with the timeout or abort error: only the thread is left to end.
+    const onStopped = (): void => settle(false, () => undefined);
+    stopped.addEventListener('abort', onStopped, { once: true });
     const onMessage = (reply: PdfWorkerReply): void => settle(true, () => resolve(reply));
     const onError = (error: Error & { code?: string }): void =>
       settle(false, () => {
         if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
           reject(
             new DocumentError(
-              `Reading "${fileName}" needed more than ${options.maxMemoryMb} MiB and was stopped. Raise \`maxMemoryMb\` if the document is trusted.`,
-              { cause: error, details: { file: fileName, cause: 'out-of-memory', maxMemoryMb: options.maxMemoryMb } },
+              `Reading "${fileName}" needed more than ${maxMemoryMb} MiB and was stopped. Raise \`maxMemoryMb\` if the document is trusted.`,
+              { cause: error, details: { file: fileName, cause: 'out-of-memory', maxMemoryMb } },
             ),
           );
         } else reject(error);
