@@ -11,6 +11,7 @@ import { KvCache, type KeyValueCache, type KvCacheLayout } from './kv-cache';
 import type { ModelInfo } from './language-model';
 import { createTensor, type OnnxBackend, type OrtTensor, type TensorMetadata } from './onnx-backend';
 import { SharedKvCache } from './shared-kv-cache';
+import { PackedKvBatch } from './batching/packed-kv-batch';
 
 export interface CausalLmGraphOptions {
   /** The graph's input and output names. Defaults to the Optimum names (`input_ids`, `past_key_values.%d.key`, `present.%d.key`, ...). */
@@ -51,6 +52,8 @@ export class CausalLmGraph {
   /** fp16 logits of the last position, widened to fp32; overwritten by the next forward. */
   readonly #lastLogits: Float32Array;
   #ones = new BigInt64Array(0);
+  /** The keys and values of the last batched step's sequences, packed while they keep stepping together. */
+  readonly #batch: PackedKvBatch;
   readonly #logitsToKeep = createTensor('int64', BigInt64Array.from([1n]), []);
 
   constructor(backend: OnnxBackend, info: ModelInfo, options: CausalLmGraphOptions = {}) {
@@ -124,6 +127,45 @@ export class CausalLmGraph {
       presentValueName: (layer) => layerName(names.presentValue, layer),
     };
     this.#lastLogits = new Float32Array(info.vocabSize);
+    this.#batch = new PackedKvBatch({ layout: this.kvLayout, attentionMaskName: names.attentionMask, ...(this.sharedBuffer ? { sharedBuffer: this.sharedBuffer } : {}) });
+  }
+
+  /** How many times a batched step had to pack its sequences anew (members joined or left): for tests and benchmarks. */
+  get batchRepacks(): number {
+    return this.#batch.repacks;
+  }
+
+  /**
+   * One decode step of several sequences in one run: `ids[b]` after the contents of `caches[b]` (distinct caches).
+   * Returns the rows' last-position logits, row b at [b * vocab, (b + 1) * vocab) of one fresh array. One sequence
+   * runs as a plain forward (the same kernels as when it runs alone).
+   */
+  async forwardBatch(ids: readonly number[], caches: readonly KeyValueCache[]): Promise<Float32Array> {
+    const rows = caches.length;
+    if (rows !== ids.length || rows === 0) throw new Error(`forwardBatch: ${ids.length} ids for ${rows} caches.`);
+    if (rows === 1) return (await this.#run(ids, caches[0]!, {})).slice();
+    const inputIds = new BigInt64Array(rows);
+    for (let row = 0; row < rows; row++) inputIds[row] = BigInt(ids[row]!);
+    const feeds: Record<string, OrtTensor> = { [this.names.inputIds]: createTensor('int64', inputIds, [rows, 1]) };
+    if (this.features.hasPositionIds) {
+      feeds[this.names.positionIds as string] = createTensor('int64', BigInt64Array.from(caches, (cache) => BigInt(cache.length)), [rows, 1]);
+    }
+    if (this.features.logitsToKeepInput) feeds[this.features.logitsToKeepInput] = this.#logitsToKeep;
+    const fetches: Record<string, OrtTensor | null> = { [this.names.logits]: null };
+    this.#batch.addFeeds(caches, feeds, fetches);
+    const outputs = await this.backend.run(feeds, this.sharedBuffer ? fetches : undefined);
+    this.#batch.advance(outputs, ids);
+    const logits = outputs[this.names.logits];
+    const vocab = this.info.vocabSize;
+    if (logits.dims[0] !== rows || logits.dims[2] !== vocab || logits.dims[1] !== 1) {
+      throw new ModelFormatError(`Graph ${this.backend.modelPath} returned logits [${logits.dims.join(', ')}] for a batch of ${rows}, expected [${rows}, 1, ${vocab}].`, {
+        details: { file: this.backend.modelPath },
+      });
+    }
+    if (this.features.logitsType === 'float32') return logits.data as Float32Array;
+    const all = new Float32Array(rows * vocab);
+    this.#widen(logits, 0, rows * vocab, all);
+    return all;
   }
 
   /** A cache of the layout this graph uses. */

@@ -26,6 +26,40 @@ export interface KeyValueCache extends TokenPrefixCache {
   addPresentFetches?(fetches: Record<string, OrtTensor | null>, newTokens: number): void;
   /** Takes the run's outputs after it consumed `newIds`. */
   update(outputs: Record<string, OrtTensor>, newIds: readonly number[]): void;
+  /** Each layer's keys and values of the held positions, compact ([kvHeads, length, headDim]); may share memory with the cache. */
+  exportKv(): KvRows;
+  /** Replaces the tensors with `rows` (compact, for the ids already held): the way back from a batch (batching/packed-kv-batch.ts). */
+  importKv(rows: KvRows): void;
+  /** Records ids whose keys and values a batch run holds for this cache (they come back through importKv). */
+  appendIds(ids: readonly number[]): void;
+  /** Drops the tensors without forgetting the ids (a batch holds the keys and values until it gives them back). */
+  releaseBuffers(): void;
+  /**
+   * Set while a batch holds this cache's keys and values instead of the cache: any use of the cache's own tensors
+   * (a solo forward, truncate, clear, export) first asks it to give them back.
+   */
+  borrower: KvBorrower | undefined;
+}
+
+/** Element arrays of a KV layout: float32, or float16 bits. */
+export type KvArray = Float32Array | Uint16Array;
+
+/** One cache's keys and values, per layer, compact: [kvHeads, length, headDim] each. */
+export interface KvRows {
+  length: number;
+  keys: KvArray[];
+  values: KvArray[];
+}
+
+/** What holds a cache's tensors for a while (a packed batch). */
+export interface KvBorrower {
+  /** Writes every borrowed cache's tensors back (importKv) and lets them go. */
+  reclaim(): void;
+}
+
+/** An empty-or-zeroed element array of the layout's type. */
+export function kvArray(type: KvCacheLayout['type'], length: number): KvArray {
+  return type === 'float16' ? new Uint16Array(length) : new Float32Array(length);
 }
 
 /** What the generation loop reads and changes of a cache: the ids it holds (its prefix cache). */
@@ -70,6 +104,7 @@ export abstract class HeldTokenIds {
  */
 export class KvCache extends HeldTokenIds implements KeyValueCache {
   readonly layout: KvCacheLayout;
+  borrower: KvBorrower | undefined;
   #keys: OrtTensor[] = [];
   #values: OrtTensor[] = [];
 
@@ -79,11 +114,36 @@ export class KvCache extends HeldTokenIds implements KeyValueCache {
     this.clear();
   }
 
+  exportKv(): KvRows {
+    this.borrower?.reclaim();
+    return {
+      length: this.heldIds.length,
+      keys: this.#keys.map((tensor) => tensor.data as KvArray),
+      values: this.#values.map((tensor) => tensor.data as KvArray),
+    };
+  }
 
+  importKv(rows: KvRows): void {
+    const { kvHeads, headDim, type } = this.layout;
+    const dims = [1, kvHeads, rows.length, headDim];
+    this.#keys = rows.keys.map((data) => createTensor(type, data, dims));
+    this.#values = rows.values.map((data) => createTensor(type, data, dims));
+    this.heldIds.length = Math.min(this.heldIds.length, rows.length);
+  }
 
+  appendIds(ids: readonly number[]): void {
+    for (const id of ids) this.heldIds.push(id);
+  }
+
+  releaseBuffers(): void {
+    const ids = this.heldIds;
+    this.clear();
+    this.heldIds = ids;
+  }
 
   /** Adds the past tensors to a feeds object. */
   addPastFeeds(feeds: Record<string, OrtTensor>): void {
+    this.borrower?.reclaim();
     const layout = this.layout;
     for (let layer = 0; layer < layout.layers; layer++) {
       feeds[layout.pastKeyName(layer)] = this.#keys[layer];
@@ -93,6 +153,7 @@ export class KvCache extends HeldTokenIds implements KeyValueCache {
 
   /** Takes the present tensors of a run that consumed `newIds` as the new contents (no copy). */
   update(outputs: Record<string, OrtTensor>, newIds: readonly number[]): void {
+    this.borrower?.reclaim();
     const layout = this.layout;
     const expected = this.heldIds.length + newIds.length;
     for (let layer = 0; layer < layout.layers; layer++) {
@@ -113,6 +174,7 @@ export class KvCache extends HeldTokenIds implements KeyValueCache {
   truncate(length: number): void {
     const current = this.heldIds.length;
     if (length >= current) return;
+    this.borrower?.reclaim();
     if (length <= 0) {
       this.clear();
       return;
@@ -134,6 +196,7 @@ export class KvCache extends HeldTokenIds implements KeyValueCache {
 
   /** Drops everything (past length 0). */
   clear(): void {
+    this.borrower?.reclaim();
     const { layers, kvHeads, headDim, type } = this.layout;
     const empty = (): OrtTensor =>
       createTensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, kvHeads, 0, headDim]);

@@ -10,7 +10,7 @@
  * `growthStep` positions instead of starting at the full context, so that copy stays near the valid length.
  */
 import { GenerationError } from '../errors';
-import { HeldTokenIds, type KeyValueCache, type KvCacheLayout } from './kv-cache';
+import { HeldTokenIds, kvArray, type KeyValueCache, type KvArray, type KvBorrower, type KvCacheLayout, type KvRows } from './kv-cache';
 import { createTensor, type OrtTensor } from './onnx-backend';
 
 export interface SharedKvCacheOptions {
@@ -25,6 +25,7 @@ export class SharedKvCache extends HeldTokenIds implements KeyValueCache {
   readonly layout: KvCacheLayout;
   readonly maxLength: number;
   readonly #growthStep: number;
+  borrower: KvBorrower | undefined;
   #capacity = 0;
   #keys: OrtTensor[] = [];
   #values: OrtTensor[] = [];
@@ -49,10 +50,62 @@ export class SharedKvCache extends HeldTokenIds implements KeyValueCache {
     return this.#capacity;
   }
 
+  /** Positions added each time the buffers grow. */
+  get growthStep(): number {
+    return this.#growthStep;
+  }
 
+  exportKv(): KvRows {
+    this.borrower?.reclaim();
+    const { kvHeads, headDim, type } = this.layout;
+    const length = this.heldIds.length;
+    const compact = (tensor: OrtTensor | undefined): KvArray => {
+      const target = kvArray(type, kvHeads * length * headDim);
+      if (!tensor || length === 0) return target;
+      const source = tensor.data as KvArray;
+      for (let head = 0; head < kvHeads; head++) {
+        const from = head * this.#capacity * headDim;
+        target.set(source.subarray(from, from + length * headDim), head * length * headDim);
+      }
+      return target;
+    };
+    return {
+      length,
+      keys: Array.from({ length: this.layout.layers }, (_, layer) => compact(this.#keys[layer])),
+      values: Array.from({ length: this.layout.layers }, (_, layer) => compact(this.#values[layer])),
+    };
+  }
+
+  importKv(rows: KvRows): void {
+    this.heldIds.length = Math.min(this.heldIds.length, rows.length);
+    this.#reserve(rows.length);
+    const { kvHeads, headDim } = this.layout;
+    const write = (tensor: OrtTensor, source: KvArray): void => {
+      const target = tensor.data as KvArray;
+      for (let head = 0; head < kvHeads; head++) {
+        target.set(source.subarray(head * rows.length * headDim, (head + 1) * rows.length * headDim), head * this.#capacity * headDim);
+      }
+    };
+    for (let layer = 0; layer < this.layout.layers; layer++) {
+      write(this.#keys[layer]!, rows.keys[layer]!);
+      write(this.#values[layer]!, rows.values[layer]!);
+    }
+  }
+
+  appendIds(ids: readonly number[]): void {
+    for (const id of ids) this.heldIds.push(id);
+  }
+
+  /** Drops the buffers (a batch holds the keys and values meanwhile); the next use allocates them again. */
+  releaseBuffers(): void {
+    this.#keys = [];
+    this.#values = [];
+    this.#capacity = 0;
+  }
 
   /** Binds the buffers as the present outputs, first growing them to hold `newTokens` more positions. */
   addPresentFetches(fetches: Record<string, OrtTensor | null>, newTokens: number): void {
+    this.borrower?.reclaim();
     this.#reserve(this.heldIds.length + newTokens);
     const layout = this.layout;
     for (let layer = 0; layer < layout.layers; layer++) {
@@ -63,6 +116,7 @@ export class SharedKvCache extends HeldTokenIds implements KeyValueCache {
 
   /** Feeds the same buffers as the past (the mask, not the buffer's length, tells the graph how much is valid). */
   addPastFeeds(feeds: Record<string, OrtTensor>): void {
+    this.borrower?.reclaim();
     if (this.#capacity === 0) this.#reserve(1);
     const layout = this.layout;
     for (let layer = 0; layer < layout.layers; layer++) {
@@ -85,11 +139,14 @@ export class SharedKvCache extends HeldTokenIds implements KeyValueCache {
 
   /** Keeps the first `length` positions: no copy, later runs overwrite the rest. */
   truncate(length: number): void {
-    if (length < this.heldIds.length) this.heldIds.length = Math.max(0, length);
+    if (length >= this.heldIds.length) return;
+    this.borrower?.reclaim();
+    this.heldIds.length = Math.max(0, length);
   }
 
   /** Forgets every position; the buffers stay allocated for the next sequence. */
   clear(): void {
+    this.borrower?.reclaim();
     this.heldIds = [];
   }
 
