@@ -2,6 +2,7 @@ import { ModelLoadError } from '../errors';
 import { assertKnownNames, assertOneOf } from '../strict-options';
 import type { GlmModelLoadOptions } from './glm-model';
 import type { ExecutionProvider } from './onnx-backend';
+import { checkSequenceOptions } from './batching/sequence-defaults';
 
 /** Every name GlmModelLoadOptions has; the `satisfies` keeps this list in step with the interface. */
 const loadOptionNames = Object.keys({
@@ -15,6 +16,8 @@ const loadOptionNames = Object.keys({
   prefillChunkSize: true,
   runIn: true,
   history: true,
+  sequences: true,
+  maxKvBytes: true,
   onProgress: true,
 } satisfies Record<keyof GlmModelLoadOptions, true>);
 
@@ -40,4 +43,5 @@ export function checkLoadOptions(options: GlmModelLoadOptions): void {
   if (options.fallback !== undefined) {
     assertOneOf(options.fallback, ['cpu'], { where: 'GlmModel.load options', field: 'fallback', error: ModelLoadError });
   }
+  checkSequenceOptions(options);
 }

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { GenerationError, ModelFormatError, ModelLoadError } from '../errors';
 import { silentLogger, type Logger } from '../observability/logger';
 import { CausalLmGraph, type CausalLmGraphOptions, type GraphFeatures } from './causal-lm-graph';
-import { AbortableLock } from './generation/abortable-lock';
+import { SlotPool } from './batching/slot-pool';
+import { StepBatcher, type BatchableGraph, type BatchStats } from './batching/step-batcher';
+import { resolveSequenceSettings } from './batching/sequence-defaults';
 import { resolveGenerateOptions } from './generation/resolve-generate-options';
 import { checkChatMessages } from './check-chat-messages';
 import { checkLoadOptions } from './check-load-options';
@@ -79,14 +81,28 @@ export interface GlmModelLoadOptions {
    * generated-token-memory.ts and docs/agent-loop.md).
    */
   history?: 'generated' | 'template';
+  /**
+   * How many sequences run at once, each in a KV slot of its own: concurrent generate/stream calls share one graph
+   * run per decode step (continuous batching); more wait for a free slot. A request takes the free slot whose
+   * tokens share the longest prefix with its prompt, the least recently used one otherwise. Defaults to how many
+   * full-context sequences fit in `maxKvBytes`, from 1 to 8 (see batching/sequence-defaults.ts).
+   */
+  sequences?: number;
+  /**
+   * Bound on the bytes of keys and values the slots keep between requests (past it, the least recently used idle
+   * slots are cleared), and the budget the default `sequences` is derived from. Defaults to a quarter of the
+   * machine's memory.
+   */
+  maxKvBytes?: number;
   /** Called as loading moves on: 'tokenizer', then 'graph' (the ONNX session, the long part), then 'ready'. */
   onProgress?: (event: { stage: 'tokenizer' | 'graph' | 'ready'; directory: string }) => void;
 }
 
 /** The graph and cache generations run on, in a worker thread or on the calling thread. */
 interface GraphRunner {
-  graph: ForwardGraph<TokenPrefixCache>;
-  cache: TokenPrefixCache;
+  graph: BatchableGraph<TokenPrefixCache>;
+  /** A new, empty KV cache (one per slot). */
+  createCache(): TokenPrefixCache;
   executionProvider: ExecutionProvider;
   features: GraphFeatures;
   sharedBuffer: CausalLmGraphOptions['sharedBuffer'];
@@ -127,12 +143,14 @@ export class GlmModel implements LanguageModel {
   #constraintFactory: Promise<ConstraintFactory> | undefined;
   /** The default grammar compiler, when this model made it (released on dispose). */
   #ownedCompiler: { dispose(): void } | undefined;
-  /** Serialises generations: one at a time per model; an aborted waiter leaves the line at once. */
-  readonly #lock = new AbortableLock();
+  /** The KV slots: at most `sequences` generations at once; an aborted waiter leaves the line at once. */
+  readonly #slots: SlotPool<TokenPrefixCache>;
+  /** Gathers the decode steps of the running generations into one graph run. */
+  readonly #batcher: StepBatcher<TokenPrefixCache>;
+  /** How many sequences run at once (one KV slot each). */
+  readonly sequences: number;
   /** One per generation started and not yet ended: dispose() aborts them all. */
   readonly #running = new Set<AbortController>();
-  /** The forward running now, if any: dispose() waits for it (one chunk), never for a held stream's consumer. */
-  #forwarding: Promise<unknown> = Promise.resolve();
   #disposed = false;
 
   private constructor(
@@ -141,7 +159,8 @@ export class GlmModel implements LanguageModel {
     tokenizer: GlmTokenizer,
     runner: GraphRunner,
     logger: Logger,
-    history: 'generated' | 'template' = 'generated',
+    history: 'generated' | 'template',
+    slots: { sequences: number; maxKvBytes: number; bytesPerToken: number },
   ) {
     this.files = files;
     this.#config = config;
@@ -149,15 +168,13 @@ export class GlmModel implements LanguageModel {
     this.#glmTokenizer = tokenizer;
     this.tokenizer = { encode: (text) => tokenizer.encode(text), decode: (ids) => tokenizer.decode(ids) };
     this.#runner = runner;
-    this.#graph = {
-      info: runner.graph.info,
-      forward: (ids, cache) => {
-        if (this.#disposed) return Promise.reject(new GenerationError(`GlmModel: the model of ${this.files.directory} was disposed. Load it again.`));
-        const running = runner.graph.forward(ids, cache);
-        this.#forwarding = running.catch(() => undefined);
-        return running;
-      },
-    };
+    this.sequences = slots.sequences;
+    this.#slots = new SlotPool(
+      Array.from({ length: slots.sequences }, () => runner.createCache()),
+      { bytesPerToken: slots.bytesPerToken, maxKvBytes: slots.maxKvBytes },
+    );
+    this.#batcher = new StepBatcher(runner.graph);
+    this.#graph = this.#batcher;
     this.executionProvider = runner.executionProvider;
     this.#logger = logger;
     const assistantTokenId = tokenizer.hasChatTemplate ? tokenizer.tokenId('<|assistant|>') : undefined;
@@ -226,6 +243,7 @@ export class GlmModel implements LanguageModel {
       runIn === 'main'
         ? await loadOnThisThread({ files, config, backendOptions, prefillChunkSize, logger })
         : await loadInWorker({ files, config, backendOptions, prefillChunkSize, logger });
+    const slots = resolveSequenceSettings(options, config.info, runner.features.kvType);
     logger.info(
       {
         directory: files.directory,
@@ -238,11 +256,13 @@ export class GlmModel implements LanguageModel {
         prepacking,
         prefillChunkSize,
         runIn,
+        sequences: slots.sequences,
+        maxKvBytes: slots.maxKvBytes,
       },
       'GLM model loaded',
     );
     progress({ stage: 'ready', directory: files.directory });
-    return new GlmModel(files, config, tokenizer, runner, logger, options.history);
+    return new GlmModel(files, config, tokenizer, runner, logger, options.history ?? 'generated', slots);
   }
 
   /**
@@ -269,19 +289,19 @@ export class GlmModel implements LanguageModel {
     else settings.signal?.addEventListener('abort', forward, { once: true });
     this.#running.add(disposal);
     const signal = disposal.signal;
-    let release: (() => void) | undefined;
+    let lease: { cache: TokenPrefixCache; release(): void } | undefined;
     try {
-      release = await this.#lock.acquire(signal);
+      const promptIds = this.#promptIds(input, options.tools);
+      lease = await this.#slots.acquire(promptIds, signal);
       // Aborted while waiting (by the caller or by dispose): end as an abort without touching the graph.
-      if (release === undefined || this.#disposed) {
-        yield abortedBeforeStart(this.#promptIds(input, options.tools).length, startedAt);
+      if (lease === undefined || this.#disposed) {
+        yield abortedBeforeStart(promptIds.length, startedAt);
         return;
       }
-      const promptIds = this.#promptIds(input, options.tools);
       const constraint = await this.#constraintFor(options);
       for await (const event of runGeneration({
         graph: this.#graph,
-        cache: this.#runner.cache,
+        cache: lease.cache,
         promptIds,
         settings: { ...settings, signal },
         // The caller can abort: the chunk, the unit an abort waits for, is at most ABORTABLE_PREFILL_CHUNK_SIZE.
@@ -301,8 +321,16 @@ export class GlmModel implements LanguageModel {
     } finally {
       settings.signal?.removeEventListener('abort', forward);
       this.#running.delete(disposal);
-      release?.();
+      if (lease) {
+        this.#batcher.leave(lease.cache);
+        lease.release();
+      }
     }
+  }
+
+  /** Counts of the decode steps run so far: how many, how many sequence-tokens they produced, the largest batch. */
+  get batchStats(): Readonly<BatchStats> {
+    return this.#batcher.stats;
   }
 
   tokenize(text: string): number[] {
@@ -334,8 +362,9 @@ export class GlmModel implements LanguageModel {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const generation of this.#running) generation.abort();
-    await this.#forwarding;
-    this.#runner.cache.clear();
+    this.#batcher.close(new GenerationError(`GlmModel: the model of ${this.files.directory} was disposed. Load it again.`));
+    await this.#batcher.idle;
+    for (const cache of this.#slots.caches) cache.clear();
     this.#ownedCompiler?.dispose();
     await this.#runner.dispose();
   }
@@ -417,7 +446,7 @@ async function loadOnThisThread({ files, config, backendOptions, prefillChunkSiz
     const graph = new CausalLmGraph(backend, config.info, { ...graphOptions(files, config), prefillChunkSize });
     return {
       graph,
-      cache: graph.createCache(),
+      createCache: () => graph.createCache(),
       executionProvider: backend.executionProvider,
       features: graph.features,
       sharedBuffer: graph.sharedBuffer,
@@ -434,8 +463,8 @@ async function loadInWorker({ files, config, backendOptions, prefillChunkSize, l
   const graphSettings = { ...graphOptions(files, config), prefillChunkSize };
   const graph = await WorkerGraph.load({ onnxFile: files.onnxFile, info: config.info, backend: backendOptions, graph: graphSettings, logger });
   return {
-    graph,
-    cache: graph.createCache(),
+    graph: graph as BatchableGraph<TokenPrefixCache>,
+    createCache: () => graph.createCache(),
     executionProvider: graph.executionProvider,
     features: graph.features,
     sharedBuffer: graph.sharedBuffer,

@@ -22,16 +22,27 @@ export type GraphWorkerRequest =
   | {
       type: 'forward';
       id: number;
+      /** Which of the worker's KV caches (one per sequence slot) the ids run on. */
+      slot: number;
       ids: number[];
       /** Positions of the worker's cache to keep before this forward (a truncation or clear made on the main side). */
       keep: number | undefined;
       allPositions: boolean;
+    }
+  | {
+      /** One decode step of several slots in one run: ids[b] on slot slots[b], after keeps[b] as in 'forward'. */
+      type: 'step';
+      id: number;
+      slots: number[];
+      ids: number[];
+      keeps: Array<number | undefined>;
     }
   | { type: 'dispose'; id: number };
 
 export type GraphWorkerReply =
   | { type: 'ready'; executionProvider: 'cpu' | 'cuda'; features: GraphFeatures; sharedBuffer: CausalLmGraphOptions['sharedBuffer'] }
   | { type: 'log'; line: string }
+  /** A forward's logits, or a step's rows (row b at [b x vocab, (b + 1) x vocab)). */
   | { type: 'result'; id: number; logits: Float32Array }
   | { type: 'disposed'; id: number }
   | { type: 'error'; id: number | undefined; error: SerializedError };

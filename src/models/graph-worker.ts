@@ -22,14 +22,14 @@ const logger = pino({ level: data.logLevel, base: null, timestamp: false }, { wr
 
 let backend: OnnxBackend | undefined;
 let graph: CausalLmGraph | undefined;
-let cache: KeyValueCache | undefined;
+/** One KV cache per sequence slot, made at the slot's first use. */
+const caches = new Map<number, KeyValueCache>();
 
 // No top-level await: the CommonJS build of this entry cannot have it.
 void (async () => {
   try {
     backend = await OnnxBackend.load(data.onnxFile, { ...data.backend, logger });
     graph = new CausalLmGraph(backend, data.info, data.graph);
-    cache = graph.createCache();
     post({ type: 'ready', executionProvider: backend.executionProvider, features: graph.features, sharedBuffer: graph.sharedBuffer });
   } catch (error) {
     await backend?.dispose();
@@ -41,21 +41,41 @@ port.on('message', (request: GraphWorkerRequest) => {
   void handle(request);
 });
 
+function slotCache(slot: number): KeyValueCache {
+  if (!graph) throw new Error('The graph worker has no loaded model.');
+  let cache = caches.get(slot);
+  if (!cache) caches.set(slot, (cache = graph.createCache()));
+  return cache;
+}
+
 async function handle(request: GraphWorkerRequest): Promise<void> {
   try {
     if (request.type === 'dispose') {
-      cache?.clear();
+      for (const cache of caches.values()) cache.clear();
       await backend?.dispose();
       post({ type: 'disposed', id: request.id });
       return;
     }
-    if (!graph || !cache) throw new Error('The graph worker has no loaded model.');
+    if (!graph) throw new Error('The graph worker has no loaded model.');
+    if (request.type === 'step') {
+      const stepCaches = request.slots.map((slot, row) => {
+        const cache = slotCache(slot);
+        const keep = request.keeps[row];
+        if (keep !== undefined) cache.truncate(keep);
+        return cache;
+      });
+      // A fresh array (the binding's output or a widened copy) that nothing here keeps: transferred.
+      sendLogits(request.id, await graph.forwardBatch(request.ids, stepCaches), true);
+      return;
+    }
+    const cache = slotCache(request.slot);
     if (request.keep !== undefined) cache.truncate(request.keep);
     const logits = await graph.forward(request.ids, cache, { allPositions: request.allPositions });
     sendLogits(request.id, logits, request.allPositions || graph.features.logitsType === 'float32');
   } catch (error) {
-    // A failed step may leave the cache between states; the main side clears its mirror too.
-    cache?.clear();
+    // A failed run may leave its caches between states; the main side clears its mirrors too.
+    const slots = request.type === 'step' ? request.slots : request.type === 'forward' ? [request.slot] : [...caches.keys()];
+    for (const slot of slots) caches.get(slot)?.clear();
     post({ type: 'error', id: request.id, error: serializeError(error) });
   }
 }

@@ -27,11 +27,15 @@ export interface WorkerGraphOptions extends Omit<GraphWorkerData, 'logLevel'> {
 
 /** The token ids the worker's KV cache holds, kept on the main thread. */
 export class WorkerKvCache extends HeldTokenIds implements TokenPrefixCache {
+  /** The worker's cache this one mirrors. */
+  readonly slot: number;
   /** Positions the worker must keep before its next forward (undefined: all it holds). */
   #keep: number | undefined;
 
-
-
+  constructor(slot: number) {
+    super();
+    this.slot = slot;
+  }
 
   truncate(length: number): void {
     if (length >= this.heldIds.length) return;
@@ -73,6 +77,7 @@ export class WorkerGraph {
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
+  #nextSlot = 0;
   /** Set once the worker is gone (disposed, crashed): later requests fail with it. */
   #gone: Error | undefined;
 
@@ -144,9 +149,9 @@ export class WorkerGraph {
     return new WorkerGraph(worker, data.info, ready);
   }
 
-  /** The mirror cache of the worker's one KV cache. */
+  /** The mirror of a new KV cache in the worker (made there at its first forward). */
   createCache(): WorkerKvCache {
-    return new WorkerKvCache();
+    return new WorkerKvCache(this.#nextSlot++);
   }
 
   /**
@@ -155,9 +160,18 @@ export class WorkerGraph {
    */
   async forward(ids: readonly number[], cache: WorkerKvCache, options: { allPositions?: boolean } = {}): Promise<Float32Array> {
     const keep = cache.takeKeep();
-    const reply = await this.#request({ type: 'forward', id: 0, ids: [...ids], keep, allPositions: options.allPositions ?? false });
+    const reply = await this.#request({ type: 'forward', id: 0, slot: cache.slot, ids: [...ids], keep, allPositions: options.allPositions ?? false });
     if (reply.type !== 'result') throw new GenerationError(`The model worker answered a forward with '${reply.type}'.`);
     cache.append(ids);
+    return reply.logits;
+  }
+
+  /** One decode step of several caches in one run in the worker (CausalLmGraph.forwardBatch): the rows' logits, one array. */
+  async forwardBatch(ids: readonly number[], caches: readonly WorkerKvCache[]): Promise<Float32Array> {
+    const keeps = caches.map((cache) => cache.takeKeep());
+    const reply = await this.#request({ type: 'step', id: 0, slots: caches.map((cache) => cache.slot), ids: [...ids], keeps });
+    if (reply.type !== 'result') throw new GenerationError(`The model worker answered a step with '${reply.type}'.`);
+    caches.forEach((cache, row) => cache.append([ids[row]!]));
     return reply.logits;
   }
 

@@ -62,7 +62,7 @@ describe.each([
     try {
       const vocab = graph.info.vocabSize;
       // Alone: each prompt greedily for 20 steps; the logits of every step kept.
-      const alone = [];
+      const alone: Float32Array[][] = [];
       for (const prompt of prompts) {
         const cache = graph.createCache();
         let logits = (await graph.forward(prompt, cache)).slice();

@@ -8,6 +8,7 @@ import type { GenerateResult } from '../../src/models/language-model';
 import { ABORTABLE_PREFILL_CHUNK_SIZE } from '../../src/models/generation/run-generation';
 
 // Issue 18 item 7: an abort cuts a prefill short within one chunk, and an aborted request never waits in the queue.
+// One KV slot (`sequences: 1`): these tests read what the one cache kept, and queue requests behind a running one.
 const PROMPT_TOKENS = 8_100;
 let root: string;
 let directory: string;
@@ -43,7 +44,7 @@ async function abortedPrefill(model: GlmModel, afterMs: number): Promise<{ abort
 
 describe.each(['worker', 'main'] as const)('abort during prefill (runIn %s)', (runIn) => {
   it('settles within one chunk: the cache holds whole chunks, far fewer than the prompt', async () => {
-    const model = await GlmModel.load(directory, { runIn, threads: 1 });
+    const model = await GlmModel.load(directory, { runIn, threads: 1, sequences: 1 });
     try {
       // The time of one 256-token chunk at the start of the prompt: the abort comes before the first one ends.
       const chunk = performance.now();
@@ -64,7 +65,7 @@ describe.each(['worker', 'main'] as const)('abort during prefill (runIn %s)', (r
   });
 
   it(`a prefillChunkSize above ${ABORTABLE_PREFILL_CHUNK_SIZE} is split when the request can abort`, async () => {
-    const model = await GlmModel.load(directory, { runIn, threads: 1, prefillChunkSize: 8_192 });
+    const model = await GlmModel.load(directory, { runIn, threads: 1, prefillChunkSize: 8_192, sequences: 1 });
     try {
       // The abort comes halfway through the first 512-token chunk (timed on this machine, not a fixed delay).
       const chunk = performance.now();
@@ -86,7 +87,7 @@ describe.each(['worker', 'main'] as const)('abort during prefill (runIn %s)', (r
   });
 
   it('10 queued requests aborted at 50 ms settle before the running one ends', async () => {
-    const model = await GlmModel.load(directory, { runIn, threads: 1 });
+    const model = await GlmModel.load(directory, { runIn, threads: 1, sequences: 1 });
     try {
       const order: string[] = [];
       const running = model.generate(prompt.slice(0, 2_048), { maxNewTokens: 8, prefixCache: false }).then((result) => {

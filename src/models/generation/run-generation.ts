@@ -140,8 +140,8 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
           finishReason = 'abort';
           break;
         }
-        logits = await graph.forward([id], cache);
-        if (settings.signal?.aborted) {
+        logits = await forwardUnlessAborted(graph, [id], cache, settings.signal);
+        if (logits === undefined || settings.signal?.aborted) {
           finishReason = 'abort';
           break;
         }
@@ -203,7 +203,26 @@ async function prefill<Cache extends TokenPrefixCache>(
     // one, and the timer, socket or dispose() that aborts would only run after the whole prefill (about 1 ms a chunk).
     if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0));
     if (signal?.aborted) return undefined;
-    logits = await graph.forward(chunk >= ids.length ? ids : ids.slice(start, start + chunk), cache);
+    logits = await forwardUnlessAborted(graph, chunk >= ids.length ? ids : ids.slice(start, start + chunk), cache, signal);
   }
   return signal?.aborted ? undefined : logits;
+}
+
+/**
+ * One forward; undefined when it was refused because the generation was aborted meanwhile (a batched step the
+ * model's dispose() cancelled before it ran: the cache did not change).
+ */
+async function forwardUnlessAborted<Cache extends TokenPrefixCache>(
+  graph: ForwardGraph<Cache>,
+  ids: readonly number[],
+  cache: Cache,
+  signal: AbortSignal | undefined,
+): Promise<Float32Array | undefined> {
+  try {
+    return await graph.forward(ids, cache);
+  } catch (error) {
+    if (!signal?.aborted) throw error;
+    cache.clear();
+    return undefined;
+  }
 }
