@@ -55,7 +55,7 @@ describe.each([
     try {
       expect(model.sequences).toBe(8);
       const inputs = prompts(8);
-      const options = () => ({ maxNewTokens: 48, temperature: 0, prefixCache: false });
+      const options = (_index: number) => ({ maxNewTokens: 48, temperature: 0, prefixCache: false });
       const alone = await serial(model, inputs, options);
       const before = model.batchStats;
       const together = await Promise.all(inputs.map((ids, index) => model.generate(ids, options(index))));
@@ -166,14 +166,14 @@ describe('GlmModel batching: per-sequence policies', () => {
       const options = { maxNewTokens: 30, temperature: 0, prefixCache: false } as const;
       const alone = await serial(model, inputs, () => options);
       const held = model.stream(inputs[0]!, options);
-      const first = await held.next();
-      expect(first.value).toMatchObject({ type: 'token', id: alone[0]!.tokenIds[0] });
+      const first = (await held.next()).value;
+      expect(first).toMatchObject({ type: 'token', id: alone[0]!.tokenIds[0] });
       // The held stream waits after its first token; the other three finish meanwhile.
       const others = await Promise.all(inputs.slice(1).map((ids) => model.generate(ids, options)));
       others.forEach((result, index) => expect(result.tokenIds).toEqual(alone[index + 1]!.tokenIds));
       const rest: number[] = [];
       for await (const event of held) if (event.type === 'token') rest.push(event.id);
-      expect([first.value.type === 'token' ? first.value.id : -1, ...rest]).toEqual(alone[0]!.tokenIds);
+      expect([first && first.type === 'token' ? first.id : -1, ...rest]).toEqual(alone[0]!.tokenIds);
     } finally {
       await model.dispose();
     }
