@@ -55,7 +55,9 @@ export interface GlmModelLoadOptions {
    * ONNX Runtime's weight pre-packing (see OnnxBackendOptions.prepacking). Defaults to on only for graphs with
    * quantized kernels (a quantized dtype, or MatMulNBits / MatMulInteger / QLinear / DynamicQuantize ops in the
    * graph), which need it for speed; off for float weights, where it doubles the resident weight bytes (a 1 GB
-   * fp32 model: 1.8 GB after load with it, 0.25 GB without, the weights then paged in from the mapped file).
+   * fp32 model: 1.8 GB after load with it, 0.25 GB without, the weights then paged in from the mapped file) —
+   * unless the model runs more than one sequence (`sequences` > 1): MLAS multiplies several rows (a batched step)
+   * against unpacked float weights by packing them on every call, which made a step of 2 rows cost 3x a step of 1.
    */
   prepacking?: boolean;
   /**
@@ -231,7 +233,9 @@ export class GlmModel implements LanguageModel {
     if (runIn !== 'worker' && runIn !== 'main') {
       throw new ModelLoadError(`GlmModel.load: runIn must be 'worker' or 'main', got ${String(runIn)}.`, { details: { field: 'runIn', value: runIn } });
     }
-    const prepacking = options.prepacking ?? graphNeedsPrepacking(files);
+    // The slots are chosen before the graph loads (pre-packing depends on them): the KV type from the dtype.
+    const slots = resolveSequenceSettings(options, config.info, files.dtype === 'fp16' || files.dtype === 'q4f16' ? 'float16' : 'float32');
+    const prepacking = options.prepacking ?? (slots.sequences > 1 || graphNeedsPrepacking(files));
     const backendOptions: Omit<OnnxBackendOptions, 'logger'> = {
       executionProvider: options.executionProvider ?? 'cpu',
       ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
@@ -243,7 +247,6 @@ export class GlmModel implements LanguageModel {
       runIn === 'main'
         ? await loadOnThisThread({ files, config, backendOptions, prefillChunkSize, logger })
         : await loadInWorker({ files, config, backendOptions, prefillChunkSize, logger });
-    const slots = resolveSequenceSettings(options, config.info, runner.features.kvType);
     logger.info(
       {
         directory: files.directory,

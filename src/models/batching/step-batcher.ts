@@ -64,6 +64,9 @@ export class StepBatcher<Cache extends TokenPrefixCache> implements ForwardGraph
   #stepQueued = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed: Error | undefined;
+  /** A stable rank per cache: a step's rows go in this order, so that a steady batch keeps its packed KV. */
+  readonly #ranks = new WeakMap<Cache, number>();
+  #nextRank = 0;
   readonly #stats: BatchStats = { steps: 0, rows: 0, largestBatch: 0 };
 
   constructor(graph: BatchableGraph<Cache>, options: StepBatcherOptions = {}) {
@@ -136,7 +139,7 @@ export class StepBatcher<Cache extends TokenPrefixCache> implements ForwardGraph
     this.#stepQueued = true;
     this.#enqueue(async () => {
       this.#stepQueued = false;
-      const entries = [...this.#waiting];
+      const entries = [...this.#waiting].sort(([a], [b]) => this.#rank(a) - this.#rank(b));
       this.#waiting.clear();
       if (entries.length === 0) return;
       const caches = entries.map(([cache]) => cache);
@@ -161,6 +164,12 @@ export class StepBatcher<Cache extends TokenPrefixCache> implements ForwardGraph
         this.#check();
       }
     }).catch(() => undefined);
+  }
+
+  #rank(cache: Cache): number {
+    let rank = this.#ranks.get(cache);
+    if (rank === undefined) this.#ranks.set(cache, (rank = this.#nextRank++));
+    return rank;
   }
 
   /** Runs `job` after every run queued before it; refused once closed. */
