@@ -92,9 +92,17 @@ describe.each([
       }
       expect(worst).toBeLessThan(1e-4);
       expect(graph.batchRepacks).toBeGreaterThanOrEqual(3);
+      // A steady batch keeps its packed keys and values: no repack while the members stay.
+      const repacks = graph.batchRepacks;
+      const steady = [0, 2];
+      for (let step = 0; step < 5; step++) {
+        const logits = await graph.forwardBatch(steady.map((row) => argmax(last[row]!)), steady.map((row) => caches[row]!));
+        steady.forEach((row, index) => (last[row] = logits.slice(index * vocab, (index + 1) * vocab)));
+      }
+      expect(graph.batchRepacks).toBe(repacks + 1);
       // The caches got their keys and values back: a solo step on a packed member continues it exactly.
       const solo = await graph.forward([argmax(last[0]!)], caches[0]!);
-      expect(caches[0]!.length).toBe(prompts[0]!.length + 21);
+      expect(caches[0]!.length).toBe(prompts[0]!.length + 26);
       expect(Number.isFinite(solo[0])).toBe(true);
       caches[3]!.truncate(3);
       const again = await graph.forward(prompts[3]!.slice(3), caches[3]!);
