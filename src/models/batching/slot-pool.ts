@@ -36,8 +36,11 @@ interface Slot<Cache> {
   lastUsed: number;
 }
 
+/** Which free slot a request takes: by its prompt's ids (see the file comment), or the most recently used one. */
+export type SlotChoice = readonly number[] | 'most-recent';
+
 interface Waiter<Cache> {
-  promptIds: readonly number[];
+  promptIds: SlotChoice;
   grant(slot: Slot<Cache>): void;
 }
 
@@ -79,7 +82,7 @@ export class SlotPool<Cache extends TokenPrefixCache> {
    * Resolves with a lease on the best free slot for `promptIds` once there is one, or with undefined if `signal`
    * aborts first (then nothing was taken).
    */
-  acquire(promptIds: readonly number[], signal?: AbortSignal): Promise<SlotLease<Cache> | undefined> {
+  acquire(promptIds: SlotChoice, signal?: AbortSignal): Promise<SlotLease<Cache> | undefined> {
     if (signal?.aborted) return Promise.resolve(undefined);
     if (this.#waiting.length === 0) {
       const slot = this.#best(promptIds);
@@ -104,7 +107,10 @@ export class SlotPool<Cache extends TokenPrefixCache> {
   }
 
   /** The free slot sharing the longest prefix with `promptIds`; among equals, the least recently used. */
-  #best(promptIds: readonly number[]): Slot<Cache> | undefined {
+  #best(promptIds: SlotChoice): Slot<Cache> | undefined {
+    if (promptIds === 'most-recent') {
+      return this.#slots.filter((slot) => !slot.busy).sort((a, b) => b.lastUsed - a.lastUsed)[0];
+    }
     let best: Slot<Cache> | undefined;
     let bestShared = -1;
     const useful = Math.min(MIN_USEFUL_PREFIX, promptIds.length - 1);
