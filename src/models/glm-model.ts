@@ -151,9 +151,9 @@ export class GlmModel implements LanguageModel {
     this.#runner = runner;
     this.#graph = {
       info: runner.graph.info,
-      forward: (ids, cache) => {
+      forward: (ids, cache, options) => {
         if (this.#disposed) return Promise.reject(new GenerationError(`GlmModel: the model of ${this.files.directory} was disposed. Load it again.`));
-        const running = runner.graph.forward(ids, cache);
+        const running = runner.graph.forward(ids, cache, options);
         this.#forwarding = running.catch(() => undefined);
         return running;
       },

@@ -26,6 +26,8 @@ export type GraphWorkerRequest =
       /** Positions of the worker's cache to keep before this forward (a truncation or clear made on the main side). */
       keep: number | undefined;
       allPositions: boolean;
+      /** Logits rows to return: the last `rows` positions (a draft verification). Defaults to 1. */
+      rows?: number;
     }
   | { type: 'dispose'; id: number };
 

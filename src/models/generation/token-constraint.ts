@@ -9,6 +9,12 @@ export interface TokenConstraint {
   acceptToken(tokenId: number): boolean;
   /** True once the grammar is complete and only a stop token may follow. */
   isTerminated(): boolean;
+  /**
+   * The one token the grammar allows next, when it allows exactly one (a stop token never counts): jump-forward
+   * decoding appends it without sampling. Undefined when several tokens (or only stop tokens) are allowed.
+   * Optional: a constraint without it is decoded token by token.
+   */
+  forcedToken?(): number | undefined;
   /** Undo the last `count` accepted tokens. */
   rollback(count: number): void;
   /** Release the matcher's WebAssembly memory. */
