@@ -99,10 +99,16 @@ export interface GenerateOptions {
 
 /**
  * Where drafts come from: `prompt-lookup` matches the last n-gram (up to `maxNgram`, default 3) earlier in the
- * prompt and output and proposes what followed it; `{ drafter }` is the caller's (see drafter.ts). `maxTokens`
+ * prompt and output and proposes what followed it; `grammar` (constrained generations) proposes the tokenizer's
+ * own tokenization of the text the grammar forces next (a key, `": "`, the rest of an enum value), which a trained
+ * model almost always writes but which jump-forward cannot append unverified (other tokenizations spell it too);
+ * `{ drafter }` is the caller's (see drafter.ts). `maxTokens`
  * is the most draft tokens verified per forward (default 4, at most 64).
  */
-export type DraftOptions = { kind: 'prompt-lookup'; maxTokens?: number; maxNgram?: number } | { drafter: Drafter; maxTokens?: number };
+export type DraftOptions =
+  | { kind: 'prompt-lookup'; maxTokens?: number; maxNgram?: number }
+  | { kind: 'grammar'; maxTokens?: number }
+  | { drafter: Drafter; maxTokens?: number };
 
 /** How a generation used its forwards (jump-forward, draft verification). */
 export interface DecodingUsage {

@@ -128,6 +128,11 @@ export class GrammarConstraint implements TokenConstraint {
     return found === undefined || found >= this.#vocabSize || (this.#stopBits[found >>> 5]! & (1 << (found & 31))) !== 0 ? undefined : found;
   }
 
+  forcedText(): string {
+    const matcher = this.#live();
+    return matcher.IsTerminated() ? '' : matcher.FindJumpForwardString();
+  }
+
   rollback(count: number): void {
     const matcher = this.#live();
     if (!Number.isInteger(count) || count < 0 || count > this.#acceptedCount) {

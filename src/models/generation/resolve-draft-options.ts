@@ -11,7 +11,8 @@ export const MAX_DRAFT_TOKENS = 64;
 
 /** Draft verification settings after defaults and validation. */
 export interface ResolvedDraftOptions {
-  drafter: Drafter;
+  /** 'grammar': the tokens of the constraint's forced text (see DraftOptions). */
+  drafter: Drafter | 'grammar';
   maxTokens: number;
 }
 
@@ -28,8 +29,12 @@ export function resolveDraftOptions(draft: DraftOptions | undefined): ResolvedDr
     if (typeof draft.drafter?.propose !== 'function') throw invalid('draft.drafter', draft.drafter, 'an object with a propose(context) method');
     return { drafter: draft.drafter, maxTokens };
   }
+  if (draft.kind === 'grammar') {
+    assertKnownNames(draft, ['kind', 'maxTokens'], { where: 'generate options.draft', error: GenerationError });
+    return { drafter: 'grammar', maxTokens };
+  }
   assertKnownNames(draft, ['kind', 'maxTokens', 'maxNgram'], { where: 'generate options.draft', error: GenerationError });
-  if (draft.kind !== 'prompt-lookup') throw invalid('draft.kind', (draft as { kind: unknown }).kind, "'prompt-lookup' (or pass { drafter })");
+  if (draft.kind !== 'prompt-lookup') throw invalid('draft.kind', (draft as { kind: unknown }).kind, "'prompt-lookup' or 'grammar' (or pass { drafter })");
   const maxNgram = draft.maxNgram ?? 3;
   if (!Number.isInteger(maxNgram) || maxNgram < 1 || maxNgram > 32) throw invalid('draft.maxNgram', maxNgram, 'an integer from 1 to 32');
   return { drafter: new PromptLookupDrafter({ maxNgram }), maxTokens };

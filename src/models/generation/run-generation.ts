@@ -50,6 +50,8 @@ export interface RunGenerationOptions<Cache extends TokenPrefixCache = TokenPref
   settings: ResolvedGenerateOptions;
   eosTokenIds: readonly number[];
   decode: DecodeFunction;
+  /** Token ids of plain text (no special tokens), for drafts of the grammar's forced text. Defaults to no such drafts. */
+  encode?: (text: string) => number[];
   /** Grammar restricting the output, already created for this generation; disposed by the loop. */
   constraint?: TokenConstraint;
   /** Time origin of the call (performance.now()), for time to first token. */
@@ -186,7 +188,7 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
             break;
           }
         }
-        drafts = settings.draft === undefined ? [] : proposeDrafts(settings.draft, promptIds, tokenIds, maxNewTokens);
+        drafts = settings.draft === undefined ? [] : proposeDrafts(settings.draft, { promptIds, generatedIds: tokenIds, maxNewTokens, constraint, encode: options.encode });
         decoding.draftTokens += drafts.length;
         decoding.forwards++;
         rows = await graph.forward(drafts.length === 0 ? feed : [...feed, ...drafts], cache, drafts.length === 0 ? undefined : { rows: drafts.length + 1 });
@@ -234,9 +236,17 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
  * The drafter's proposal for the next forward, cut to what the step may verify: the generation's remaining budget
  * after the token fed with it (so the cache never holds more than token-by-token decoding would) and maxTokens.
  */
-function proposeDrafts(draft: ResolvedDraftOptions, promptIds: readonly number[], generatedIds: readonly number[], maxNewTokens: number): readonly number[] {
-  const limit = Math.min(draft.maxTokens, maxNewTokens - generatedIds.length - 1);
+function proposeDrafts(
+  draft: ResolvedDraftOptions,
+  step: { promptIds: readonly number[]; generatedIds: readonly number[]; maxNewTokens: number; constraint: TokenConstraint | undefined; encode: ((text: string) => number[]) | undefined },
+): readonly number[] {
+  const { promptIds, generatedIds } = step;
+  const limit = Math.min(draft.maxTokens, step.maxNewTokens - generatedIds.length - 1);
   if (limit <= 0) return [];
+  if (draft.drafter === 'grammar') {
+    const text = step.constraint?.forcedText?.() ?? '';
+    return text === '' || step.encode === undefined ? [] : step.encode(text).slice(0, limit);
+  }
   const proposed = draft.drafter.propose({ promptIds, generatedIds, maxTokens: limit });
   if (!Array.isArray(proposed) || proposed.some((id) => !Number.isInteger(id) || id < 0)) {
     throw new GenerationError('The drafter returned something other than an array of token ids (non-negative integers).', { details: { field: 'draft.drafter' } });

@@ -15,6 +15,12 @@ export interface TokenConstraint {
    * Optional: a constraint without it is decoded token by token.
    */
   forcedToken?(): number | undefined;
+  /**
+   * The text every continuation the grammar allows starts with ('' when none is forced): a key and its `": "`,
+   * the rest of an enum value. Several tokenizations may spell it, so it is a draft to verify, not forced tokens.
+   * Optional.
+   */
+  forcedText?(): string;
   /** Undo the last `count` accepted tokens. */
   rollback(count: number): void;
   /** Release the matcher's WebAssembly memory. */

@@ -125,6 +125,30 @@ describe('draft verification', () => {
     }
   });
 
+  it("grammar drafts: the tokenizer's spelling of the forced text, verified; identical tokens, fewer forwards when the model writes it", async () => {
+    const schema = { schema: FinancialSummary, maxNewTokens: 100, prefixCache: false } satisfies GenerateOptions;
+    const plain = await model.generate(report, { ...schema, jumpForward: false });
+    const drafted = await model.generate(report, { ...schema, draft: { kind: 'grammar', maxTokens: 8 } });
+    expect(drafted.tokenIds).toEqual(plain.tokenIds);
+    expect(drafted.usage.decoding!.draftTokens).toBeGreaterThan(0);
+    // Steered to the text a trained model writes (spelled as the tokenizer spells it): the drafts are accepted.
+    const target = model.tokenize('{"company": "Apple Inc.", "period": "fiscal 2024", "currency": "USD", "revenue": {"value": 391035, "unit": "millions", "page": 28}');
+    const steer = (logits: Float32Array, generated: readonly number[]) => {
+      const keep = target[generated.length];
+      if (keep === undefined) return;
+      const value = logits[keep]!;
+      logits.fill(-Infinity);
+      logits[keep] = value;
+    };
+    const steered = { ...schema, maxNewTokens: target.length, logitsProcessors: [steer], jumpForward: true } satisfies GenerateOptions;
+    const jumped = await model.generate(report, steered);
+    const both = await model.generate(report, { ...steered, draft: { kind: 'grammar', maxTokens: 8 } });
+    expect(jumped.tokenIds).toEqual(target);
+    expect(both.tokenIds).toEqual(target);
+    expect(both.usage.decoding!.acceptedDraftTokens).toBeGreaterThan(10);
+    expect(both.usage.decoding!.forwards).toBeLessThan(jumped.usage.decoding!.forwards);
+  });
+
   it('an abort after the n-th token event ends there, as without drafts', async () => {
     const plain = await model.generate(prompt, { maxNewTokens: 40 });
     for (const afterTokens of [1, 2, 5]) {
