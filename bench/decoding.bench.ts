@@ -11,7 +11,7 @@
  *   (all accepted), and prompt lookup on a prompt that repeats itself. Random weights never agree with a real
  *   drafter the way a trained model would, so real-model acceptance rates are out of reach here.
  *
- *   npx tsx bench/decoding.bench.ts [--rounds 3] [--tokens 200] [--skip-151k]
+ *   npx tsx bench/decoding.bench.ts [--rounds 1] [--tokens 80] [--skip-151k | --only-151k]   (each part under 3 minutes)
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -33,8 +33,9 @@ const argument = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
   return at === -1 ? fallback : Number(process.argv[at + 1]);
 };
-const rounds = argument('rounds', 3);
-const maxNewTokens = argument('tokens', 200);
+const rounds = argument('rounds', 1);
+const maxNewTokens = argument('tokens', 80);
+const only151k = process.argv.includes('--only-151k');
 const load = () => os.loadavg()[0].toFixed(1);
 const require = createRequire(import.meta.url);
 const report: ChatMessage[] = [
@@ -137,67 +138,69 @@ async function realisticTable(model: GlmModel, label: string): Promise<void> {
 
 const root = await mkdtemp(path.join(os.tmpdir(), 'decoding-bench-'));
 try {
-  const directory = path.join(root, 'model');
-  const tiny = await createTinyGlm(directory, { layers: 4, hiddenSize: 1024, heads: 16, kvHeads: 4, vocab: 512, seed: 1 });
-  console.log(`model: 4 layers, hidden 1024, vocab 512 (${(tiny.onnxBytes / 1e6).toFixed(0)} MB fp32); ${os.cpus().length} cores, load ${load()}`);
+  if (!only151k) {
+    const directory = path.join(root, 'model');
+    const tiny = await createTinyGlm(directory, { layers: 4, hiddenSize: 1024, heads: 16, kvHeads: 4, vocab: 512, seed: 1 });
+    console.log(`model: 4 layers, hidden 1024, vocab 512 (${(tiny.onnxBytes / 1e6).toFixed(0)} MB fp32); ${os.cpus().length} cores, load ${load()}`);
 
-  const model = await GlmModel.load(directory);
-  try {
-    await jumpForwardTable(model, 'vocab 512');
+    const model = await GlmModel.load(directory);
+    try {
+      await jumpForwardTable(model, 'vocab 512');
 
-    const prompt = 'The quarterly revenue of the company rose by ten percent to 391 million dollars, and the net income of the company';
-    console.log(`\ndraft verification ceiling: greedy regeneration of a ${model.countTokens(prompt)}-token prompt, ${maxNewTokens} tokens, median of ${rounds}`);
-    console.log('drafts | forwards/token | accepted / drafted | ms | tokens/s | speed-up | identical | load');
-    const plain = await timed(() => model.generate(prompt, { maxNewTokens, prefixCache: false }));
-    const rate = (ms: number) => ((maxNewTokens * 1000) / ms).toFixed(1);
-    console.log(`none | 1.00 | - | ${plain.ms.toFixed(0)} | ${rate(plain.ms)} | 1.00x | true | ${load()}`);
-    const rows: [string, GenerateOptions['draft']][] = [
-      ['replay k=4', { drafter: replay(plain.result.tokenIds), maxTokens: 4 }],
-      ['replay k=8', { drafter: replay(plain.result.tokenIds), maxTokens: 8 }],
-      ['prompt lookup k=4', { kind: 'prompt-lookup', maxTokens: 4 }],
-    ];
-    for (const [name, draft] of rows) {
-      const drafted = await timed(() => model.generate(prompt, { maxNewTokens, prefixCache: false, draft }));
-      const decoding = drafted.result.usage.decoding!;
-      console.log(
-        `${name} | ${perToken(drafted.result).toFixed(2)} | ${decoding.acceptedDraftTokens} / ${decoding.draftTokens} | ${drafted.ms.toFixed(0)} | ` +
-          `${rate(drafted.ms)} | ${(plain.ms / drafted.ms).toFixed(2)}x | ${same(drafted.result, plain.result)} | ${load()}`,
-      );
-    }
-  } finally {
-    await model.dispose();
-  }
-
-  const files = resolveModelFiles(directory);
-  const config = parseModelConfig(JSON.parse(readFileSync(files.configFile, 'utf8')), files.configFile);
-  const graph = new CausalLmGraph(await OnnxBackend.load(files.onnxFile), config.info);
-  try {
-    const context = Array.from({ length: 256 }, (_, index) => 5 + ((index * 7) % 400));
-    const repeats = 15;
-    console.log(`\nverify forward: k+1 tokens in one forward (k+1 logits rows) vs k+1 single-token forwards, after 256 tokens, median of ${repeats}`);
-    console.log('k | one forward of k+1 ms | k+1 single forwards ms | ratio | load');
-    const cache = graph.createCache();
-    await graph.forward(context, cache);
-    for (const k of [1, 4, 8]) {
-      const batch: number[] = [];
-      const single: number[] = [];
-      const ids = Array.from({ length: k + 1 }, (_, index) => 20 + index);
-      for (let repeat = 0; repeat < repeats; repeat++) {
-        let started = performance.now();
-        await graph.forward(ids, cache, { rows: k + 1 });
-        batch.push(performance.now() - started);
-        cache.truncate(context.length);
-        started = performance.now();
-        for (const id of ids) await graph.forward([id], cache);
-        single.push(performance.now() - started);
-        cache.truncate(context.length);
+      const prompt = 'The quarterly revenue of the company rose by ten percent to 391 million dollars, and the net income of the company';
+      console.log(`\ndraft verification ceiling: greedy regeneration of a ${model.countTokens(prompt)}-token prompt, ${maxNewTokens} tokens, median of ${rounds}`);
+      console.log('drafts | forwards/token | accepted / drafted | ms | tokens/s | speed-up | identical | load');
+      const plain = await timed(() => model.generate(prompt, { maxNewTokens, prefixCache: false }));
+      const rate = (ms: number) => ((maxNewTokens * 1000) / ms).toFixed(1);
+      console.log(`none | 1.00 | - | ${plain.ms.toFixed(0)} | ${rate(plain.ms)} | 1.00x | true | ${load()}`);
+      const rows: [string, GenerateOptions['draft']][] = [
+        ['replay k=4', { drafter: replay(plain.result.tokenIds), maxTokens: 4 }],
+        ['replay k=8', { drafter: replay(plain.result.tokenIds), maxTokens: 8 }],
+        ['prompt lookup k=4', { kind: 'prompt-lookup', maxTokens: 4 }],
+      ];
+      for (const [name, draft] of rows) {
+        const drafted = await timed(() => model.generate(prompt, { maxNewTokens, prefixCache: false, draft }));
+        const decoding = drafted.result.usage.decoding!;
+        console.log(
+          `${name} | ${perToken(drafted.result).toFixed(2)} | ${decoding.acceptedDraftTokens} / ${decoding.draftTokens} | ${drafted.ms.toFixed(0)} | ` +
+            `${rate(drafted.ms)} | ${(plain.ms / drafted.ms).toFixed(2)}x | ${same(drafted.result, plain.result)} | ${load()}`,
+        );
       }
-      const one = quantile(batch, 0.5);
-      const many = quantile(single, 0.5);
-      console.log(`${k} | ${one.toFixed(2)} | ${many.toFixed(2)} | ${(one / many).toFixed(2)} | ${load()}`);
+    } finally {
+      await model.dispose();
     }
-  } finally {
-    await graph.backend.dispose();
+
+    const files = resolveModelFiles(directory);
+    const config = parseModelConfig(JSON.parse(readFileSync(files.configFile, 'utf8')), files.configFile);
+    const graph = new CausalLmGraph(await OnnxBackend.load(files.onnxFile), config.info);
+    try {
+      const context = Array.from({ length: 256 }, (_, index) => 5 + ((index * 7) % 400));
+      const repeats = 9;
+      console.log(`\nverify forward: k+1 tokens in one forward (k+1 logits rows) vs k+1 single-token forwards, after 256 tokens, median of ${repeats}`);
+      console.log('k | one forward of k+1 ms | k+1 single forwards ms | ratio | load');
+      const cache = graph.createCache();
+      await graph.forward(context, cache);
+      for (const k of [1, 4, 8]) {
+        const batch: number[] = [];
+        const single: number[] = [];
+        const ids = Array.from({ length: k + 1 }, (_, index) => 20 + index);
+        for (let repeat = 0; repeat < repeats; repeat++) {
+          let started = performance.now();
+          await graph.forward(ids, cache, { rows: k + 1 });
+          batch.push(performance.now() - started);
+          cache.truncate(context.length);
+          started = performance.now();
+          for (const id of ids) await graph.forward([id], cache);
+          single.push(performance.now() - started);
+          cache.truncate(context.length);
+        }
+        const one = quantile(batch, 0.5);
+        const many = quantile(single, 0.5);
+        console.log(`${k} | ${one.toFixed(2)} | ${many.toFixed(2)} | ${(one / many).toFixed(2)} | ${load()}`);
+      }
+    } finally {
+      await graph.backend.dispose();
+    }
   }
 
   if (!process.argv.includes('--skip-151k')) {
