@@ -21,12 +21,12 @@ import path from 'node:path';
 import { FinancialSummary } from '../src/agent/presets/summarize-financial-report';
 import { CausalLmGraph } from '../src/models/causal-lm-graph';
 import { GlmModel } from '../src/models/glm-model';
-import type { Drafter } from '../src/models/generation/drafter';
 import type { ChatMessage, GenerateOptions, GenerateResult } from '../src/models/language-model';
 import { parseModelConfig } from '../src/models/model-config';
 import { resolveModelFiles } from '../src/models/model-files';
 import { OnnxBackend } from '../src/models/onnx-backend';
 import { createTinyGlm } from '../src/models/tiny/create-tiny-glm';
+import { replayDrafter, steerTo } from '../test/support/decoding-fixtures';
 import { quantile } from './support/stats';
 
 const argument = (name: string, fallback: number) => {
@@ -55,9 +55,7 @@ async function timed(run: () => Promise<GenerateResult>): Promise<{ ms: number; 
   return { ms: quantile(times, 0.5), result: result! };
 }
 
-function replay(tokenIds: readonly number[]): Drafter {
-  return { propose: ({ generatedIds, maxTokens }) => tokenIds.slice(generatedIds.length, generatedIds.length + maxTokens) };
-}
+const replay = replayDrafter;
 
 const same = (a: GenerateResult, b: GenerateResult) => JSON.stringify(a.tokenIds) === JSON.stringify(b.tokenIds);
 const perToken = (result: GenerateResult) => ((result.usage.decoding?.forwards ?? result.tokenIds.length - 1) + 1) / result.tokenIds.length;
@@ -110,14 +108,7 @@ function spacedJson(value: unknown): string {
  */
 async function realisticTable(model: GlmModel, label: string): Promise<void> {
   const target = model.tokenize(spacedJson(realistic));
-  const steer = (logits: Float32Array, generated: readonly number[]) => {
-    const keep = target[generated.length];
-    if (keep === undefined) return;
-    const value = logits[keep]!;
-    logits.fill(-Infinity);
-    logits[keep] = value;
-  };
-  const options: GenerateOptions = { schema: FinancialSummary, maxNewTokens: target.length + 4, prefixCache: false, logitsProcessors: [steer] };
+  const options: GenerateOptions = { schema: FinancialSummary, maxNewTokens: target.length + 4, prefixCache: false, logitsProcessors: [steerTo(target)] };
   await model.generate(report, { ...options, maxNewTokens: 8 });
   const off = await timed(() => model.generate(report, { ...options, jumpForward: false }));
   const on = await timed(() => model.generate(report, { ...options, jumpForward: true }));

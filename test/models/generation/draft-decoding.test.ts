@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FinancialSummary } from '../../../src/agent/presets/summarize-financial-report';
@@ -14,24 +12,18 @@ import { resolveModelFiles } from '../../../src/models/model-files';
 import { OnnxBackend } from '../../../src/models/onnx-backend';
 import { WorkerGraph } from '../../../src/models/worker-graph';
 import type { Drafter } from '../../../src/models/generation/drafter';
+import { replayDrafter, steerTo, loadTinyModelPair } from '../../support/decoding-fixtures';
 import type { ChatMessage, GenerateOptions, GenerationEvent, ModelInput, ToolSpec } from '../../../src/models/language-model';
 
 let root: string;
 let model: GlmModel;
 let onMain: GlmModel;
-
+let pair: Awaited<ReturnType<typeof loadTinyModelPair>> | undefined;
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'draft-decoding-'));
-  await createTinyGlm(path.join(root, 'glm'), { family: 'glm', seed: 8 });
-  model = await GlmModel.load(path.join(root, 'glm'));
-  onMain = await GlmModel.load(path.join(root, 'glm'), { runIn: 'main' });
+  pair = await loadTinyModelPair('draft-decoding-');
+  ({ root, model, onMain } = pair);
 });
-
-afterAll(async () => {
-  await model?.dispose();
-  await onMain?.dispose();
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => pair?.dispose());
 
 const prompt = 'The quarterly revenue of the company rose by ten percent to 391 million dollars, and the net income of the company rose';
 const report: ChatMessage[] = [{ role: 'user', content: 'Summarise the report of Apple Inc. for fiscal 2024: revenue 391,035 million USD.' }];
@@ -41,10 +33,7 @@ const weather: ToolSpec = {
   parameters: { type: 'object', properties: { city: { type: 'string', enum: ['Paris', 'Rome'] } }, required: ['city'], additionalProperties: false },
 };
 
-/** Proposes the tokens of an earlier generation of the same request: drafts known to be right (the ceiling). */
-function replay(tokenIds: readonly number[]): Drafter {
-  return { propose: ({ generatedIds, maxTokens }) => tokenIds.slice(generatedIds.length, generatedIds.length + maxTokens) };
-}
+const replay = replayDrafter;
 
 /** Proposes the right tokens with every other one replaced by a wrong id: accepted prefixes of 0 or 1 tokens. */
 function flawed(tokenIds: readonly number[], vocabSize: number): Drafter {
@@ -133,14 +122,7 @@ describe('draft verification', () => {
     expect(drafted.usage.decoding!.draftTokens).toBeGreaterThan(0);
     // Steered to the text a trained model writes (spelled as the tokenizer spells it): the drafts are accepted.
     const target = model.tokenize('{"company": "Apple Inc.", "period": "fiscal 2024", "currency": "USD", "revenue": {"value": 391035, "unit": "millions", "page": 28}');
-    const steer = (logits: Float32Array, generated: readonly number[]) => {
-      const keep = target[generated.length];
-      if (keep === undefined) return;
-      const value = logits[keep]!;
-      logits.fill(-Infinity);
-      logits[keep] = value;
-    };
-    const steered = { ...schema, maxNewTokens: target.length, logitsProcessors: [steer], jumpForward: true } satisfies GenerateOptions;
+    const steered = { ...schema, maxNewTokens: target.length, logitsProcessors: [steerTo(target)], jumpForward: true } satisfies GenerateOptions;
     const jumped = await model.generate(report, steered);
     const both = await model.generate(report, { ...steered, draft: { kind: 'grammar', maxTokens: 8 } });
     expect(jumped.tokenIds).toEqual(target);

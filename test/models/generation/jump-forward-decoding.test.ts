@@ -1,29 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FinancialSummary } from '../../../src/agent/presets/summarize-financial-report';
 import { GenerationError } from '../../../src/errors';
-import { createTinyGlm } from '../../../src/index';
-import { GlmModel } from '../../../src/models/glm-model';
+import type { GlmModel } from '../../../src/models/glm-model';
+import { loadTinyModelPair } from '../../support/decoding-fixtures';
 import type { ChatMessage, GenerateOptions, GenerationEvent, ToolSpec } from '../../../src/models/language-model';
 
-let root: string;
 let model: GlmModel;
 let onMain: GlmModel;
-
+let pair: Awaited<ReturnType<typeof loadTinyModelPair>> | undefined;
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'jump-forward-'));
-  await createTinyGlm(path.join(root, 'glm'), { family: 'glm', seed: 8 });
-  model = await GlmModel.load(path.join(root, 'glm'));
-  onMain = await GlmModel.load(path.join(root, 'glm'), { runIn: 'main' });
+  pair = await loadTinyModelPair('jump-forward-');
+  ({ model, onMain } = pair);
 });
-
-afterAll(async () => {
-  await model?.dispose();
-  await onMain?.dispose();
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => pair?.dispose());
 
 const report: ChatMessage[] = [{ role: 'user', content: 'Summarise the report of Apple Inc. for fiscal 2024: revenue 391,035 million USD.' }];
 const weatherMessages: ChatMessage[] = [{ role: 'user', content: 'What is the weather in Paris?' }];
