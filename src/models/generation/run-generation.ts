@@ -188,7 +188,7 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
             break;
           }
         }
-        drafts = settings.draft === undefined ? [] : proposeDrafts(settings.draft, { promptIds, generatedIds: tokenIds, maxNewTokens, constraint, encode: options.encode });
+        drafts = settings.draft === undefined ? [] : proposeDrafts(settings.draft, { promptIds, generatedIds: tokenIds, maxNewTokens, vocabSize, constraint, encode: options.encode });
         decoding.draftTokens += drafts.length;
         decoding.forwards++;
         rows = await graph.forward(drafts.length === 0 ? feed : [...feed, ...drafts], cache, drafts.length === 0 ? undefined : { rows: drafts.length + 1 });
@@ -238,7 +238,14 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
  */
 function proposeDrafts(
   draft: ResolvedDraftOptions,
-  step: { promptIds: readonly number[]; generatedIds: readonly number[]; maxNewTokens: number; constraint: TokenConstraint | undefined; encode: ((text: string) => number[]) | undefined },
+  step: {
+    promptIds: readonly number[];
+    generatedIds: readonly number[];
+    maxNewTokens: number;
+    vocabSize: number;
+    constraint: TokenConstraint | undefined;
+    encode: ((text: string) => number[]) | undefined;
+  },
 ): readonly number[] {
   const { promptIds, generatedIds } = step;
   const limit = Math.min(draft.maxTokens, step.maxNewTokens - generatedIds.length - 1);
@@ -248,8 +255,10 @@ function proposeDrafts(
     return text === '' || step.encode === undefined ? [] : step.encode(text).slice(0, limit);
   }
   const proposed = draft.drafter.propose({ promptIds, generatedIds, maxTokens: limit });
-  if (!Array.isArray(proposed) || proposed.some((id) => !Number.isInteger(id) || id < 0)) {
-    throw new GenerationError('The drafter returned something other than an array of token ids (non-negative integers).', { details: { field: 'draft.drafter' } });
+  if (!Array.isArray(proposed) || proposed.some((id) => !Number.isInteger(id) || id < 0 || id >= step.vocabSize)) {
+    throw new GenerationError(`The drafter returned something other than an array of token ids (integers in [0, ${step.vocabSize})): ${String(proposed).slice(0, 80)}.`, {
+      details: { field: 'draft.drafter' },
+    });
   }
   return proposed.length > limit ? proposed.slice(0, limit) : proposed;
 }

@@ -172,8 +172,12 @@ describe('draft verification', () => {
     for (const draft of bad) {
       await expect(model.generate(prompt, { maxNewTokens: 4, draft: draft as GenerateOptions['draft'] })).rejects.toThrow(GenerationError);
     }
-    const broken: Drafter = { propose: () => [1.5] };
-    await expect(model.generate(prompt, { maxNewTokens: 4, draft: { drafter: broken } })).rejects.toThrow(/drafter/);
+    for (const proposal of [[1.5], [model.info.vocabSize], 'abc']) {
+      const broken = { propose: () => proposal } as unknown as Drafter;
+      await expect(model.generate(prompt, { maxNewTokens: 4, draft: { drafter: broken } })).rejects.toThrow(/drafter/);
+    }
+    // The model stays usable: the failed generation left a clean cache.
+    expect((await model.generate(prompt, { maxNewTokens: 4 })).tokenIds).toHaveLength(4);
   });
 });
 
