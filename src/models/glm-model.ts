@@ -311,6 +311,7 @@ export class GlmModel implements LanguageModel {
         prefillChunkSize: settings.signal === undefined ? this.#runner.prefillChunkSize : Math.min(this.#runner.prefillChunkSize, ABORTABLE_PREFILL_CHUNK_SIZE),
         eosTokenIds: this.info.eosTokenIds,
         decode: (ids) => this.#glmTokenizer.decode(ids),
+        encode: (text) => this.#glmTokenizer.encode(text),
         ...(constraint === undefined ? {} : { constraint }),
         startedAt,
       })) {

@@ -28,6 +28,8 @@ export type GraphWorkerRequest =
       /** Positions of the worker's cache to keep before this forward (a truncation or clear made on the main side). */
       keep: number | undefined;
       allPositions: boolean;
+      /** Logits rows to return: the last `rows` positions (a draft verification). Defaults to 1. */
+      rows?: number;
     }
   | {
       /** One decode step of several slots in one run: ids[b] on slot slots[b], after keeps[b] as in 'forward'. */

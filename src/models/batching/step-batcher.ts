@@ -14,11 +14,12 @@ import { GenerationError } from '../../errors';
 import type { ForwardGraph } from '../generation/run-generation';
 import type { TokenPrefixCache } from '../kv-cache';
 import type { ModelInfo } from '../language-model';
+import type { ForwardRowsOptions } from '../causal-lm-graph';
 
 /** A graph that runs one sequence's tokens, or one token each for several sequences. */
 export interface BatchableGraph<Cache extends TokenPrefixCache> {
   readonly info: ModelInfo;
-  forward(ids: readonly number[], cache: Cache, options?: { allPositions?: boolean }): Promise<Float32Array>;
+  forward(ids: readonly number[], cache: Cache, options?: ForwardRowsOptions): Promise<Float32Array>;
   /** Row b's logits at [b x vocab, (b + 1) x vocab) of the result. */
   forwardBatch(ids: readonly number[], caches: readonly Cache[]): Promise<Float32Array>;
 }
@@ -86,13 +87,15 @@ export class StepBatcher<Cache extends TokenPrefixCache> implements ForwardGraph
     return this.#current;
   }
 
-  forward(ids: readonly number[], cache: Cache, options: { allPositions?: boolean } = {}): Promise<Float32Array> {
+  forward(ids: readonly number[], cache: Cache, options: ForwardRowsOptions = {}): Promise<Float32Array> {
     if (this.#closed) return Promise.reject(this.#closed);
     this.#expected.delete(cache);
     if (this.#waiting.has(cache) || this.#inStep.has(cache)) {
       return Promise.reject(new GenerationError('StepBatcher: a sequence asked for a forward while its previous one is still running.'));
     }
-    if (ids.length === 1 && !options.allPositions) {
+    // One token, one row of logits: a decode step, batched. Anything else (prefill chunks, jump-forward runs, draft
+    // verification with its k + 1 rows) runs alone.
+    if (ids.length === 1 && !options.allPositions && (options.rows ?? 1) === 1) {
       const stepped = new Promise<Float32Array>((resolve, reject) => this.#waiting.set(cache, { id: ids[0]!, resolve, reject }));
       this.#check();
       return stepped;
