@@ -120,6 +120,24 @@ describe('GlmModel batching: per-sequence policies', () => {
     }
   });
 
+  it('jump-forward and draft-verification forwards run alone between batched steps, with the same tokens', async () => {
+    const model = await GlmModel.load(directories.gqa, { sequences: 4 });
+    try {
+      const schema = z.object({ color: z.enum(['red', 'green', 'blue']), ok: z.boolean() });
+      const inputs = prompts(4, 21).map((ids) => [...ids, ...ids]);
+      const options = (index: number): GenerateOptions =>
+        index % 2 === 0
+          ? { schema, temperature: 0, maxNewTokens: 40, prefixCache: false }
+          : { temperature: 0, maxNewTokens: 40, prefixCache: false, draft: { kind: 'prompt-lookup', maxTokens: 4 } };
+      const alone = await serial(model, inputs, options);
+      const together = await Promise.all(inputs.map((ids, index) => model.generate(ids, options(index))));
+      together.forEach((result, index) => expect(result.tokenIds, `request ${index}`).toEqual(alone[index]!.tokenIds));
+      expect(alone[0]!.usage.decoding?.forcedTokens).toBeGreaterThan(0);
+    } finally {
+      await model.dispose();
+    }
+  });
+
   it.each(['worker', 'main'] as const)('sequences aborted mid-batch end as aborts while the others continue (runIn %s)', async (runIn) => {
     const model = await GlmModel.load(directories.gqa, { runIn, sequences: 6 });
     try {
