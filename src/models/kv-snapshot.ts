@@ -14,6 +14,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmS
 import { basename, dirname } from 'node:path';
 import { KvSnapshotError } from '../errors';
 import type { KeyValueCache, KvArray, KvCacheLayout } from './kv-cache';
+import type { ModelStateInfo } from './language-model';
 import type { ModelFiles } from './model-files';
 
 /** The version of the file layout this code writes and reads. */
@@ -45,13 +46,7 @@ export interface KvSnapshotHeader {
 }
 
 /** What saving wrote. */
-export interface KvSnapshotInfo {
-  file: string;
-  /** Positions (token ids) stored. */
-  tokens: number;
-  /** Size of the file: the KV bytes, the ids, a header and a checksum. */
-  bytes: number;
-}
+export type KvSnapshotInfo = ModelStateInfo;
 
 export interface SaveKvSnapshotOptions {
   model: KvSnapshotModel;
