@@ -10,7 +10,8 @@ import { KvSnapshotError } from '../../src/errors';
 import { commonPrefixLength } from '../../src/models/kv-cache';
 import { GlmModel, type GlmModelLoadOptions } from '../../src/models/glm-model';
 import type { ChatMessage } from '../../src/models/language-model';
-import { createTinyGlm, type TinyGlmOptions } from '../../src/models/tiny/create-tiny-glm';
+import { createTinyGlm } from '../../src/models/tiny/create-tiny-glm';
+import type { TinyGlmOptions } from '../../src/models/tiny/tiny-glm-options';
 
 const shape: TinyGlmOptions = { family: 'glm4', seed: 31, hiddenSize: 128, heads: 4, kvHeads: 2, layers: 2, maxPositionEmbeddings: 512 };
 const variants = {
