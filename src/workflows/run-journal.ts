@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fdatasync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors';
-import type { StepErrorValue, StepStatus } from './workflow-types';
+import type { StepErrorValue, StepKvUsage, StepStatus } from './workflow-types';
 import type { WorkflowSpec } from './workflow-spec';
 
 export const journalFormat = 1;
@@ -41,6 +41,7 @@ export type JournalRecord =
       error?: StepErrorValue;
       startedAt?: number;
       endedAt: number;
+      kv?: StepKvUsage;
     }
   | { type: 'run-end'; status: 'succeeded' | 'failed' | 'cancelled'; outputs: Record<string, unknown>; at: number };
 
@@ -258,6 +259,14 @@ export class RunJournal {
   #fail(cause: unknown): unknown {
     this.#failure ??= new CheckpointError(`Cannot write the journal ${this.path}: ${(cause as Error).message}`, { cause, details: { path: this.path } });
     return this.#failure;
+  }
+
+  /**
+   * Where an agent step keeps its model's KV snapshot: `<runId>.kv/<stepId>.kvs` beside this journal. The file
+   * carries its own checksum and model fingerprint; a missing or refused one only means a cold start.
+   */
+  kvSnapshotFile(stepId: string): string {
+    return join(`${this.path.slice(0, -'.jsonl'.length)}.kv`, `${stepId}.kvs`);
   }
 
   /** Waits for pending syncs, then closes the file. */
