@@ -80,7 +80,8 @@ export function createWorkflowAgentRunner(options: WorkflowAgentRunnerOptions): 
     for await (const event of autoAgent.stream(agentInput, { signal: ctx.signal, seed: spec.seed })) {
       options.onEvent?.(ctx.stepId, event);
       if (event.type === 'final') {
-        await snapshot?.remove();
+        // An aborted agent (a cancelled run, a timeout) keeps its snapshot for the attempt that runs the step again.
+        if (event.result.finishReason !== 'abort') await snapshot?.remove();
         return event.result.output;
       }
       await snapshot?.observe(event);

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlmModel } from '../../src/models/glm-model';
 import { createTinyGlm } from '../../src/models/tiny/create-tiny-glm';
 import { readJournal } from '../../src/workflows/run-journal';
+import { Workflow } from '../../src/workflows/workflow';
 import type { WorkflowEvent, WorkflowRunResult } from '../../src/workflows/workflow-types';
 import { kvSnapshotNote, kvSnapshotTools, kvSnapshotWorkflow, type KvSnapshotChildConfig } from './fixtures/kv-snapshot-workflow';
 
@@ -79,6 +80,42 @@ describe('agent step KV snapshots beside the journal', () => {
     const ended = readJournal(checkpointDir, 'crashed').records.find((record) => record.type === 'step-end');
     expect(ended).toMatchObject({ stepId: 'summary', status: 'succeeded', kv: warm });
     expect(existsSync(snapshotFile)).toBe(false);
+  });
+
+  it('a cancelled run keeps the snapshot of its step, and its resume on a new model instance starts warm', async () => {
+    const checkpointDir = path.join(root, 'cancelled');
+    const first = await GlmModel.load(modelDir);
+    const controller = new AbortController();
+    let generations = 0;
+    // Cancels the run as the step's second generation starts: the first turn's snapshot is on disk by then.
+    const cancelling = new Proxy(first, {
+      get(target, property) {
+        if (property === 'stream') {
+          return (...args: Parameters<GlmModel['stream']>) => {
+            if (++generations === 2) controller.abort();
+            return target.stream(...args);
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    try {
+      const run = await kvSnapshotWorkflow.run({ tools: kvSnapshotTools(), model: cancelling, inputs: { note: kvSnapshotNote }, checkpointDir, runId: 'cancelled', signal: controller.signal });
+      expect(run.status).toBe('cancelled');
+    } finally {
+      await first.dispose();
+    }
+    expect(existsSync(path.join(checkpointDir, 'cancelled.kv', 'summary.kvs'))).toBe(true);
+    const second = await GlmModel.load(modelDir);
+    try {
+      const run = await Workflow.resume('cancelled', { checkpointDir, tools: kvSnapshotTools(), model: second });
+      expect(run.status).toBe('succeeded');
+      expect(run.steps.summary.kv!.snapshotTokens).toBeGreaterThan(run.steps.summary.kv!.cachedTokens);
+      expect(run.steps.summary.kv!.prefillTokens).toBe(1);
+    } finally {
+      await second.dispose();
+    }
   });
 
   it('a damaged snapshot is ignored with its reason: the step starts cold and still succeeds', async () => {
