@@ -12,11 +12,10 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GlmModel } from '../src/models/glm-model';
-import type { LanguageModel } from '../src/models/language-model';
 import { createTinyGlm } from '../src/models/tiny/create-tiny-glm';
 import { Workflow } from '../src/workflows/workflow';
 import type { StepKvUsage } from '../src/workflows/workflow-types';
-import { kvSnapshotNote, kvSnapshotTools, kvSnapshotWorkflow } from '../test/workflows/fixtures/kv-snapshot-workflow';
+import { interceptSecondGeneration, kvSnapshotNote, kvSnapshotTools, kvSnapshotWorkflow } from '../test/workflows/fixtures/kv-snapshot-workflow';
 import { writeBenchmarkSection } from './support/benchmark-doc';
 
 const roundsAt = process.argv.indexOf('--rounds');
@@ -34,18 +33,9 @@ const tools = kvSnapshotTools();
 async function interruptedRun(runId: string): Promise<void> {
   const model = await GlmModel.load(modelDir);
   const controller = new AbortController();
-  let generations = 0;
-  const interrupting: LanguageModel = new Proxy(model, {
-    get(target, property) {
-      if (property === 'stream') {
-        return (...args: Parameters<GlmModel['stream']>) => {
-          if (++generations === 2) controller.abort();
-          return target.stream(...args);
-        };
-      }
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
+  const interrupting = interceptSecondGeneration(model, (stream) => {
+    controller.abort();
+    return stream();
   });
   const run = await kvSnapshotWorkflow.run({ tools, model: interrupting, inputs: { note: kvSnapshotNote }, checkpointDir, runId, signal: controller.signal });
   await model.dispose();

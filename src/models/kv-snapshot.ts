@@ -13,6 +13,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { KvSnapshotError } from '../errors';
+import { syncDirectory } from '../sync-directory';
 import type { KeyValueCache, KvArray, KvCacheLayout } from './kv-cache';
 import type { ModelStateInfo } from './language-model';
 import type { ModelFiles } from './model-files';
@@ -217,18 +218,4 @@ function sampleFile(hash: Hash, file: string): void {
 
 function bytesOf(array: KvArray): Buffer {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
-}
-
-/** fsync a directory so a renamed file's entry survives a power loss (not possible on every platform). */
-function syncDirectory(directory: string): void {
-  try {
-    const fd = openSync(directory, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Windows cannot open directories; the file's own fsync still applies.
-  }
 }

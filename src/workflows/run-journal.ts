@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fdatasync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors';
+import { syncDirectory } from '../sync-directory';
 import type { StepErrorValue, StepKvUsage, StepStatus } from './workflow-types';
 import type { WorkflowSpec } from './workflow-spec';
 
@@ -281,19 +282,5 @@ function removeQuietly(file: string): void {
     rmSync(file, { force: true });
   } catch {
     // Nothing to remove where the folder itself is unusable.
-  }
-}
-
-/** fsync a directory so a newly created file's entry survives a power loss (not possible on every platform). */
-function syncDirectory(directory: string): void {
-  try {
-    const fd = openSync(directory, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Windows cannot open directories; the file's own fsyncs still apply.
   }
 }

@@ -14,7 +14,7 @@ import { createTinyGlm } from '../../src/models/tiny/create-tiny-glm';
 import { readJournal } from '../../src/workflows/run-journal';
 import { Workflow } from '../../src/workflows/workflow';
 import type { WorkflowEvent, WorkflowRunResult } from '../../src/workflows/workflow-types';
-import { kvSnapshotNote, kvSnapshotTools, kvSnapshotWorkflow, type KvSnapshotChildConfig } from './fixtures/kv-snapshot-workflow';
+import { interceptSecondGeneration, kvSnapshotNote, kvSnapshotTools, kvSnapshotWorkflow, type KvSnapshotChildConfig } from './fixtures/kv-snapshot-workflow';
 
 const child = path.resolve(__dirname, 'fixtures/kv-snapshot-child.ts');
 let root: string;
@@ -80,25 +80,16 @@ describe('agent step KV snapshots beside the journal', () => {
     const ended = readJournal(checkpointDir, 'crashed').records.find((record) => record.type === 'step-end');
     expect(ended).toMatchObject({ stepId: 'summary', status: 'succeeded', kv: warm });
     expect(existsSync(snapshotFile)).toBe(false);
-  });
+  }, 300_000); // three child processes that each load the model (about 40 s on a busy 2-core machine)
 
   it('a cancelled run keeps the snapshot of its step, and its resume on a new model instance starts warm', async () => {
     const checkpointDir = path.join(root, 'cancelled');
     const first = await GlmModel.load(modelDir);
     const controller = new AbortController();
-    let generations = 0;
     // Cancels the run as the step's second generation starts: the first turn's snapshot is on disk by then.
-    const cancelling = new Proxy(first, {
-      get(target, property) {
-        if (property === 'stream') {
-          return (...args: Parameters<GlmModel['stream']>) => {
-            if (++generations === 2) controller.abort();
-            return target.stream(...args);
-          };
-        }
-        const value = Reflect.get(target, property, target) as unknown;
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
+    const cancelling = interceptSecondGeneration(first, (stream) => {
+      controller.abort();
+      return stream();
     });
     try {
       const run = await kvSnapshotWorkflow.run({ tools: kvSnapshotTools(), model: cancelling, inputs: { note: kvSnapshotNote }, checkpointDir, runId: 'cancelled', signal: controller.signal });
