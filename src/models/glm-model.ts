@@ -18,7 +18,7 @@ import { recordedCallRewrite } from './chat-format/recorded-call-rewrite';
 import type { ChatFormat } from './chat-format/chat-format';
 import { GlmTokenizer, type TextTokenizer } from './glm-tokenizer';
 import { commonPrefixLength, type KeyValueCache, type TokenPrefixCache } from './kv-cache';
-import { kvSnapshotModel, loadKvSnapshot, saveKvSnapshot, type KvSnapshotModel, type LoadKvSnapshotOptions, type SaveKvSnapshotOptions } from './kv-snapshot';
+import { checkSaveStateOptions, kvSnapshotModel, loadKvSnapshot, saveKvSnapshot, type KvSnapshotModel, type LoadKvSnapshotOptions, type SaveKvSnapshotOptions } from './kv-snapshot';
 import {
   generateResultOf,
   type GenerateOptions,
@@ -356,7 +356,7 @@ export class GlmModel implements LanguageModel {
    */
   async saveState(file: string, options: SaveStateOptions = {}): Promise<ModelStateInfo> {
     this.#assertOpen('saveState');
-    checkStateOptions(options);
+    checkSaveStateOptions(options);
     return this.#withLock('saveState', async () => {
       const cache = this.#runner.cache;
       const length = options.tokenIds === undefined ? cache.length : commonPrefixLength(cache.tokenIds, options.tokenIds);
@@ -537,21 +537,6 @@ function graphOptions(files: ModelFiles, config: ModelConfig): CausalLmGraphOpti
     names: genai.names,
     ...(genai.pastPresentShareBuffer ? { sharedBuffer: { maxLength: Math.min(genai.contextLength, info.contextLength) } } : {}),
   };
-}
-
-const stateOptionKeys = new Set(['tokenIds', 'meta']);
-
-function checkStateOptions(options: SaveStateOptions): void {
-  const unknown = Object.keys(options).filter((key) => !stateOptionKeys.has(key));
-  if (unknown.length > 0) {
-    throw new KvSnapshotError(`GlmModel.saveState: unknown option ${unknown.join(', ')}; the options are tokenIds and meta.`, { details: { reason: 'options', unknown } });
-  }
-  if (options.tokenIds !== undefined && (!Array.isArray(options.tokenIds) || !options.tokenIds.every((id) => Number.isInteger(id)))) {
-    throw new KvSnapshotError('GlmModel.saveState: tokenIds must be an array of integer token ids.', { details: { reason: 'options', field: 'tokenIds' } });
-  }
-  if (options.meta !== undefined && (typeof options.meta !== 'object' || options.meta === null || !Object.values(options.meta).every((value) => typeof value === 'string'))) {
-    throw new KvSnapshotError('GlmModel.saveState: meta must be an object of strings.', { details: { reason: 'options', field: 'meta' } });
-  }
 }
 
 function readJson(file: string): unknown {

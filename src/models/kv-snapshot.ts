@@ -15,7 +15,7 @@ import { basename, dirname } from 'node:path';
 import { KvSnapshotError } from '../errors';
 import { syncDirectory } from '../sync-directory';
 import type { KeyValueCache, KvArray, KvCacheLayout } from './kv-cache';
-import type { ModelStateInfo } from './language-model';
+import type { ModelStateInfo, SaveStateOptions } from './language-model';
 import type { ModelFiles } from './model-files';
 
 /** The version of the file layout this code writes and reads. */
@@ -218,4 +218,20 @@ function sampleFile(hash: Hash, file: string): void {
 
 function bytesOf(array: KvArray): Buffer {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+}
+
+const stateOptionKeys = new Set(['tokenIds', 'meta']);
+
+/** GlmModel.saveState's options, checked at the boundary: unknown keys and wrong types are refused. */
+export function checkSaveStateOptions(options: SaveStateOptions): void {
+  const unknown = Object.keys(options).filter((key) => !stateOptionKeys.has(key));
+  if (unknown.length > 0) {
+    throw new KvSnapshotError(`GlmModel.saveState: unknown option ${unknown.join(', ')}; the options are tokenIds and meta.`, { details: { reason: 'options', unknown } });
+  }
+  if (options.tokenIds !== undefined && (!Array.isArray(options.tokenIds) || !options.tokenIds.every((id) => Number.isInteger(id)))) {
+    throw new KvSnapshotError('GlmModel.saveState: tokenIds must be an array of integer token ids.', { details: { reason: 'options', field: 'tokenIds' } });
+  }
+  if (options.meta !== undefined && (typeof options.meta !== 'object' || options.meta === null || !Object.values(options.meta).every((value) => typeof value === 'string'))) {
+    throw new KvSnapshotError('GlmModel.saveState: meta must be an object of strings.', { details: { reason: 'options', field: 'meta' } });
+  }
 }

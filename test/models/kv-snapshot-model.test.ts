@@ -84,6 +84,25 @@ describe('GlmModel.saveState / loadState', () => {
     });
   }
 
+  it('waits for a running generation: the snapshot holds its whole sequence, never a state in between', async () => {
+    const model = await GlmModel.load(directories.get('Optimum fp32 (worker)')!);
+    try {
+      const promptIds = model.promptTokenIds(conversation);
+      const stream = model.stream(conversation, { ...greedy, maxNewTokens: 6 });
+      expect((await stream.next()).value).toMatchObject({ type: 'token' }); // the generation holds the model now
+      let settled = false;
+      const saving = model.saveState(path.join(root, 'while-running.kvs')).finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(settled).toBe(false);
+      let end: { tokenIds: number[] } | undefined;
+      for await (const event of stream) if (event.type === 'end') end = event;
+      const saved = await saving;
+      expect(saved.tokens).toBe(promptIds.length + end!.tokenIds.length - 1);
+    } finally {
+      await model.dispose();
+    }
+  });
+
   it('saves a prefix with tokenIds, refuses another model, an empty cache and unknown options', async () => {
     const optimum = directories.get('Optimum fp32 (worker)')!;
     const other = directories.get('genai shared buffer (worker)')!;
