@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'ZOD_VERSION'
   | 'CHAT_TEMPLATE'
   | 'MCP_SERVER'
+  | 'KV_SNAPSHOT'
   // workflow step failures (StepErrorValue.code)
   | 'STEP_TIMEOUT'
   | 'STEP_FAILED'
@@ -173,3 +174,9 @@ export class AiSdkProviderError extends AutoglmError { static override readonly 
  * connection closed. `details.server` names it; the next call to one of its tools reconnects.
  */
 export class McpServerError extends AutoglmError { static override readonly code = 'MCP_SERVER'; }
+/**
+ * A KV snapshot file that cannot be written or loaded: unreadable, truncated, corrupt (checksum), of another format
+ * version, or saved from another model (`details.file`, `details.reason`). Delete the file; the next generation then
+ * prefills its whole prompt.
+ */
+export class KvSnapshotError extends AutoglmError { static override readonly code = 'KV_SNAPSHOT'; }

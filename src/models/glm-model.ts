@@ -2,12 +2,12 @@
  * GlmModel: a GLM-family model directory (Optimum / transformers.js ONNX layout, or onnxruntime-genai's with a
  * GroupQueryAttention graph) run through ONNX Runtime, behind the LanguageModel interface.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { GenerationError, ModelFormatError, ModelLoadError } from '../errors';
+import { GenerationError, KvSnapshotError, ModelFormatError, ModelLoadError } from '../errors';
 import { silentLogger, type Logger } from '../observability/logger';
 import { CausalLmGraph, type CausalLmGraphOptions, type GraphFeatures } from './causal-lm-graph';
-import { SlotPool } from './batching/slot-pool';
+import { SlotPool, type SlotChoice } from './batching/slot-pool';
 import { StepBatcher, type BatchableGraph, type BatchStats } from './batching/step-batcher';
 import { resolveSequenceSettings } from './batching/sequence-defaults';
 import { resolveGenerateOptions } from './generation/resolve-generate-options';
@@ -19,7 +19,8 @@ import { GeneratedTokenMemory } from './generated-token-memory';
 import { recordedCallRewrite } from './chat-format/recorded-call-rewrite';
 import type { ChatFormat } from './chat-format/chat-format';
 import { GlmTokenizer, type TextTokenizer } from './glm-tokenizer';
-import type { TokenPrefixCache } from './kv-cache';
+import { commonPrefixLength, type KeyValueCache, type TokenPrefixCache } from './kv-cache';
+import { checkSaveStateOptions, kvSnapshotModel, loadKvSnapshot, saveKvSnapshot, type KvSnapshotModel, type LoadKvSnapshotOptions, type SaveKvSnapshotOptions } from './kv-snapshot';
 import {
   generateResultOf,
   type GenerateOptions,
@@ -28,6 +29,8 @@ import {
   type LanguageModel,
   type ModelInfo,
   type ModelInput,
+  type ModelStateInfo,
+  type SaveStateOptions,
   type ToolSpec,
 } from './language-model';
 import { resolveModelDirectory } from './model-cache';
@@ -36,7 +39,7 @@ import { checkGenaiModelType } from './genai-config';
 import { resolveModelFiles, type ModelDtype, type ModelFiles } from './model-files';
 import { OnnxBackend, type ExecutionProvider, type GraphOptimizationLevel, type OnnxBackendOptions } from './onnx-backend';
 import { graphNeedsPrepacking } from './prepacking';
-import { WorkerGraph } from './worker-graph';
+import { WorkerGraph, type WorkerKvCache } from './worker-graph';
 
 export interface GlmModelLoadOptions {
   /** Where the model runs. Defaults to 'cpu'. */
@@ -109,6 +112,10 @@ interface GraphRunner {
   features: GraphFeatures;
   sharedBuffer: CausalLmGraphOptions['sharedBuffer'];
   prefillChunkSize: number;
+  /** Writes a slot's cache to a snapshot file on the thread that owns it. */
+  saveState(cache: TokenPrefixCache, file: string, options: SaveKvSnapshotOptions): Promise<ModelStateInfo>;
+  /** Replaces a slot's cache with a snapshot file's sequence on the thread that owns it. */
+  loadState(cache: TokenPrefixCache, file: string, options: LoadKvSnapshotOptions): Promise<number[]>;
   dispose(): Promise<void>;
 }
 
@@ -154,6 +161,8 @@ export class GlmModel implements LanguageModel {
   /** One per generation started and not yet ended: dispose() aborts them all. */
   readonly #running = new Set<AbortController>();
   #disposed = false;
+  /** This model's identity in its KV snapshots (computed on the first save or load). */
+  #snapshotModel: KvSnapshotModel | undefined;
 
   private constructor(
     files: ModelFiles,
@@ -373,6 +382,57 @@ export class GlmModel implements LanguageModel {
     await this.#runner.dispose();
   }
 
+  /**
+   * Writes a cached sequence (its token ids and the KV of every layer) to `file`, atomically, as node-llama-cpp's
+   * `saveStateToFile`: one KV slot's, the free slot sharing the longest prefix with `tokenIds` (then only that
+   * prefix), else the slot used last; waits for a free slot when all are generating. Throws KvSnapshotError when
+   * nothing is cached or the file cannot be written.
+   */
+  async saveState(file: string, options: SaveStateOptions = {}): Promise<ModelStateInfo> {
+    this.#assertOpen('saveState');
+    checkSaveStateOptions(options);
+    return this.#withSlot('saveState', options.tokenIds ?? 'most-recent', async (cache) => {
+      const length = options.tokenIds === undefined ? cache.length : commonPrefixLength(cache.tokenIds, options.tokenIds);
+      if (length === 0) {
+        throw new KvSnapshotError(`GlmModel.saveState(${file}): the cache holds ${options.tokenIds === undefined ? 'nothing' : 'no prefix of the given tokenIds'}; generate first.`, {
+          details: { file, reason: 'empty' },
+        });
+      }
+      return this.#runner.saveState(cache, file, { model: this.#snapshotIdentity(), length, meta: { ...options.meta } });
+    });
+  }
+
+  /**
+   * Replaces a slot's sequence (the least recently used free slot's) with one `saveState` wrote (this model's,
+   * checked by fingerprint and checksum), so that the next generation whose prompt extends its ids takes that slot
+   * and prefills only the rest (`usage.cachedTokens` shows the reuse). Waits for a free slot when all are generating. Throws KvSnapshotError for another model's, a truncated, corrupt
+   * or other-version file, leaving the cache as it was.
+   */
+  async loadState(file: string): Promise<ModelStateInfo> {
+    this.#assertOpen('loadState');
+    if (typeof file !== 'string' || file.length === 0) throw new KvSnapshotError('GlmModel.loadState: file must be a non-empty path.', { details: { reason: 'options' } });
+    return this.#withSlot('loadState', [], async (cache) => {
+      const tokenIds = await this.#runner.loadState(cache, file, { model: this.#snapshotIdentity(), vocabSize: this.info.vocabSize, contextLength: this.info.contextLength });
+      return { file, tokens: tokenIds.length, bytes: statSync(file).size };
+    });
+  }
+
+  /** Runs `work` on a slot held meanwhile, in the batcher's queue (between steps: no batch holds the slot's KV then). */
+  async #withSlot<T>(operation: string, choice: SlotChoice, work: (cache: TokenPrefixCache) => Promise<T>): Promise<T> {
+    const lease = await this.#slots.acquire(choice);
+    try {
+      this.#assertOpen(operation);
+      return await this.#batcher.exclusive(() => work(lease!.cache));
+    } finally {
+      lease?.release();
+    }
+  }
+
+  #snapshotIdentity(): KvSnapshotModel {
+    const { layers, kvHeads, headDim } = this.info;
+    return (this.#snapshotModel ??= kvSnapshotModel(this.files, { layers, kvHeads, headDim, type: this.#runner.features.kvType }));
+  }
+
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
@@ -455,6 +515,11 @@ async function loadOnThisThread({ files, config, backendOptions, prefillChunkSiz
       features: graph.features,
       sharedBuffer: graph.sharedBuffer,
       prefillChunkSize,
+      saveState: async (cache, file, options) => saveKvSnapshot(cache as KeyValueCache, file, options),
+      loadState: async (cache, file, options) => {
+        loadKvSnapshot(cache as KeyValueCache, file, options);
+        return [...cache.tokenIds];
+      },
       dispose: () => backend.dispose(),
     };
   } catch (error) {
@@ -473,6 +538,8 @@ async function loadInWorker({ files, config, backendOptions, prefillChunkSize, l
     features: graph.features,
     sharedBuffer: graph.sharedBuffer,
     prefillChunkSize,
+    saveState: (cache, file, options) => graph.saveState(cache as WorkerKvCache, file, options),
+    loadState: (cache, file, options) => graph.loadState(cache as WorkerKvCache, file, options),
     dispose: () => graph.dispose(),
   };
 }

@@ -5,6 +5,7 @@
 import * as errors from '../errors';
 import { AutoglmError } from '../errors';
 import type { CausalLmGraphOptions, GraphFeatures } from './causal-lm-graph';
+import type { KvSnapshotInfo, LoadKvSnapshotOptions, SaveKvSnapshotOptions } from './kv-snapshot';
 import type { ModelInfo } from './language-model';
 import type { OnnxBackendOptions } from './onnx-backend';
 
@@ -39,6 +40,10 @@ export type GraphWorkerRequest =
       ids: number[];
       keeps: Array<number | undefined>;
     }
+  /** Writes the cache (after the pending truncation `keep`) to a snapshot file: the worker does the I/O. */
+  | { type: 'save-state'; id: number; slot: number; file: string; keep: number | undefined; options: SaveKvSnapshotOptions }
+  /** Replaces the cache with a snapshot file's sequence. */
+  | { type: 'load-state'; id: number; slot: number; file: string; options: LoadKvSnapshotOptions }
   | { type: 'dispose'; id: number };
 
 export type GraphWorkerReply =
@@ -47,6 +52,8 @@ export type GraphWorkerReply =
   /** A forward's logits, or a step's rows (row b at [b x vocab, (b + 1) x vocab)). */
   | { type: 'result'; id: number; logits: Float32Array }
   | { type: 'disposed'; id: number }
+  | { type: 'state-saved'; id: number; info: KvSnapshotInfo }
+  | { type: 'state-loaded'; id: number; tokenIds: number[] }
   | { type: 'error'; id: number | undefined; error: SerializedError };
 
 export interface SerializedError {

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { CausalLmGraph } from './causal-lm-graph';
 import { serializeError, type GraphWorkerData, type GraphWorkerReply, type GraphWorkerRequest } from './graph-worker-protocol';
 import type { KeyValueCache } from './kv-cache';
+import { loadKvSnapshot, saveKvSnapshot } from './kv-snapshot';
 import { OnnxBackend } from './onnx-backend';
 
 const port = parentPort;
@@ -68,6 +69,10 @@ async function handle(request: GraphWorkerRequest): Promise<void> {
       sendLogits(request.id, await graph.forwardBatch(request.ids, stepCaches), true);
       return;
     }
+    if (request.type === 'save-state' || request.type === 'load-state') {
+      handleState(request, slotCache(request.slot));
+      return;
+    }
     const cache = slotCache(request.slot);
     if (request.keep !== undefined) cache.truncate(request.keep);
     const rows = request.rows ?? 1;
@@ -75,8 +80,23 @@ async function handle(request: GraphWorkerRequest): Promise<void> {
     sendLogits(request.id, logits, request.allPositions || rows > 1 || graph.features.logitsType === 'float32');
   } catch (error) {
     // A failed run may leave its caches between states; the main side clears its mirrors too.
-    const slots = request.type === 'step' ? request.slots : request.type === 'forward' ? [request.slot] : [...caches.keys()];
+    const slots = request.type === 'step' ? request.slots : 'slot' in request ? [request.slot] : [...caches.keys()];
     for (const slot of slots) caches.get(slot)?.clear();
+    post({ type: 'error', id: request.id, error: serializeError(error) });
+  }
+}
+
+/** Snapshot I/O: a failure leaves the cache as it was (loading checks the whole file before replacing it). */
+function handleState(request: Extract<GraphWorkerRequest, { type: 'save-state' | 'load-state' }>, kv: KeyValueCache): void {
+  try {
+    if (request.type === 'save-state') {
+      if (request.keep !== undefined) kv.truncate(request.keep);
+      post({ type: 'state-saved', id: request.id, info: saveKvSnapshot(kv, request.file, request.options) });
+    } else {
+      loadKvSnapshot(kv, request.file, request.options);
+      post({ type: 'state-loaded', id: request.id, tokenIds: [...kv.tokenIds] });
+    }
+  } catch (error) {
     post({ type: 'error', id: request.id, error: serializeError(error) });
   }
 }

@@ -169,6 +169,12 @@ export class StepBatcher<Cache extends TokenPrefixCache> implements ForwardGraph
     }).catch(() => undefined);
   }
 
+  /** Runs `job` (a snapshot's save or load) in the run queue: between steps, never beside a run. */
+  exclusive<T>(job: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    return this.#enqueue(job);
+  }
+
   #rank(cache: Cache): number {
     let rank = this.#ranks.get(cache);
     if (rank === undefined) this.#ranks.set(cache, (rank = this.#nextRank++));
