@@ -249,6 +249,29 @@ describe('GlmModel slots', () => {
     }
   });
 
+  it('a KV snapshot saves one slot (by tokenIds) and loads into a free slot that the continuation then takes', async () => {
+    const model = await GlmModel.load(directories.gqa, { sequences: 3 });
+    const fresh = await GlmModel.load(directories.gqa, { sequences: 3 });
+    try {
+      const [a, b] = prompts(2, 31).map((ids) => [...ids, ...ids, ...ids]);
+      const options = { maxNewTokens: 8, temperature: 0 } as const;
+      const [ra] = await Promise.all([model.generate(a!, options), model.generate(b!, options)]);
+      const file = path.join(root, 'slot-a.kvs');
+      const saved = await model.saveState(file, { tokenIds: [...a!, ...ra.tokenIds] });
+      expect(saved.tokens).toBe(a!.length + ra.tokenIds.length - 1);
+      await fresh.generate(b!, options); // another slot of the fresh model holds b
+      expect((await fresh.loadState(file)).tokens).toBe(saved.tokens);
+      const next = [...a!, ...ra.tokenIds, ...prompts(1, 60)[0]!];
+      const warm = await fresh.generate(next, options);
+      expect(warm.usage.cachedTokens).toBe(saved.tokens);
+      expect(warm.tokenIds).toEqual((await model.generate(next, { ...options, prefixCache: false })).tokenIds);
+      expect((await fresh.generate([...b!, 1], options)).usage.cachedTokens).toBe(b!.length);
+    } finally {
+      await model.dispose();
+      await fresh.dispose();
+    }
+  });
+
   it('refuses a bad sequences or maxKvBytes before loading, with the field named', async () => {
     for (const sequences of [0, 1.5, 65, Number.NaN]) {
       await expect(GlmModel.load(directories.optimum, { sequences })).rejects.toMatchObject({ code: 'MODEL_LOAD', details: { field: 'sequences' } });

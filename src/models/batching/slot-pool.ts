@@ -36,11 +36,16 @@ interface Slot<Cache> {
   lastUsed: number;
 }
 
-/** Which free slot a request takes: by its prompt's ids (see the file comment), or the most recently used one. */
+/**
+ * Which slot a request takes: the best free one for its prompt's ids (see the file comment), or 'most-recent': the
+ * slot leased last, waiting for it while it is busy (a snapshot of the sequence generated last).
+ */
 export type SlotChoice = readonly number[] | 'most-recent';
 
 interface Waiter<Cache> {
-  promptIds: SlotChoice;
+  promptIds: readonly number[];
+  /** Set when the waiter wants this slot and no other. */
+  target?: Slot<Cache>;
   grant(slot: Slot<Cache>): void;
 }
 
@@ -84,13 +89,16 @@ export class SlotPool<Cache extends TokenPrefixCache> {
    */
   acquire(promptIds: SlotChoice, signal?: AbortSignal): Promise<SlotLease<Cache> | undefined> {
     if (signal?.aborted) return Promise.resolve(undefined);
-    if (this.#waiting.length === 0) {
-      const slot = this.#best(promptIds);
+    const target = promptIds === 'most-recent' ? this.#slots.reduce((a, b) => (b.lastUsed > a.lastUsed ? b : a)) : undefined;
+    if (target && !target.busy) return Promise.resolve(this.#lease(target));
+    if (!target && !this.#waiting.some((waiter) => waiter.target === undefined)) {
+      const slot = this.#best(promptIds as readonly number[]);
       if (slot) return Promise.resolve(this.#lease(slot));
     }
     return new Promise((resolve) => {
       const waiter: Waiter<Cache> = {
-        promptIds,
+        promptIds: target ? [] : (promptIds as readonly number[]),
+        ...(target ? { target } : {}),
         grant: (slot) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(this.#lease(slot));
@@ -107,10 +115,7 @@ export class SlotPool<Cache extends TokenPrefixCache> {
   }
 
   /** The free slot sharing the longest prefix with `promptIds`; among equals, the least recently used. */
-  #best(promptIds: SlotChoice): Slot<Cache> | undefined {
-    if (promptIds === 'most-recent') {
-      return this.#slots.filter((slot) => !slot.busy).sort((a, b) => b.lastUsed - a.lastUsed)[0];
-    }
+  #best(promptIds: readonly number[]): Slot<Cache> | undefined {
     let best: Slot<Cache> | undefined;
     let bestShared = -1;
     const useful = Math.min(MIN_USEFUL_PREFIX, promptIds.length - 1);
@@ -139,8 +144,11 @@ export class SlotPool<Cache extends TokenPrefixCache> {
         slot.busy = false;
         slot.lastUsed = ++this.#clock;
         this.#evict();
-        const next = this.#waiting.shift();
-        if (next) next.grant(this.#best(next.promptIds) ?? slot);
+        // A waiter for this very slot first, else the first waiter for any slot.
+        const index = this.#waiting.findIndex((waiter) => waiter.target === slot || waiter.target === undefined);
+        if (index < 0) return;
+        const [next] = this.#waiting.splice(index, 1);
+        next!.grant(next!.target ?? this.#best(next!.promptIds) ?? slot);
       },
     };
   }
