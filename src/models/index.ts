@@ -40,3 +40,5 @@ export { loadChatTemplates, type ChatTemplates } from './chat-format/load-chat-t
 export { renderChatSegments, type ChatSegment } from './chat-format/render-chat';
 export type { TinyChatTemplate } from './tiny/glm-chat-template';
 export type { GlmTokenizerLoadOptions } from './glm-tokenizer';
+export type { BatchStats } from './batching/step-batcher';
+export { DEFAULT_MAX_SEQUENCES, MAX_SEQUENCES, kvBytesPerToken } from './batching/sequence-defaults';

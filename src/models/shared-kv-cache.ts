@@ -59,16 +59,8 @@ export class SharedKvCache extends HeldTokenIds implements KeyValueCache {
     this.borrower?.reclaim();
     const { kvHeads, headDim, type } = this.layout;
     const length = this.heldIds.length;
-    const compact = (tensor: OrtTensor | undefined): KvArray => {
-      const target = kvArray(type, kvHeads * length * headDim);
-      if (!tensor || length === 0) return target;
-      const source = tensor.data as KvArray;
-      for (let head = 0; head < kvHeads; head++) {
-        const from = head * this.#capacity * headDim;
-        target.set(source.subarray(from, from + length * headDim), head * length * headDim);
-      }
-      return target;
-    };
+    const compact = (tensor: OrtTensor | undefined): KvArray =>
+      !tensor || length === 0 ? kvArray(type, kvHeads * length * headDim) : copyHeadPositions(tensor.data as KvArray, this.#capacity, length, this.layout);
     return {
       length,
       keys: Array.from({ length: this.layout.layers }, (_, layer) => compact(this.#keys[layer])),
@@ -79,12 +71,8 @@ export class SharedKvCache extends HeldTokenIds implements KeyValueCache {
   importKv(rows: KvRows): void {
     this.heldIds.length = Math.min(this.heldIds.length, rows.length);
     this.#reserve(rows.length);
-    const { kvHeads, headDim } = this.layout;
     const write = (tensor: OrtTensor, source: KvArray): void => {
-      const target = tensor.data as KvArray;
-      for (let head = 0; head < kvHeads; head++) {
-        target.set(source.subarray(head * rows.length * headDim, (head + 1) * rows.length * headDim), head * this.#capacity * headDim);
-      }
+      copyHeadPositions(source, rows.length, rows.length, this.layout, tensor.data as KvArray, this.#capacity);
     };
     for (let layer = 0; layer < this.layout.layers; layer++) {
       write(this.#keys[layer]!, rows.keys[layer]!);

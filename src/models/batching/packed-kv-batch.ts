@@ -12,7 +12,7 @@
  *   new token at its own position L_b and attends to its own L_b + 1 positions.
  */
 import { GenerationError } from '../../errors';
-import { kvArray, type KeyValueCache, type KvArray, type KvBorrower, type KvCacheLayout, type KvRows } from '../kv-cache';
+import { copyHeadPositions, kvArray, type KeyValueCache, type KvArray, type KvBorrower, type KvCacheLayout, type KvRows } from '../kv-cache';
 import { createTensor, type OrtTensor } from '../onnx-backend';
 
 export interface PackedKvBatchOptions {
@@ -158,12 +158,7 @@ export class PackedKvBatch implements KvBorrower {
     const dims = [caches.length, kvHeads, width, headDim];
     const place = (pick: (row: KvRows) => KvArray): OrtTensor => {
       const data = kvArray(type, caches.length * kvHeads * width * headDim);
-      rows.forEach((row, b) => {
-        const source = pick(row);
-        for (let head = 0; head < kvHeads; head++) {
-          data.set(source.subarray(head * row.length * headDim, (head + 1) * row.length * headDim), (b * kvHeads + head) * width * headDim);
-        }
-      });
+      rows.forEach((row, b) => copyHeadPositions(pick(row), row.length, row.length, this.#layout, data.subarray(b * kvHeads * width * headDim), width));
       return createTensor(type, data, dims);
     };
     this.#keys = Array.from({ length: layers }, (_, layer) => place((row) => row.keys[layer]!));
@@ -190,12 +185,9 @@ export class PackedKvBatch implements KvBorrower {
     const widen = (tensor: OrtTensor): OrtTensor => {
       const source = tensor.data as KvArray;
       const data = kvArray(type, members.length * kvHeads * width * headDim);
-      members.forEach((cache, b) => {
-        for (let head = 0; head < kvHeads; head++) {
-          const from = (b * kvHeads + head) * old * headDim;
-          data.set(source.subarray(from, from + cache.length * headDim), (b * kvHeads + head) * width * headDim);
-        }
-      });
+      members.forEach((cache, b) =>
+        copyHeadPositions(source.subarray(b * kvHeads * old * headDim), old, cache.length, this.#layout, data.subarray(b * kvHeads * width * headDim), width),
+      );
       return createTensor(type, data, [members.length, kvHeads, width, headDim]);
     };
     this.#keys = this.#keys.map(widen);
