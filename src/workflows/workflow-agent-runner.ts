@@ -11,12 +11,14 @@
 import { z } from 'zod';
 import { AutoAgent } from '../agent/auto-agent';
 import type { AgentEvent } from '../agent/agent-events';
+import type { AgentPausedState } from '../agent/tool-approval';
 import { WorkflowSpecError } from '../errors';
 import type { LanguageModel } from '../models/language-model';
 import type { FileAccess } from '../tools/tool';
 import { ToolRegistry } from '../tools/tool-registry';
 import type { AgentRunner } from './workflow-types';
 import { agentStepSpecSchema } from './workflow-spec';
+import { StepSuspension } from './step-suspension';
 
 export interface WorkflowAgentRunnerOptions {
   model: LanguageModel;
@@ -50,7 +52,11 @@ function selectTools(names: string[], registry: ToolRegistry | undefined, stepId
       details: { step: stepId, unknown },
     });
   }
-  return new ToolRegistry(names.map((name) => registry.get(name)!), { files: registry.files });
+  // The subset keeps the registry's approval policies (its `needsApproval` option included).
+  return new ToolRegistry(
+    names.map((name) => ({ ...registry.get(name)!, needsApproval: registry.approvalPolicy(name) })),
+    { files: registry.files },
+  );
 }
 
 export function createWorkflowAgentRunner(options: WorkflowAgentRunnerOptions): AgentRunner {
@@ -74,9 +80,17 @@ export function createWorkflowAgentRunner(options: WorkflowAgentRunnerOptions): 
     });
     let agentInput: Record<string, unknown> = input;
     if (typeof input.inputFile === 'string') agentInput = { ...input, inputFile: await options.files.resolve(input.inputFile) };
-    for await (const event of autoAgent.stream(agentInput, { signal: ctx.signal, seed: spec.seed })) {
+    const runOptions = { signal: ctx.signal, seed: spec.seed };
+    const events =
+      ctx.resume === undefined
+        ? autoAgent.stream(agentInput, runOptions)
+        : autoAgent.resumeStream(ctx.resume.state as AgentPausedState, ctx.resume.decisions, runOptions);
+    for await (const event of events) {
       options.onEvent?.(ctx.stepId, event);
-      if (event.type === 'final') return event.result.output;
+      if (event.type !== 'final') continue;
+      // The agent waits for a person: the step suspends durably (the runner journals the state and the calls).
+      if (event.result.finishReason === 'approval-required') throw new StepSuspension(event.result.pendingApprovals, event.result.state);
+      return event.result.output;
     }
     throw new WorkflowSpecError(`step "${ctx.stepId}": the agent ended without a result.`);
   };
