@@ -150,6 +150,20 @@ describe('tool approval in the agent loop', () => {
     expect((await agent.resume(state, [{ id: 'call-1-1', approved: true }])).finishReason).toBe('answer');
   });
 
+  it('resumes within a session: the session keeps the exchange for its next run', async () => {
+    const log: string[] = [];
+    const model = new ScriptedModel(['bank.pay\n{"to": "ACME", "amount": 500}', '\nPaid ACME.', '\nYou paid ACME.']);
+    const agent = new AutoAgent({ task: 'Pay.', model, tools: paymentTools(log), plan: false, maxSteps: 4 });
+    const session = agent.session();
+    const first = paused(await agent.run('Pay ACME 500.', { session }));
+    expect((await agent.resume(first.state, [{ id: 'call-1-1', approved: true }], { session })).output).toBe('Paid ACME.');
+    await agent.run('Whom did I pay?', { session });
+    const prompt = model.calls[2]!.prompt;
+    expect(prompt).toContain('Pay ACME 500.');
+    expect(prompt).toContain('Paid ACME.');
+    expect(log).toEqual(['paid 500 to ACME']);
+  });
+
   it('a repeated call needs no approval (it never runs) and a policy that throws asks', async () => {
     const log: string[] = [];
     const tools = [
