@@ -8,6 +8,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatMessage, GenerateOptions, LanguageModel, ModelInput } from '../../src/models/language-model';
+import { GlmModel } from '../../src/models/glm-model';
+import { ToolRegistry } from '../../src/tools/tool-registry';
+import { Workflow } from '../../src/workflows/workflow';
 import { readJournal } from '../../src/workflows/run-journal';
 import type { WorkflowRunResult } from '../../src/workflows/workflow-types';
 import { callMain, repositoryRoot, runCli, type CliRun } from './run-cli';
@@ -95,6 +99,45 @@ describe('autoglm run: suspend for approval, resume in another process', () => {
     expect(readJournal(path.join(temp, 'runs'), suspended.runId).records.find((record) => record.type === 'step-decisions')).toMatchObject({
       decisions: [{ approved: false, reason: 'not before the audit' }],
     });
+  }, 300_000);
+
+  it('a run suspended by one process and denied in another: the real model sees the reason as the observation', async () => {
+    const before = await sent();
+    const suspended = await startSuspended('deny-lib');
+    const { id } = suspended.pendingApprovals![0]!;
+    // This test's process is the "other process": the library on the cached tiny model, its prompts recorded.
+    const model = await GlmModel.load(path.join(env.AUTOGLM_CACHE_DIR!, 'tiny-glm-v1'), { threads: 1 });
+    const prompts: ModelInput[] = [];
+    const recording = new Proxy(model, {
+      get(target, key) {
+        if (key === 'stream') {
+          return (input: ModelInput, options?: GenerateOptions) => {
+            prompts.push(input);
+            return target.stream(input, options);
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as LanguageModel;
+    try {
+      const tools = new ToolRegistry([], { roots: [temp] });
+      await tools.use(plugin);
+      const done = await Workflow.resume(suspended.runId, {
+        checkpointDir: path.join(temp, 'runs'),
+        tools,
+        model: recording,
+        decisions: [{ id, approved: false, reason: 'not before the audit' }],
+      });
+      expect(done.status).toBe('succeeded');
+      expect(await sent()).toEqual(before);
+      expect(prompts).toHaveLength(1); // the forced answer step, right after the denied call
+      const observation = (prompts[0] as ChatMessage[]).findLast((message) => message.role === 'observation')!;
+      expect(observation.content).toContain('TOOL_DENIED');
+      expect(observation.content).toContain('not before the audit');
+    } finally {
+      await model.dispose();
+    }
   }, 300_000);
 
   it('--approve without --resume is a usage error', async () => {
