@@ -37,8 +37,7 @@ export function recoverRun(records: readonly JournalRecord[]): RecoveredRun {
         step.result.startedAt ??= record.at;
         step.result.attempts = Math.max(step.result.attempts, record.attempt);
         step.nextAttempt = Math.max(step.nextAttempt, record.attempt);
-        // A step that starts again after its decisions keeps them until it ends or suspends anew.
-        if (step.result.status !== 'suspended' && step.suspension?.decisions === undefined) step.suspension = undefined;
+        // A suspended step that starts again (after its decisions) keeps its suspension until it ends or suspends anew.
         break;
       }
       case 'step-suspend': {

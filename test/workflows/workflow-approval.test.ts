@@ -111,6 +111,27 @@ describe('workflow suspension for tool approval', () => {
     expect(observation.body).toContain('TOOL_DENIED');
   });
 
+  it('decisions journaled before an interruption are kept: the next resume continues with them, asking nothing', async () => {
+    const sent: string[] = [];
+    const model = new ScriptedModel(['mail.send\n{"to": "c@example.org", "body": "Ready."}', '\nSent.']);
+    expect((await Workflow.fromYaml(spec).run({ tools: tools(sent, []), model, checkpointDir: dir, runId: 'interrupt-1' })).status).toBe('suspended');
+    const stopped = new AbortController();
+    stopped.abort();
+    const cancelled = await Workflow.resume('interrupt-1', {
+      checkpointDir: dir,
+      tools: tools(sent, []),
+      model,
+      signal: stopped.signal,
+      decisions: [{ id: 'mail.call-1-1', approved: true }],
+    });
+    expect(cancelled.status).toBe('cancelled');
+    expect(sent).toEqual([]);
+    const done = await Workflow.resume('interrupt-1', { checkpointDir: dir, tools: tools(sent, []), model });
+    expect(done.status).toBe('succeeded');
+    expect(sent).toEqual(['c@example.org']);
+    expect(readJournal(dir, 'interrupt-1').records.filter((record) => record.type === 'step-decisions')).toHaveLength(1);
+  });
+
   it('a registry-level needsApproval reaches agent steps (the step picks tools from the registry)', async () => {
     const sent: string[] = [];
     const registry = tools(sent, []);
