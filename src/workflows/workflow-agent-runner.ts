@@ -53,9 +53,10 @@ function selectTools(names: string[], registry: ToolRegistry | undefined, stepId
     });
   }
   // The subset keeps the registry's approval policies (its `needsApproval` option included).
+  const needsApproval = Object.fromEntries(names.flatMap((name) => (registry.approvalPolicy(name) === undefined ? [] : [[name, registry.approvalPolicy(name)!]])));
   return new ToolRegistry(
-    names.map((name) => ({ ...registry.get(name)!, needsApproval: registry.approvalPolicy(name) })),
-    { files: registry.files },
+    names.map((name) => registry.get(name)!),
+    { files: registry.files, needsApproval },
   );
 }
 
