@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { AgentError, AgentOutputError } from '../errors';
+import { AgentError, AgentOutputError, ToolApprovalError } from '../errors';
 import type { ChatMessage, GenerateOptions, GenerateResult, LanguageModel } from '../models/language-model';
 import type { ToolResult } from '../tools/tool';
 import type { AgentEvent, AgentFinishReason, AgentInput, AgentStep, AgentUsage } from './agent-events';
@@ -44,8 +44,9 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
   const planSchema = createPlanSchema(toolNames, options.maxSteps);
   const planning = options.plan && specs.length > 0;
   const loop = resume?.state.loop;
-  const steps: AgentStep[] = loop?.steps ?? [];
-  const usage: AgentUsage = loop?.usage ?? { promptTokens: 0, completionTokens: 0, prefillTokens: 0, cachedTokens: 0, generations: 0 };
+  // Copies: the caller's state stays as it was, so the same state can be resumed again.
+  const steps: AgentStep[] = loop === undefined ? [] : [...loop.steps];
+  const usage: AgentUsage = loop === undefined ? { promptTokens: 0, completionTokens: 0, prefillTokens: 0, cachedTokens: 0, generations: 0 } : { ...loop.usage };
   const repeats = new Map<string, number>(loop?.repeats);
   let plan: AgentPlan | undefined = loop?.plan;
   let callsSincePlan = loop?.callsSincePlan ?? 0;
@@ -110,6 +111,12 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
   } else {
     // The paused step's calls: approved ones and those that needed no approval run now, denied ones never do.
     const { pending } = resume.state;
+    const missing = pending.calls.filter((call) => tools?.has(call.name) !== true).map((call) => call.name);
+    if (missing.length > 0) {
+      throw new ToolApprovalError(`AutoAgent.resume: the paused calls use ${missing.join(', ')}, which this agent's tools lack; resume on an agent with the same tools.`, {
+        details: { kind: 'malformed', tools: missing },
+      });
+    }
     window.restoreRun(resume.state.inputMessage, resume.state.turns);
     const waiting: string[] = [];
     for (const call of pending.calls) {

@@ -146,8 +146,14 @@ describe('tool approval in the agent loop', () => {
     await expect(agent.resume({ ...state, pending: { ...state.pending, calls: [] } }, [])).rejects.toMatchObject({ code: 'TOOL_APPROVAL', details: { kind: 'malformed' } });
     const otherTask = new AutoAgent({ task: 'Something else.', model, tools: paymentTools([]), plan: false });
     await expect(otherTask.resume(state, [{ id: 'call-1-1', approved: true }])).rejects.toThrow(/another task/);
-    // A failed resume leaves the state usable.
-    expect((await agent.resume(state, [{ id: 'call-1-1', approved: true }])).finishReason).toBe('answer');
+    const noTools = new AutoAgent({ task: 'Pay.', model, plan: false });
+    await expect(noTools.resume(state, [{ id: 'call-1-1', approved: true }])).rejects.toThrow(/use bank.pay, which this agent's tools lack/);
+    // A failed resume leaves the state usable, and so does a successful one: the same state resumes again alike.
+    const once = await agent.resume(state, [{ id: 'call-1-1', approved: true }]);
+    const twice = await agent.resume(state, [{ id: 'call-1-1', approved: true }]);
+    expect(once.finishReason).toBe('answer');
+    expect(twice.steps).toHaveLength(once.steps.length);
+    expect(twice.usage).toEqual(once.usage);
   });
 
   it('resumes within a session: the session keeps the exchange for its next run', async () => {
