@@ -140,9 +140,19 @@ describe('autoglm run: suspend for approval, resume in another process', () => {
     }
   }, 300_000);
 
-  it('--approve without --resume is a usage error', async () => {
+  it('--approve without --resume is a usage error; --help and the text output say how to continue', async () => {
     const result = await callMain(['run', 'notify.yaml', '--approve', 'notify.call-1-1'], { cwd: temp, env });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/USAGE: run: --approve and --deny decide the pending calls of a suspended run; give the run with --resume/);
-  });
+    expect((await callMain(['run', '--help'], { cwd: temp, env })).stdout).toMatch(/--deny CALL\[=REASON\][\s\S]*3 the run is suspended waiting for approval/);
+    for (let seed = 0; seed < 6; seed += 1) {
+      const text = await callMain(['run', 'notify.yaml', '--plugin', plugin, '--checkpoint-dir', 'runs', '--run-id', `text-${seed}`, '--input', `seed=${seed}`], { cwd: temp, env });
+      if (text.code === 0) continue;
+      expect(text.code, text.stderr).toBe(3);
+      expect(text.stdout).toMatch(/Run text-\d of notify: suspended, waiting for approval of:\n  notify\.call-1-\d: notify\.send \{"level":"(low|high)"\}\n/);
+      expect(text.stdout).toContain(`--resume text-${seed} and one --approve CALL or --deny CALL=reason per call`);
+      return;
+    }
+    throw new Error('no seed in 0..5 made the tiny model call the tool');
+  }, 120_000);
 });
