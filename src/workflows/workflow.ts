@@ -173,13 +173,14 @@ export class Workflow {
       if (step.suspension === undefined || step.suspension.decisions !== undefined) continue;
       for (const call of step.result.pendingApprovals ?? []) waiting.set(call.id, { stepId, callId: call.callId });
     }
-    if (options.decisions !== undefined && waiting.size === 0) {
+    const finished = recovered.end !== undefined && recovered.end.status !== 'cancelled' && recovered.end.status !== 'suspended';
+    if (options.decisions !== undefined && (waiting.size === 0 || finished)) {
       throw new ToolApprovalError(
         `Workflow.resume("${runId}"): the run is ${recovered.end?.status ?? 'not finished'} and waits for no approval; resume it without decisions.`,
         { details: { kind: 'not-suspended', runId, status: recovered.end?.status ?? 'running' } },
       );
     }
-    if (recovered.end !== undefined && recovered.end.status !== 'cancelled' && recovered.end.status !== 'suspended') {
+    if (finished && recovered.end !== undefined) {
       const steps: Record<string, StepResult> = {};
       for (const step of workflow.spec.steps) {
         steps[step.id] = recovered.steps.get(step.id)?.result ?? { status: 'skipped', attempts: 0, reason: 'the run stopped before this step' };

@@ -132,6 +132,20 @@ describe('workflow suspension for tool approval', () => {
     expect(readJournal(dir, 'interrupt-1').records.filter((record) => record.type === 'step-decisions')).toHaveLength(1);
   });
 
+  it('a run that failed while a step waited is not suspended: decisions for it are refused', async () => {
+    const registry = tools([], []);
+    registry.register(defineTool({ name: 'boom', description: 'fails', input: z.object({}), execute: () => { throw new Error('disk on fire'); } }));
+    const model = new ScriptedModel(['mail.send\n{"to": "d@example.org", "body": "Ready."}']);
+    const failing = Workflow.fromYaml(`${spec}  - { id: broken, uses: boom }\n`);
+    const run = await failing.run({ tools: registry, model, checkpointDir: dir, runId: 'failed-1' });
+    expect(run.status).toBe('failed');
+    expect(run.steps.mail!.status).toBe('suspended');
+    await expect(Workflow.resume('failed-1', { checkpointDir: dir, tools: registry, model, decisions: [{ id: 'mail.call-1-1', approved: true }] })).rejects.toMatchObject({
+      code: 'TOOL_APPROVAL',
+      details: { kind: 'not-suspended', status: 'failed' },
+    });
+  });
+
   it('a registry-level needsApproval reaches agent steps (the step picks tools from the registry)', async () => {
     const sent: string[] = [];
     const registry = tools(sent, []);
