@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'CHAT_TEMPLATE'
   | 'MCP_SERVER'
   | 'TOOL_APPROVAL'
+  | 'KV_SNAPSHOT'
   // workflow step failures (StepErrorValue.code)
   | 'STEP_TIMEOUT'
   | 'STEP_FAILED'
@@ -182,3 +183,9 @@ export class McpServerError extends AutoglmError { static override readonly code
  * `not-suspended`), `details.ids` the call ids at fault.
  */
 export class ToolApprovalError extends AutoglmError { static override readonly code = 'TOOL_APPROVAL'; }
+/**
+ * A KV snapshot file that cannot be written or loaded: unreadable, truncated, corrupt (checksum), of another format
+ * version, or saved from another model (`details.file`, `details.reason`). Delete the file; the next generation then
+ * prefills its whole prompt.
+ */
+export class KvSnapshotError extends AutoglmError { static override readonly code = 'KV_SNAPSHOT'; }

@@ -11,7 +11,8 @@ import { closeSync, existsSync, fdatasync, fsyncSync, linkSync, mkdirSync, openS
 import { join } from 'node:path';
 import { CheckpointError } from '../errors';
 import type { PendingToolApproval, ToolApprovalDecision } from '../agent/tool-approval';
-import type { StepErrorValue, StepStatus } from './workflow-types';
+import { syncDirectory } from '../sync-directory';
+import type { StepErrorValue, StepKvUsage, StepStatus } from './workflow-types';
 import type { WorkflowSpec } from './workflow-spec';
 
 export const journalFormat = 1;
@@ -42,6 +43,7 @@ export type JournalRecord =
       error?: StepErrorValue;
       startedAt?: number;
       endedAt: number;
+      kv?: StepKvUsage;
     }
   /** The step's agent waits for a person: the pending calls and the state it continues from. */
   | { type: 'step-suspend'; stepId: string; attempt: number; pending: PendingToolApproval[]; state: unknown; at: number }
@@ -265,6 +267,14 @@ export class RunJournal {
     return this.#failure;
   }
 
+  /**
+   * Where an agent step keeps its model's KV snapshot: `<runId>.kv/<stepId>.kvs` beside this journal. The file
+   * carries its own checksum and model fingerprint; a missing or refused one only means a cold start.
+   */
+  kvSnapshotFile(stepId: string): string {
+    return join(`${this.path.slice(0, -'.jsonl'.length)}.kv`, `${stepId}.kvs`);
+  }
+
   /** Waits for pending syncs, then closes the file. */
   async close(): Promise<void> {
     await this.#syncing;
@@ -277,19 +287,5 @@ function removeQuietly(file: string): void {
     rmSync(file, { force: true });
   } catch {
     // Nothing to remove where the folder itself is unusable.
-  }
-}
-
-/** fsync a directory so a newly created file's entry survives a power loss (not possible on every platform). */
-function syncDirectory(directory: string): void {
-  try {
-    const fd = openSync(directory, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Windows cannot open directories; the file's own fsyncs still apply.
   }
 }

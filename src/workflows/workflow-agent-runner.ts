@@ -17,6 +17,7 @@ import type { LanguageModel } from '../models/language-model';
 import type { FileAccess } from '../tools/tool';
 import { ToolRegistry } from '../tools/tool-registry';
 import type { AgentRunner } from './workflow-types';
+import { StepSnapshot } from './step-snapshot';
 import { agentStepSpecSchema } from './workflow-spec';
 import { StepSuspension } from './step-suspension';
 
@@ -81,6 +82,8 @@ export function createWorkflowAgentRunner(options: WorkflowAgentRunnerOptions): 
     });
     let agentInput: Record<string, unknown> = input;
     if (typeof input.inputFile === 'string') agentInput = { ...input, inputFile: await options.files.resolve(input.inputFile) };
+    const snapshot = ctx.kvSnapshot === undefined ? undefined : new StepSnapshot(options.model, ctx);
+    await snapshot?.restore();
     const runOptions = { signal: ctx.signal, seed: spec.seed };
     const events =
       ctx.resume === undefined
@@ -88,10 +91,15 @@ export function createWorkflowAgentRunner(options: WorkflowAgentRunnerOptions): 
         : autoAgent.resumeStream(ctx.resume.state as AgentPausedState, ctx.resume.decisions, runOptions);
     for await (const event of events) {
       options.onEvent?.(ctx.stepId, event);
-      if (event.type !== 'final') continue;
-      // The agent waits for a person: the step suspends durably (the runner journals the state and the calls).
-      if (event.result.finishReason === 'approval-required') throw new StepSuspension(event.result.pendingApprovals, event.result.state);
-      return event.result.output;
+      if (event.type === 'final') {
+        // The agent waits for a person: the step suspends durably (the runner journals the state and the calls) and
+        // keeps its snapshot for the attempt that continues it.
+        if (event.result.finishReason === 'approval-required') throw new StepSuspension(event.result.pendingApprovals, event.result.state);
+        // An aborted agent (a cancelled run, a timeout) keeps its snapshot for the attempt that runs the step again.
+        if (event.result.finishReason !== 'abort') await snapshot?.remove();
+        return event.result.output;
+      }
+      await snapshot?.observe(event);
     }
     throw new WorkflowSpecError(`step "${ctx.stepId}": the agent ended without a result.`);
   };

@@ -294,6 +294,11 @@ export class WorkflowRunner {
           model: this.#options.model,
           ...(resume === undefined ? {} : { resume }),
         };
+        const journal = this.#options.journal;
+        if (journal !== undefined && step.agent !== undefined) {
+          const result = this.#results[step.id];
+          ctx.kvSnapshot = { file: journal.kvSnapshotFile(step.id), report: (usage) => (result.kv = usage) };
+        }
         return step.usesModel === true || (step.usesModel !== false && step.agent !== undefined)
           ? modelQueueFor(this.#options.model ?? this.#options.modelQueueKey).add(() => this.#invoke(step, ctx), { signal })
           : this.#invoke(step, ctx);
@@ -376,6 +381,7 @@ export class WorkflowRunner {
         error: result.error,
         startedAt: result.startedAt,
         endedAt: result.endedAt!,
+        ...(result.kv === undefined ? {} : { kv: result.kv }),
       });
     } catch (error) {
       this.#fatal ??= error;
@@ -390,6 +396,7 @@ export class WorkflowRunner {
       attempts: result.attempts,
       output: result.output,
       error: result.error,
+      ...(result.kv === undefined ? {} : { kv: result.kv }),
       at: Date.now(),
     });
     if (result.status === 'failed' && step.onFailure === 'fail') this.#stopping = true;
