@@ -21,6 +21,8 @@ export interface PageChunk {
   haystack: string;
   /** Four-digit years that appear in the chunk or in its page heading. */
   years: Set<string>;
+  /** phraseHaystack of the label of every table row in the chunk (a line of words followed by figures). */
+  rowLabels: string[];
 }
 
 export interface ChunkOptions {
@@ -42,6 +44,18 @@ function detectStatement(heading: string, density: number): StatementKind | unde
   if (haystack.includes(' note ')) return undefined;
   for (const { kind, keys } of statementTitleKeys) if (keys.some((key) => haystack.includes(key))) return kind;
   return undefined;
+}
+
+// A table row: a label that starts with a letter, then at least one figure ($ 1,234 / (56) / 7.8 % / —) to the line end.
+const TABLE_ROW = /^([A-Za-z][^$\d]*?)\s*(?:\(?[$€£]?\s?\(?-?[\d.,]+\)?\s?%?\)?|—|-)(?:\s+(?:\(?[$€£]?\s?\(?-?[\d.,]+\)?\s?%?\)?|—|-|\*+))*\s*$/;
+
+function rowLabelsOf(lines: string[]): string[] {
+  const labels: string[] = [];
+  for (const line of lines) {
+    const match = TABLE_ROW.exec(line);
+    if (match && /\d/.test(line.slice(match[1].length))) labels.push(phraseHaystack(match[1]));
+  }
+  return labels;
 }
 
 function yearsIn(text: string): Set<string> {
@@ -82,6 +96,7 @@ export function chunkPages(pages: PdfPage[], options: ChunkOptions = {}): PageCh
         numericDensity: numericDensity(text),
         haystack: phraseHaystack(text),
         years: new Set([...yearsIn(text), ...headingYears]),
+        rowLabels: rowLabelsOf(lines.slice(start, end)),
       });
       if (end >= lines.length) break;
       start = Math.max(end - overlapLines, start + 1);

@@ -8,7 +8,8 @@ import MiniSearch from 'minisearch';
 import { analyzeQuestion, type AnalyzedQuestion, type PeriodKind } from './analyze-question';
 import { chunkPages, type ChunkOptions, type PageChunk } from './page-chunks';
 import type { PdfPage } from './read-pdf';
-import { stem, words } from './search-text';
+import { concepts } from './financial-vocabulary';
+import { stem, stems, words } from './search-text';
 
 export interface PdfSearchHit {
   /** 1-based page number. */
@@ -39,6 +40,10 @@ export interface RankingWeights {
   bm25Exponent: number;
   /** BM25 candidates re-ranked per search. */
   candidates: number;
+  /** A table row whose label the question's words cover (e.g. "interest expense" in "How much interest expense ..."). */
+  rowLabel: number;
+  /** Question words found in more than this share of the document's chunks are dropped from the query. */
+  commonTermShare: number;
 }
 
 export const defaultRankingWeights: RankingWeights = {
@@ -50,6 +55,8 @@ export const defaultRankingWeights: RankingWeights = {
   period: 0.25,
   bm25Exponent: 0.5,
   candidates: 300,
+  commonTermShare: 0.5,
+  rowLabel: 1,
 };
 
 const PERIOD_PATTERNS: Record<PeriodKind, RegExp> = {
@@ -63,14 +70,40 @@ function tokenize(text: string): string[] {
   return words(text.replace(/&/g, ' '));
 }
 
+const vocabularyTerms = new Set(concepts.flatMap((concept) => concept.phrases.flatMap((phrase) => stems(phrase.replace(/&/g, ' ')))));
+
+const labelStopWords = new Set(['of', 'and', 'the', 'to', 'in', 'for', 'on', 'by', 'from', 'net', 'total', 'other', 'less', 'at', 'a', 'or']);
+
+/**
+ * How well the question names one of the chunk's table rows: the share of the row label's words the question uses,
+ * damped for one-word labels. 1 when a row reads like the question's figure ("Interest expense 1,437 946").
+ */
+function rowLabelMatch(chunk: PageChunk, questionTerms: Set<string>): number {
+  let best = 0;
+  for (const label of chunk.rowLabels) {
+    const words = label.trim().split(' ').filter((word) => !labelStopWords.has(word));
+    if (words.length === 0) continue;
+    let matched = 0;
+    for (const word of words) if (questionTerms.has(word)) matched++;
+    const score = (matched / words.length) * Math.min(1, matched / 2);
+    if (score > best) best = score;
+  }
+  return best;
+}
+
 export class PdfSearchIndex {
   readonly #chunks: PageChunk[];
   readonly #search: MiniSearch<PageChunk>;
   readonly #weights: RankingWeights;
+  /** In how many chunks each stem occurs. */
+  readonly #chunkFrequency = new Map<string, number>();
 
   private constructor(chunks: PageChunk[], weights: RankingWeights) {
     this.#chunks = chunks;
     this.#weights = weights;
+    for (const chunk of chunks) {
+      for (const term of new Set(chunk.haystack.trim().split(' '))) this.#chunkFrequency.set(term, (this.#chunkFrequency.get(term) ?? 0) + 1);
+    }
     this.#search = new MiniSearch<PageChunk>({
       idField: 'id',
       fields: ['text', 'heading'],
@@ -94,6 +127,10 @@ export class PdfSearchIndex {
     const topK = options.topK ?? 5;
     const onePerPage = options.onePerPage ?? true;
     const analyzed = analyzeQuestion(question);
+    // Words on most of the document's chunks (the company's name, "million") say nothing about where the answer is;
+    // financial vocabulary stays, since "net sales" is common in a retailer's report and still names the line.
+    const common = this.#chunks.length * this.#weights.commonTermShare;
+    analyzed.terms = analyzed.terms.filter(({ term }) => vocabularyTerms.has(term) || (this.#chunkFrequency.get(term) ?? 0) <= common);
     if (analyzed.terms.length === 0) return [];
     const termWeights = new Map(analyzed.terms.map(({ term, weight }) => [term, weight]));
     const results = this.#search.search(analyzed.terms.map(({ term }) => term).join(' '), {
@@ -105,9 +142,11 @@ export class PdfSearchIndex {
     });
     if (results.length === 0) return [];
     const best = results[0].score;
+    const questionTerms = new Set(analyzed.terms.map(({ term }) => term));
     const ranked = results.slice(0, this.#weights.candidates).map((result) => {
       const chunk = this.#chunks[result.id as number];
-      return { chunk, score: (result.score / best) ** this.#weights.bm25Exponent * (1 + this.#boost(chunk, analyzed)) };
+      const boost = this.#boost(chunk, analyzed) + (analyzed.quantitative ? this.#weights.rowLabel * rowLabelMatch(chunk, questionTerms) : 0);
+      return { chunk, score: (result.score / best) ** this.#weights.bm25Exponent * (1 + boost) };
     });
     ranked.sort((a, b) => b.score - a.score);
     const hits: PdfSearchHit[] = [];
