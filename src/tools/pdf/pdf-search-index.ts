@@ -5,7 +5,7 @@
  * statement the question names or implies, how numeric the chunk is, and the years and period asked for.
  */
 import MiniSearch from 'minisearch';
-import { analyzeQuestion, type AnalyzedQuestion, type PeriodKind } from './analyze-question';
+import { analyzeQuestion, type AnalyzedQuestion } from './analyze-question';
 import { chunkPages, type ChunkOptions, type PageChunk } from './page-chunks';
 import type { PdfPage } from './read-pdf';
 import { concepts } from './financial-vocabulary';
@@ -42,6 +42,8 @@ export interface RankingWeights {
   candidates: number;
   /** A table row whose label the question's words cover (e.g. "interest expense" in "How much interest expense ..."). */
   rowLabel: number;
+  /** Two adjacent lines holding most of the question's rare words (IDF-weighted share, squared). */
+  lineMatch: number;
   /** Question words found in more than this share of the document's chunks are dropped from the query. */
   commonTermShare: number;
 }
@@ -54,17 +56,12 @@ export const defaultRankingWeights: RankingWeights = {
   year: 0.2,
   period: 0.25,
   bm25Exponent: 0.5,
-  candidates: 300,
+  candidates: 100,
   commonTermShare: 0.5,
   rowLabel: 1,
+  lineMatch: 2,
 };
 
-const PERIOD_PATTERNS: Record<PeriodKind, RegExp> = {
-  quarter: /\b(three months|quarter|13 weeks|12 weeks|16 weeks)\b/i,
-  half: /\b(six months|first half|26 weeks|24 weeks)\b/i,
-  nineMonths: /\b(nine months|39 weeks|36 weeks)\b/i,
-  year: /\b(year ended|years ended|twelve months|fiscal year|full[\s-]year|year end)\b/i,
-};
 
 function tokenize(text: string): string[] {
   return words(text.replace(/&/g, ' '));
@@ -72,23 +69,33 @@ function tokenize(text: string): string[] {
 
 const vocabularyTerms = new Set(concepts.flatMap((concept) => concept.phrases.flatMap((phrase) => stems(phrase.replace(/&/g, ' ')))));
 
-const labelStopWords = new Set(['of', 'and', 'the', 'to', 'in', 'for', 'on', 'by', 'from', 'net', 'total', 'other', 'less', 'at', 'a', 'or']);
-
 /**
  * How well the question names one of the chunk's table rows: the share of the row label's words the question uses,
  * damped for one-word labels. 1 when a row reads like the question's figure ("Interest expense 1,437 946").
  */
 function rowLabelMatch(chunk: PageChunk, questionTerms: Set<string>): number {
   let best = 0;
-  for (const label of chunk.rowLabels) {
-    const words = label.trim().split(' ').filter((word) => !labelStopWords.has(word));
-    if (words.length === 0) continue;
+  for (const words of chunk.rowLabels) {
     let matched = 0;
     for (const word of words) if (questionTerms.has(word)) matched++;
     const score = (matched / words.length) * Math.min(1, matched / 2);
     if (score > best) best = score;
   }
   return best;
+}
+
+/** The best pair of adjacent lines: the share of the question's (IDF-weighted) words it holds, squared. */
+function lineWindowMatch(chunk: PageChunk, terms: Array<{ term: string; weight: number }>): number {
+  let total = 0;
+  for (const { weight } of terms) total += weight;
+  if (total === 0) return 0;
+  let best = 0;
+  for (const window of chunk.lineWindows) {
+    let found = 0;
+    for (const { term, weight } of terms) if (window.has(term)) found += weight;
+    if (found > best) best = found;
+  }
+  return (best / total) ** 2;
 }
 
 export class PdfSearchIndex {
@@ -143,9 +150,13 @@ export class PdfSearchIndex {
     if (results.length === 0) return [];
     const best = results[0].score;
     const questionTerms = new Set(analyzed.terms.map(({ term }) => term));
+    const weightedTerms = analyzed.terms.map(({ term, weight }) => ({ term, weight: weight * this.#inverseFrequency(term) }));
     const ranked = results.slice(0, this.#weights.candidates).map((result) => {
       const chunk = this.#chunks[result.id as number];
-      const boost = this.#boost(chunk, analyzed) + (analyzed.quantitative ? this.#weights.rowLabel * rowLabelMatch(chunk, questionTerms) : 0);
+      const boost =
+        this.#boost(chunk, analyzed) +
+        (analyzed.quantitative ? this.#weights.rowLabel * rowLabelMatch(chunk, questionTerms) : 0) +
+        this.#weights.lineMatch * lineWindowMatch(chunk, weightedTerms);
       return { chunk, score: (result.score / best) ** this.#weights.bm25Exponent * (1 + boost) };
     });
     ranked.sort((a, b) => b.score - a.score);
@@ -160,6 +171,10 @@ export class PdfSearchIndex {
     return hits;
   }
 
+  #inverseFrequency(term: string): number {
+    return Math.log(1 + this.#chunks.length / (1 + (this.#chunkFrequency.get(term) ?? 0)));
+  }
+
   #boost(chunk: PageChunk, question: AnalyzedQuestion): number {
     const weights = this.#weights;
     let boost = 0;
@@ -172,7 +187,7 @@ export class PdfSearchIndex {
     }
     if (question.quantitative) boost += weights.numeric * Math.min(1, chunk.numericDensity / 0.35);
     if (question.years.some((year) => chunk.years.has(year))) boost += weights.year;
-    if (question.period !== undefined && PERIOD_PATTERNS[question.period].test(chunk.text)) boost += weights.period;
+    if (question.period !== undefined && chunk.periods.has(question.period)) boost += weights.period;
     return boost;
   }
 }
