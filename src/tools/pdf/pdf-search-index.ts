@@ -1,8 +1,10 @@
 /**
- * Full-text search over a PDF's page chunks, tuned for analyst questions on financial filings. MiniSearch does
- * BM25 over stemmed chunk text (the question's words plus financial synonyms, synonyms weighted lower); the best
- * candidates are then re-ranked with general signals: the concept's exact phrases present, the page being the
- * statement the question names or implies, how numeric the chunk is, and the years and period asked for.
+ * Full-text search over a PDF's page chunks, for analyst questions on financial filings. MiniSearch does BM25 over
+ * stemmed chunk text (the question's words plus financial synonyms and word variants, weighted lower; words common
+ * to most of the document dropped). The best candidates are then re-ranked by reciprocal rank fusion of four
+ * general signals: BM25 itself; page structure (the statement the question names or implies, how numeric the chunk
+ * is, the concept's exact phrases, the years and period asked for); a table row whose label the question names; and
+ * the pair of adjacent lines holding most of the question's rare words. No signal is learnt from a question set.
  */
 import MiniSearch from 'minisearch';
 import { analyzeQuestion, type AnalyzedQuestion } from './analyze-question';
@@ -35,15 +37,12 @@ export interface RankingWeights {
   numeric: number;
   year: number;
   period: number;
-  /** BM25 scores (relative to the best) are raised to this power before the boosts multiply them: below 1 it
-   * narrows BM25's gaps so the structural signals can reorder close candidates. */
-  bm25Exponent: number;
+  /** Reciprocal rank fusion constant: lower lets each signal's first places count for more. */
+  fusionK: number;
+  /** Weight of each fused signal: BM25, page structure, table row label, line window. */
+  fusionWeights: [number, number, number, number];
   /** BM25 candidates re-ranked per search. */
   candidates: number;
-  /** A table row whose label the question's words cover (e.g. "interest expense" in "How much interest expense ..."). */
-  rowLabel: number;
-  /** Two adjacent lines holding most of the question's rare words (IDF-weighted share, squared). */
-  lineMatch: number;
   /** Question words found in more than this share of the document's chunks are dropped from the query. */
   commonTermShare: number;
 }
@@ -55,13 +54,11 @@ export const defaultRankingWeights: RankingWeights = {
   numeric: 0.5,
   year: 0.2,
   period: 0.25,
-  bm25Exponent: 0.5,
+  fusionK: 10,
+  fusionWeights: [1, 1.5, 1, 1],
   candidates: 100,
   commonTermShare: 0.5,
-  rowLabel: 1,
-  lineMatch: 2,
 };
-
 
 function tokenize(text: string): string[] {
   return words(text.replace(/&/g, ' '));
@@ -96,6 +93,31 @@ function lineWindowMatch(chunk: PageChunk, terms: Array<{ term: string; weight: 
     if (found > best) best = found;
   }
   return (best / total) ** 2;
+}
+
+/**
+ * Reciprocal rank fusion: each signal ranks the candidates (equal values share a rank, so a signal that is the same
+ * for all says nothing) and a candidate scores the sum of weight / (k + rank) over the signals.
+ */
+export function reciprocalRankFusion(signals: number[][], k: number, weights: number[] = []): number[] {
+  const fused = new Array<number>(signals.length).fill(0);
+  const width = signals[0]?.length ?? 0;
+  for (let signal = 0; signal < width; signal++) {
+    const values = signals.map((row) => row[signal]).sort((a, b) => b - a);
+    for (let index = 0; index < signals.length; index++) {
+      // Rank = how many candidates score strictly higher on this signal.
+      let low = 0;
+      let high = values.length;
+      const value = signals[index][signal];
+      while (low < high) {
+        const middle = (low + high) >> 1;
+        if (values[middle] > value) low = middle + 1;
+        else high = middle;
+      }
+      fused[index] += (weights[signal] ?? 1) / (k + low + 1);
+    }
+  }
+  return fused;
 }
 
 export class PdfSearchIndex {
@@ -148,17 +170,26 @@ export class PdfSearchIndex {
       combineWith: 'OR',
     });
     if (results.length === 0) return [];
-    const best = results[0].score;
     const questionTerms = new Set(analyzed.terms.map(({ term }) => term));
     const weightedTerms = analyzed.terms.map(({ term, weight }) => ({ term, weight: weight * this.#inverseFrequency(term) }));
-    const ranked = results.slice(0, this.#weights.candidates).map((result) => {
+    // Reciprocal rank fusion of four views of each candidate: BM25, the page's structure (statement, figures, years,
+    // period, concept phrases), a table row the question names, and two lines holding the question's rare words.
+    const candidates = results.slice(0, this.#weights.candidates).map((result) => {
       const chunk = this.#chunks[result.id as number];
-      const boost =
-        this.#boost(chunk, analyzed) +
-        (analyzed.quantitative ? this.#weights.rowLabel * rowLabelMatch(chunk, questionTerms) : 0) +
-        this.#weights.lineMatch * lineWindowMatch(chunk, weightedTerms);
-      return { chunk, score: (result.score / best) ** this.#weights.bm25Exponent * (1 + boost) };
+      const signals = [
+        result.score,
+        this.#boost(chunk, analyzed),
+        analyzed.quantitative ? rowLabelMatch(chunk, questionTerms) : 0,
+        lineWindowMatch(chunk, weightedTerms),
+      ];
+      return { chunk, signals };
     });
+    const fused = reciprocalRankFusion(
+      candidates.map(({ signals }) => signals),
+      this.#weights.fusionK,
+      this.#weights.fusionWeights,
+    );
+    const ranked = candidates.map(({ chunk }, index) => ({ chunk, score: fused[index] }));
     ranked.sort((a, b) => b.score - a.score);
     const hits: PdfSearchHit[] = [];
     const seen = new Set<number>();
