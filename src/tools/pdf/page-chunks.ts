@@ -68,8 +68,7 @@ function rowLabelsOf(lines: string[]): string[][] {
   return labels;
 }
 
-function lineWindowsOf(lines: string[]): Array<Set<string>> {
-  const lineStems = lines.map((line) => stems(line.replace(/&/g, ' ')));
+function lineWindowsOf(lineStems: string[][]): Array<Set<string>> {
   if (lineStems.length === 1) return [new Set(lineStems[0])];
   return lineStems.slice(1).map((current, index) => new Set([...lineStems[index], ...current]));
 }
@@ -107,6 +106,8 @@ export function chunkPages(pages: PdfPage[], options: ChunkOptions = {}): PageCh
     const pageDensity = numericDensity(page.text);
     const statement = detectStatement(heading, pageDensity);
     const headingYears = yearsIn(heading);
+    // Stem each line once: the chunk's phrase haystack and its line windows are both made from these.
+    const lineStems = lines.map((line) => stems(line.replace(/&/g, ' ')));
     let start = 0;
     while (start < lines.length) {
       let end = start;
@@ -123,10 +124,10 @@ export function chunkPages(pages: PdfPage[], options: ChunkOptions = {}): PageCh
         heading,
         statement,
         numericDensity: numericDensity(text),
-        haystack: phraseHaystack(text),
+        haystack: ` ${lineStems.slice(start, end).flat().join(' ')} `,
         years: new Set([...yearsIn(text), ...headingYears]),
         rowLabels: rowLabelsOf(lines.slice(start, end)),
-        lineWindows: lineWindowsOf(lines.slice(start, end)),
+        lineWindows: lineWindowsOf(lineStems.slice(start, end)),
         periods: periodsIn(text),
       });
       if (end >= lines.length) break;
