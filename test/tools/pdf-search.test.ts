@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PdfSearchIndex } from '../../src/tools/pdf/pdf-search-index';
+import { analyzeQuestion } from '../../src/tools/pdf/analyze-question';
+import { PdfSearchIndex, reciprocalRankFusion } from '../../src/tools/pdf/pdf-search-index';
 import { readPdf, type PdfPage } from '../../src/tools/pdf/read-pdf';
 import { baselineSearch, corpusDir, corpusMissingMessage, corpusPresent, loadFairQuestionSet, loadQuestions, recall } from '../support/pdf-corpus';
 
@@ -50,6 +51,57 @@ describe('PdfSearchIndex without a corpus', () => {
     expect(hits.length).toBeLessThanOrEqual(2);
     expect(new Set(hits.map((hit) => hit.page)).size).toBe(hits.length);
     expect(index.search('what was the', { topK: 5 })).toEqual([]);
+  });
+});
+
+describe('pdf.search ranking parts', () => {
+  it('fuses ranks: equal values share a rank, a flat signal changes nothing, weights scale a signal', () => {
+    // Three candidates, two signals: the first prefers candidate 0, the second is flat.
+    const flat = reciprocalRankFusion(
+      [
+        [3, 1],
+        [2, 1],
+        [1, 1],
+      ],
+      10,
+    );
+    expect(flat[0]).toBeGreaterThan(flat[1]);
+    expect(flat[1]).toBeGreaterThan(flat[2]);
+    expect(flat[0] - flat[1]).toBeCloseTo(1 / 11 - 1 / 12, 10);
+    // Candidate 2 leads the second signal; weighting that signal 3x lets it overtake candidate 0.
+    const signals = [
+      [3, 0],
+      [2, 0],
+      [1, 5],
+    ];
+    expect(reciprocalRankFusion(signals, 10).indexOf(Math.max(...reciprocalRankFusion(signals, 10)))).toBe(0);
+    const weighted = reciprocalRankFusion(signals, 10, [1, 3]);
+    expect(weighted.indexOf(Math.max(...weighted))).toBe(2);
+    expect(reciprocalRankFusion([], 10)).toEqual([]);
+  });
+
+  it('reads why-questions as narrative, and adds word variants and analyst synonyms at a lower weight', () => {
+    expect(analyzeQuestion('Why did SG&A fall in 2020?').quantitative).toBe(false);
+    expect(analyzeQuestion('What does the company say about climate change?').quantitative).toBe(false);
+    expect(analyzeQuestion('How much SG&A did it report in 2020?').quantitative).toBe(true);
+    const growth = analyzeQuestion('How fast did Azure grow in fiscal 2022?');
+    expect(growth.terms).toContainEqual({ term: 'growth', weight: 0.35 });
+    expect(growth.terms).toContainEqual({ term: 'azur', weight: 1 });
+    const buyback = analyzeQuestion('Did they buy back shares in 2020?');
+    expect(buyback.concepts.map(({ concept }) => concept.name)).toContain('share repurchases');
+    expect(buyback.impliedStatements.has('cashFlow')).toBe(true);
+  });
+
+  it('prefers the table row the question names over prose that repeats its words', () => {
+    const pages: PdfPage[] = [
+      {
+        number: 1,
+        text: 'Liquidity\nInterest rates rose during the year and our interest expense outlook depends on rates; we expect interest\nexpense to vary with the rate environment and with the interest we pay on our notes.',
+      },
+      { number: 2, text: 'Other income and expense (in millions)\nInterest income 370 563\nInterest expense 1,437 946\nOther income (loss) — net 841 34' },
+    ];
+    const hits = PdfSearchIndex.fromPages(pages).search('How much interest expense was recorded in 2020?', { topK: 2 });
+    expect(hits[0].page).toBe(2);
   });
 });
 

@@ -60,6 +60,8 @@ export const defaultRankingWeights: RankingWeights = {
   commonTermShare: 0.5,
 };
 
+const MIN_CHUNKS_FOR_COMMON_TERMS = 20;
+
 function tokenize(text: string): string[] {
   return words(text.replace(/&/g, ' '));
 }
@@ -158,8 +160,11 @@ export class PdfSearchIndex {
     const analyzed = analyzeQuestion(question);
     // Words on most of the document's chunks (the company's name, "million") say nothing about where the answer is;
     // financial vocabulary stays, since "net sales" is common in a retailer's report and still names the line.
-    const common = this.#chunks.length * this.#weights.commonTermShare;
-    analyzed.terms = analyzed.terms.filter(({ term }) => vocabularyTerms.has(term) || (this.#chunkFrequency.get(term) ?? 0) <= common);
+    // A share of a handful of chunks says little, so short documents keep every word.
+    if (this.#chunks.length >= MIN_CHUNKS_FOR_COMMON_TERMS) {
+      const common = this.#chunks.length * this.#weights.commonTermShare;
+      analyzed.terms = analyzed.terms.filter(({ term }) => vocabularyTerms.has(term) || (this.#chunkFrequency.get(term) ?? 0) <= common);
+    }
     if (analyzed.terms.length === 0) return [];
     const termWeights = new Map(analyzed.terms.map(({ term, weight }) => [term, weight]));
     const results = this.#search.search(analyzed.terms.map(({ term }) => term).join(' '), {
