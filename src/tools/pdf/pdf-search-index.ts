@@ -61,6 +61,7 @@ export const defaultRankingWeights: RankingWeights = {
 };
 
 const MIN_CHUNKS_FOR_COMMON_TERMS = 20;
+const ROW_LABEL_MIN_MATCH = 0.5;
 
 function tokenize(text: string): string[] {
   return words(text.replace(/&/g, ' '));
@@ -80,7 +81,8 @@ function rowLabelMatch(chunk: PageChunk, questionTerms: Set<string>): number {
     const score = (matched / words.length) * Math.min(1, matched / 2);
     if (score > best) best = score;
   }
-  return best;
+  // A row the question only brushes ("Securities Exchange Act of 1934" for "shares exchanged") is not named by it.
+  return best >= ROW_LABEL_MIN_MATCH ? best : 0;
 }
 
 /** The best pair of adjacent lines: the share of the question's (IDF-weighted) words it holds, squared. */
