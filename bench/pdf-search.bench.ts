@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PdfSearchIndex } from '../src/tools/pdf/pdf-search-index';
 import { readPdf, type PdfPage } from '../src/tools/pdf/read-pdf';
+import { quantile } from './support/stats';
 import { baselineSearch, corpusDir, corpusPresent, loadFairQuestionSet, loadQuestions, recall, repoRoot, type RecallReport } from '../test/support/pdf-corpus';
 
 if (!corpusPresent) {
@@ -49,17 +50,6 @@ async function loadPrevious(): Promise<((pages: PdfPage[]) => Searchable) | unde
     PdfSearchIndex: { fromPages(pages: PdfPage[]): Searchable };
   };
   return (pages) => module.PdfSearchIndex.fromPages(pages);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function percentile(values: number[], share: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))];
 }
 
 console.log(`load average before: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
@@ -129,7 +119,7 @@ console.log(`\n| measure (${latencyFile}, ${latencyPages.length} pages, ${latenc
 console.log(`| pdf.search index build | ${buildMs.toFixed(0)} ms |`);
 for (const [name, { wall, cpuMicros }] of timings) {
   console.log(
-    `| ${name}: search, ${wall.length} queries | wall median ${median(wall).toFixed(2)} ms, p95 ${percentile(wall, 0.95).toFixed(2)} ms, max ${Math.max(...wall).toFixed(2)} ms; CPU ${(cpuMicros / 1000 / wall.length).toFixed(2)} ms per query |`,
+    `| ${name}: search, ${wall.length} queries | wall median ${quantile(wall, 0.5).toFixed(2)} ms, p95 ${quantile(wall, 0.95).toFixed(2)} ms, max ${Math.max(...wall).toFixed(2)} ms; CPU ${(cpuMicros / 1000 / wall.length).toFixed(2)} ms per query |`,
   );
 }
 console.log(`\nload average after: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
