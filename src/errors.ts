@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'ZOD_VERSION'
   | 'CHAT_TEMPLATE'
   | 'MCP_SERVER'
+  | 'SEARCH_OPTIONS'
   // workflow step failures (StepErrorValue.code)
   | 'STEP_TIMEOUT'
   | 'STEP_FAILED'
@@ -173,3 +174,5 @@ export class AiSdkProviderError extends AutoglmError { static override readonly 
  * connection closed. `details.server` names it; the next call to one of its tools reconnects.
  */
 export class McpServerError extends AutoglmError { static override readonly code = 'MCP_SERVER'; }
+/** pdf.search index options that cannot be used: an unknown option or ranking weight, or a weight that is not a finite number. */
+export class SearchOptionsError extends AutoglmError { static override readonly code = 'SEARCH_OPTIONS'; }

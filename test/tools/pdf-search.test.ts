@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SearchOptionsError } from '../../src/errors';
 import { analyzeQuestion } from '../../src/tools/pdf/analyze-question';
 import { PdfSearchIndex, reciprocalRankFusion } from '../../src/tools/pdf/pdf-search-index';
 import { readPdf, type PdfPage } from '../../src/tools/pdf/read-pdf';
@@ -90,6 +91,28 @@ describe('pdf.search ranking parts', () => {
     const buyback = analyzeQuestion('Did they buy back shares in 2020?');
     expect(buyback.concepts.map(({ concept }) => concept.name)).toContain('share repurchases');
     expect(buyback.impliedStatements.has('cashFlow')).toBe(true);
+  });
+
+  it('rejects unknown options and weights, and weights that are not finite numbers, with a SearchOptionsError', () => {
+    const pages: PdfPage[] = [{ number: 1, text: 'Revenue 10 9' }];
+    const attempts: Array<[unknown, RegExp]> = [
+      [{ topK: 3 }, /unknown option "topK"/],
+      [{ weights: { bm25: 2 } }, /unknown ranking weight "bm25"/],
+      [{ weights: { year: Number.NaN } }, /weight "year" must be a finite number/],
+      [{ weights: { fusionWeights: [1, 2] } }, /weight "fusionWeights" must be 4 finite numbers/],
+    ];
+    for (const [options, message] of attempts) {
+      let caught: unknown;
+      try {
+        PdfSearchIndex.fromPages(pages, options as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(SearchOptionsError.isInstance(caught), String(caught)).toBe(true);
+      expect((caught as SearchOptionsError).code).toBe('SEARCH_OPTIONS');
+      expect((caught as Error).message).toMatch(message);
+    }
+    expect(PdfSearchIndex.fromPages(pages, { weights: { fusionK: 20 } }).search('revenue', { topK: 1 })[0].page).toBe(1);
   });
 
   it('prefers the table row the question names over prose that repeats its words', () => {

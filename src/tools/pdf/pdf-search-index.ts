@@ -10,6 +10,7 @@ import MiniSearch from 'minisearch';
 import { analyzeQuestion, type AnalyzedQuestion } from './analyze-question';
 import { chunkPages, type ChunkOptions, type PageChunk } from './page-chunks';
 import type { PdfPage } from './read-pdf';
+import { SearchOptionsError } from '../../errors';
 import { concepts } from './financial-vocabulary';
 import { stem, stems, words } from './search-text';
 
@@ -45,6 +46,39 @@ export interface RankingWeights {
   candidates: number;
   /** Question words found in more than this share of the document's chunks are dropped from the query. */
   commonTermShare: number;
+}
+
+export interface PdfSearchIndexOptions extends ChunkOptions {
+  /** Ranking weights to override; the rest come from `defaultRankingWeights`. */
+  weights?: Partial<RankingWeights>;
+}
+
+const optionNames = new Set(['maxChars', 'overlapLines', 'headingLines', 'weights']);
+
+function resolveWeights(options: PdfSearchIndexOptions): RankingWeights {
+  for (const name of Object.keys(options)) {
+    if (!optionNames.has(name)) {
+      throw new SearchOptionsError(`PdfSearchIndex.fromPages: unknown option "${name}"; expected one of ${[...optionNames].join(', ')}.`, { details: { option: name } });
+    }
+  }
+  const weights = { ...defaultRankingWeights };
+  for (const [name, value] of Object.entries(options.weights ?? {})) {
+    if (!(name in defaultRankingWeights)) {
+      throw new SearchOptionsError(`PdfSearchIndex.fromPages: unknown ranking weight "${name}"; expected one of ${Object.keys(defaultRankingWeights).join(', ')}.`, {
+        details: { weight: name },
+      });
+    }
+    const values = Array.isArray(value) ? value : [value];
+    const expectedLength = name === 'fusionWeights' ? defaultRankingWeights.fusionWeights.length : 1;
+    if (values.length !== expectedLength || values.some((entry) => typeof entry !== 'number' || !Number.isFinite(entry))) {
+      throw new SearchOptionsError(
+        `PdfSearchIndex.fromPages: weight "${name}" must be ${expectedLength === 1 ? 'a finite number' : `${expectedLength} finite numbers`}, got ${JSON.stringify(value)}.`,
+        { details: { weight: name } },
+      );
+    }
+    (weights as Record<string, unknown>)[name] = value;
+  }
+  return weights;
 }
 
 export const defaultRankingWeights: RankingWeights = {
@@ -146,9 +180,12 @@ export class PdfSearchIndex {
     this.#search.addAll(chunks);
   }
 
-  /** Index the pages of a document. */
-  static fromPages(pages: PdfPage[], options: ChunkOptions & { weights?: Partial<RankingWeights> } = {}): PdfSearchIndex {
-    return new PdfSearchIndex(chunkPages(pages, options), { ...defaultRankingWeights, ...options.weights });
+  /**
+   * Index the pages of a document. `weights` overrides some of `defaultRankingWeights`; an unknown option or weight,
+   * or a weight that is not a finite number, throws a SearchOptionsError.
+   */
+  static fromPages(pages: PdfPage[], options: PdfSearchIndexOptions = {}): PdfSearchIndex {
+    return new PdfSearchIndex(chunkPages(pages, options), resolveWeights(options));
   }
 
   get chunkCount(): number {
