@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'MCP_SERVER'
   | 'TOOL_APPROVAL'
   | 'KV_SNAPSHOT'
+  | 'SEARCH_OPTIONS'
   // workflow step failures (StepErrorValue.code)
   | 'STEP_TIMEOUT'
   | 'STEP_FAILED'
@@ -189,3 +190,5 @@ export class ToolApprovalError extends AutoglmError { static override readonly c
  * prefills its whole prompt.
  */
 export class KvSnapshotError extends AutoglmError { static override readonly code = 'KV_SNAPSHOT'; }
+/** pdf.search index options that cannot be used: an unknown option or ranking weight, or a weight that is not a finite number. */
+export class SearchOptionsError extends AutoglmError { static override readonly code = 'SEARCH_OPTIONS'; }
