@@ -22,6 +22,9 @@ export type {
   WorkflowEvent,
   WorkflowRunOptions,
   WorkflowRunResult,
+  WorkflowPendingApproval,
+  WorkflowApprovalDecision,
 } from './workflow-types';
+export { StepSuspension } from './step-suspension';
 export { readJournal, type JournalRecord } from './run-journal';
 export { createWorkflowAgentRunner, type WorkflowAgentRunnerOptions } from './workflow-agent-runner';

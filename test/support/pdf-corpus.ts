@@ -21,6 +21,33 @@ export interface AnalystQuestion {
   heldOut: boolean;
 }
 
+export type FairQuestionKind = 'income' | 'balance' | 'cashflow' | 'segment' | 'guidance' | 'risk' | 'per-share' | 'footnote' | 'mdna';
+
+/** A question of the fair set (test/fixtures/financial-questions-fair.json): written from the filings, split by a seed. */
+export interface FairQuestion {
+  id: string;
+  file: string;
+  kind: FairQuestionKind;
+  /** The answer is a figure rather than a description. */
+  numeric: boolean;
+  question: string;
+  /** Every 1-based page that answers the question. */
+  pages: number[];
+  /** One quote per answering page: an exact substring of that page's whitespace-collapsed `pdftotext -layout`. */
+  evidence: Array<{ page: number; quote: string }>;
+  split: 'tune' | 'heldout';
+}
+
+export interface FairQuestionSet {
+  description: string;
+  split: { seed: number; procedure: string };
+  questions: FairQuestion[];
+}
+
+export function loadFairQuestionSet(): FairQuestionSet {
+  return JSON.parse(readFileSync(resolve(repoRoot, 'test/fixtures/financial-questions-fair.json'), 'utf8')) as FairQuestionSet;
+}
+
 export function loadQuestions(): AnalystQuestion[] {
   const raw = JSON.parse(readFileSync(resolve(repoRoot, 'test/fixtures/financial-questions.json'), 'utf8')) as {
     questions: AnalystQuestion[];

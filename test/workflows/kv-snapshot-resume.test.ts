@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlmModel } from '../../src/models/glm-model';
+import { callMain } from '../cli/run-cli';
 import { createTinyGlm } from '../../src/models/tiny/create-tiny-glm';
 import { readJournal } from '../../src/workflows/run-journal';
 import { Workflow } from '../../src/workflows/workflow';
@@ -132,5 +133,19 @@ describe('agent step KV snapshots beside the journal', () => {
     } finally {
       await model.dispose();
     }
+  });
+
+  it('`autoglm run --json` with --checkpoint-dir prints the kv figures of the agent step', async () => {
+    const cwd = path.join(root, 'cli');
+    await import('node:fs/promises').then((fs) => fs.mkdir(cwd, { recursive: true }));
+    writeFileSync(
+      path.join(cwd, 'workflow.yaml'),
+      'name: cli-kv\nsteps:\n  - id: greet\n    agent: { task: Greet the user in one line, maxSteps: 1, maxNewTokens: 6, temperature: 0 }\n',
+    );
+    const result = await callMain(['run', 'workflow.yaml', '--model', modelDir, '--checkpoint-dir', 'runs', '--run-id', 'r1', '--json'], { cwd, env: { AUTOGLM_CACHE_DIR: path.join(cwd, 'cache') } });
+    expect(result.code).toBe(0);
+    const run = JSON.parse(result.stdout) as WorkflowRunResult;
+    expect(run.steps.greet.kv).toMatchObject({ snapshotTokens: 0, cachedTokens: 0 });
+    expect(run.steps.greet.kv!.prefillTokens).toBeGreaterThan(0);
   });
 });

@@ -153,10 +153,12 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
       prefillMs = performance.now() - prefillStart;
       /** Draft tokens the last forward ran after the fed ones: rows[j] holds the logits after the j-th of them. */
       let drafts: readonly number[] = [];
+      // Tokens chosen but not yet run through the model (a rejected draft's replacement, forced tokens, ...): the
+      // last ones of tokenIds.
+      let feed: number[] = [];
 
       decode: while (rows !== undefined) {
-        // Tokens chosen but not yet run through the model (a rejected draft's replacement, forced tokens, ...).
-        const feed: number[] = [];
+        feed = [];
         for (let j = 0; j <= drafts.length; j++) {
           const row = drafts.length === 0 ? rows : rows.subarray(j * vocabSize, (j + 1) * vocabSize);
           for (const processor of processors) processor.process(row);
@@ -192,11 +194,13 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
         decoding.draftTokens += drafts.length;
         decoding.forwards++;
         rows = await forwardUnlessAborted(graph, drafts.length === 0 ? feed : [...feed, ...drafts], cache, settings.signal, drafts.length === 0 ? undefined : { rows: drafts.length + 1 });
+        feed = [];
         if (rows === undefined || settings.signal?.aborted) {
           finishReason = 'abort';
           break;
         }
       }
+      if (rows !== undefined) await settleCache(graph, cache, promptTokens + tokenIds.length, feed, finishReason, decoding);
     }
     finishReason ??= 'abort';
 
@@ -261,6 +265,26 @@ function proposeDrafts(
     });
   }
   return proposed.length > limit ? proposed.slice(0, limit) : proposed;
+}
+
+/**
+ * Leaves the cache as token-by-token decoding does, for the prefix cache of the next request (an agent's next step
+ * expects to reuse every token but the last): drafts run but not emitted are dropped, and tokens emitted without a
+ * forward (a forced run the generation ended in) are run, all but the last, in one forward. Not after an abort,
+ * which must not wait for a forward (the cache then holds a shorter, still valid prefix).
+ */
+async function settleCache<Cache extends TokenPrefixCache>(
+  graph: ForwardGraph<Cache>,
+  cache: Cache,
+  sequenceLength: number,
+  feed: readonly number[],
+  finishReason: FinishReason | undefined,
+  decoding: DecodingUsage,
+): Promise<void> {
+  cache.truncate(sequenceLength - feed.length);
+  if (feed.length < 2 || finishReason === 'abort' || cache.length !== sequenceLength - feed.length) return;
+  decoding.forwards++;
+  await graph.forward(feed.slice(0, -1), cache);
 }
 
 /** The end event of a generation aborted before it reached the graph (while waiting for its turn). */

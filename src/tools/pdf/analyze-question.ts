@@ -2,7 +2,7 @@
  * Turns an analyst's question into what the ranker needs: weighted search terms (the question's own words plus the
  * synonyms of the financial concepts it names), the statement it points at, the fiscal years and the period.
  */
-import { concepts, questionStopWords, statements, type FinancialConcept, type StatementKind } from './financial-vocabulary';
+import { concepts, questionStopWords, statements, wordVariants, type FinancialConcept, type StatementKind } from './financial-vocabulary';
 import { phraseKey, stem, words } from './search-text';
 
 export type PeriodKind = 'quarter' | 'half' | 'nineMonths' | 'year';
@@ -37,6 +37,12 @@ const stopStems = new Set(questionStopWords.map((word) => stem(word)));
 
 const conceptKeys: QuestionConcept[] = concepts.map((concept) => ({ concept, phraseKeys: concept.phrases.map(phraseKey) }));
 const statementKeys = statements.map((statement) => ({ kind: statement.kind, keys: statement.questionNames.map(phraseKey) }));
+
+const variantsByStem = new Map<string, string[]>();
+for (const group of wordVariants) {
+  const stemsOfGroup = [...new Set(group.map((word) => stem(word)))];
+  for (const member of stemsOfGroup) variantsByStem.set(member, [...new Set([...(variantsByStem.get(member) ?? []), ...stemsOfGroup])]);
+}
 
 const SYNONYM_WEIGHT = 0.35;
 const YEAR_WEIGHT = 0.4;
@@ -81,6 +87,7 @@ export function analyzeQuestion(question: string): AnalyzedQuestion {
   const years = extractYears(question);
   for (const term of questionStems) add(term, /^(19|20)\d\d$/.test(term) ? YEAR_WEIGHT : 1);
   for (const year of years) add(year, YEAR_WEIGHT);
+  for (const term of questionStems) for (const variant of variantsByStem.get(term) ?? []) add(variant, SYNONYM_WEIGHT);
 
   let statement: StatementKind | undefined;
   for (const { kind, keys } of statementKeys) if (keys.some((key) => haystack.includes(key))) statement ??= kind;
@@ -93,9 +100,12 @@ export function analyzeQuestion(question: string): AnalyzedQuestion {
   }
 
   const text = question.toLowerCase();
+  // "Why did SG&A fall?" names a figure but asks for the explanation, which is prose, not the statement's table.
+  const narrative = /^\s*(why|how (could|might|is|are|does|do|will)|what (does|do|did) \S+('s)? (say|mean|expect)|what risks?|describe|explain|what happened)\b/.test(text);
   const quantitative =
-    /\b(how (much|many)|what (was|were|is|are)|total|amount|number of|percentage|rate|margin|grow|growth|spend|spent)\b/.test(text) ||
-    matched.length > 0;
+    !narrative &&
+    (/\b(how (much|many)|what (was|were|is|are)|total|amount|number of|percentage|rate|margin|grow|growth|spend|spent)\b/.test(text) ||
+      matched.length > 0);
 
   return {
     terms: [...weights].map(([term, weight]) => ({ term, weight })),

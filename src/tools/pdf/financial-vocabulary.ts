@@ -74,6 +74,9 @@ export const concepts: FinancialConcept[] = [
       'additions to property plant and equipment',
       'payments for acquisition of property plant and equipment',
       'payments for property and equipment',
+      'property and equipment',
+      'property plant and equipment',
+      'capital investment',
     ],
     statement: 'cashFlow',
   },
@@ -169,7 +172,20 @@ export const concepts: FinancialConcept[] = [
   },
   {
     name: 'share repurchases',
-    phrases: ['share repurchases', 'buybacks', 'stock buybacks', 'repurchases of common stock', 'common stock repurchased', 'repurchase of common stock'],
+    phrases: [
+      'share repurchases',
+      'buybacks',
+      'buyback',
+      'buy back',
+      'bought back',
+      'stock buybacks',
+      'repurchase',
+      'repurchased',
+      'repurchases of common stock',
+      'common stock repurchased',
+      'repurchase of common stock',
+      'purchases of stock for treasury',
+    ],
     statement: 'cashFlow',
   },
   {
@@ -198,7 +214,7 @@ export const concepts: FinancialConcept[] = [
   },
   {
     name: 'stock-based compensation',
-    phrases: ['stock-based compensation', 'share-based compensation', 'stock based compensation', 'equity compensation'],
+    phrases: ['stock-based compensation', 'share-based compensation', 'stock based compensation', 'equity compensation', 'stock compensation'],
   },
   {
     name: 'employees',
@@ -222,6 +238,14 @@ export const concepts: FinancialConcept[] = [
     phrases: ['comparable sales', 'comparable store sales', 'same-store sales', 'same store sales', 'like-for-like sales', 'comps'],
   },
   {
+    name: 'acquisition',
+    phrases: ['acquisition', 'acquisitions', 'acquire', 'acquired', 'takeover', 'deal', 'purchase price', 'completed our acquisition'],
+  },
+  {
+    name: 'credit rating',
+    phrases: ['credit rating', 'credit ratings', 'rated', 'rating agencies', "moody's", 'standard & poor'],
+  },
+  {
     name: 'guidance',
     phrases: ['guidance', 'outlook', 'forecast', 'financial guidance', 'business outlook'],
   },
@@ -231,8 +255,27 @@ export const concepts: FinancialConcept[] = [
   },
   {
     name: 'segment',
-    phrases: ['segment', 'segments', 'operating segment', 'reportable segment', 'business unit', 'division', 'group'],
+    phrases: ['segment', 'segments', 'operating segment', 'reportable segment', 'business unit', 'unit', 'division', 'group'],
   },
+];
+
+/**
+ * Word forms that stemming keeps apart but an analyst uses for the same idea ("how fast did it grow" against
+ * "growth of 45%"): each question word adds the others at synonym weight.
+ */
+export const wordVariants: string[][] = [
+  ['grow', 'growth', 'grew', 'increase', 'increased', 'rose'],
+  ['fall', 'fell', 'decline', 'declined', 'decrease', 'decreased', 'drop', 'dropped', 'shrink', 'lower'],
+  ['rise', 'rose', 'increase', 'increased', 'higher', 'jump', 'jumped'],
+  ['spend', 'spent', 'spending', 'expense', 'expenses', 'invest', 'investment'],
+  ['pay', 'paid', 'payment', 'payments'],
+  ['employ', 'employees', 'employed', 'people', 'headcount', 'workforce'],
+  ['owe', 'owed', 'debt', 'borrowings'],
+  ['close', 'closed', 'complete', 'completed'],
+  ['sell', 'sold', 'sales'],
+  ['earn', 'earned', 'earnings', 'income'],
+  ['hold', 'held', 'balance'],
+  ['cost', 'costs', 'expense', 'expenses', 'charges'],
 ];
 
 /** Words that carry no meaning for retrieval in an analyst's question. */
