@@ -46,10 +46,13 @@ export type ErrorCode =
   | 'ZOD_VERSION'
   | 'CHAT_TEMPLATE'
   | 'MCP_SERVER'
+  | 'EXECUTOR'
   // workflow step failures (StepErrorValue.code)
   | 'STEP_TIMEOUT'
   | 'STEP_FAILED'
   | 'STEP_ERROR'
+  | 'STEP_PAYLOAD_TOO_LARGE'
+  | 'STEP_STALLED'
   // agent observations written back to the model (ToolError.code inside an agent run)
   | 'PLAN_INVALID'
   | 'OUTPUT_INVALID'
@@ -173,3 +176,8 @@ export class AiSdkProviderError extends AutoglmError { static override readonly 
  * connection closed. `details.server` names it; the next call to one of its tools reconnects.
  */
 export class McpServerError extends AutoglmError { static override readonly code = 'MCP_SERVER'; }
+/**
+ * A workflow executor that cannot work as configured: a bad Redis URL or option of the BullMQ executor or worker,
+ * or a run whose journal store is unreachable. `details` names the option.
+ */
+export class ExecutorError extends AutoglmError { static override readonly code = 'EXECUTOR'; }

@@ -23,3 +23,9 @@ export type {
 } from './workflow-types';
 export { readJournal, type JournalRecord } from './run-journal';
 export { createWorkflowAgentRunner, type WorkflowAgentRunnerOptions } from './workflow-agent-runner';
+export type { StepExecutor, StepTask, StepEnvironment } from './executors/step-executor';
+export { LocalExecutor } from './executors/local-executor';
+export type { RunJournalStore, RunJournalWriter } from './executors/run-journal-store';
+export { BullmqExecutor, type BullmqExecutorOptions } from './executors/bullmq-executor';
+export { BullmqStepWorker, type BullmqStepWorkerOptions, type WorkerModel } from './executors/bullmq-step-worker';
+export type { RedisConnectionInput } from './executors/redis-connection';
