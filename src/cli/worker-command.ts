@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors';
-import { GlmModel } from '../models/glm-model';
+import type { GlmModel } from '../models/glm-model';
 import { documentTools } from '../tools/documents/document-tools';
 import { fileTools } from '../tools/file-tools';
 import { financeTools } from '../tools/finance/key-figures-tool';
@@ -88,8 +88,10 @@ export async function workerCommand(args: string[], context: CliContext): Promis
   let worker: BullmqStepWorker | undefined;
   try {
     const models: Record<string, WorkerModel> = {};
+    // Imported on use: a tools-only worker starts without loading ONNX Runtime (takeover after a crash waits on it).
+    const { GlmModel } = modelOptions.length === 0 ? { GlmModel: undefined } : await import('../models/glm-model');
     for (const { name, directory } of modelOptions) {
-      const model = await GlmModel.load(path.resolve(context.cwd, directory), { executionProvider: 'cpu' });
+      const model = await GlmModel!.load(path.resolve(context.cwd, directory), { executionProvider: 'cpu' });
       loaded.push(model);
       // Agents get read-only tools, as in `autoglm run`.
       const readOnly = new ToolRegistry([...pdfTools, ...financeTools, ...documentTools, ...fileTools.filter((tool) => tool.name !== 'files.write')], { roots: allRoots, model });

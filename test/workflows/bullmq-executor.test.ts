@@ -15,6 +15,7 @@ import type { StepContext, WorkflowRunResult } from '../../src/workflows/workflo
 import { silentLogger } from '../../src/observability/logger';
 import { ScriptedModel } from '../support/scripted-model';
 import { RedisServer } from '../support/redis-server';
+import { callMain } from '../cli/run-cli';
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -199,7 +200,7 @@ describe('BullmqExecutor on a real Redis', () => {
       name: 'resume',
       steps: [
         { id: 'first', uses: 'work', with: { value: 1 } },
-        { id: 'second', uses: 'work', needs: ['first'], with: { ms: 10_000 } },
+        { id: 'second', uses: 'work', needs: ['first'], with: { ms: 1500 } },
         { id: 'third', uses: 'work', needs: ['second'], with: { value: 3 } },
       ],
     });
@@ -227,5 +228,19 @@ describe('BullmqExecutor on a real Redis', () => {
     expect(() => new BullmqExecutor({ connection: 'http://localhost:6379' })).toThrow(/must start with redis:\/\/ or rediss:\/\//);
     expect(() => new BullmqStepWorker({ connection: redis.url })).toThrow(/give `tools`, `models` or both/);
     expect(() => new BullmqExecutor({ connection: redis.url, model: 'a b' })).toThrow(/model name "a b"/);
+  });
+
+  it('CLI: worker and run --redis refuse bad flags with usage errors (exit code 2)', async () => {
+    const cli = (args: string[]) => callMain(args, { cwd: process.cwd(), env: {} });
+    const unknown = await cli(['worker', '--redis', redis.url, '--concurency', '2']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/USAGE: worker: Unknown option '--concurency'/);
+    expect((await cli(['worker'])).stderr).toMatch(/--redis URL is required/);
+    expect((await cli(['worker', '--redis', redis.url, '--model', 'glm'])).stderr).toMatch(/--model expects NAME=DIR/);
+    expect((await cli(['worker', '--redis', redis.url, '--concurrency', '0'])).stderr).toMatch(/--concurrency must be an integer >= 1/);
+    const resume = await cli(['run', 'x.yaml', '--resume', 'r1']);
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toMatch(/--resume needs --checkpoint-dir.*or --redis URL/);
+    await expect(Workflow.resume('r1', {} as never)).rejects.toThrow(/needs `checkpointDir`/);
   });
 });
