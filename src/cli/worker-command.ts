@@ -14,6 +14,7 @@ import { ToolRegistry } from '../tools/tool-registry';
 import { BullmqStepWorker, type WorkerModel } from '../workflows/executors/bullmq-step-worker';
 import { checkModelName } from '../workflows/executors/redis-connection';
 import { createWorkflowAgentRunner } from '../workflows/workflow-agent-runner';
+import { waitForStopSignal } from './wait-for-stop-signal';
 import { exitCodes, type CliContext } from './cli-context';
 import { integerOption, parseCommandLine } from './parse-command-line';
 
@@ -108,15 +109,7 @@ export async function workerCommand(args: string[], context: CliContext): Promis
     });
     await worker.waitUntilReady();
     context.stderr.write(`autoglm worker: worker ready (pid ${process.pid}), queues ${worker.queues.join(', ')}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-        resolve();
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await waitForStopSignal();
     context.stderr.write('autoglm worker: stopping after the running steps\n');
     return exitCodes.ok;
   } finally {

@@ -23,6 +23,7 @@ import {
   modelQueueName,
   outcomeKey,
   payloadTooLarge,
+  positiveIntegerOption,
   toolQueueName,
   type RedisConnectionInput,
   type StepOutcome,
@@ -63,12 +64,6 @@ interface QueuePair {
   ready: Promise<unknown>;
 }
 
-function positiveInteger(value: number | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw new ExecutorError(`BullmqExecutor: expected \`${name}\` to be an integer >= 1, got ${value}.`, { details: { option: name } });
-  return value;
-}
-
 export class BullmqExecutor implements StepExecutor, AsyncDisposable {
   readonly remote = true;
   readonly journalStore: RedisRunJournalStore;
@@ -87,8 +82,8 @@ export class BullmqExecutor implements StepExecutor, AsyncDisposable {
     if (options.connection === undefined) throw new ExecutorError('BullmqExecutor: `connection` (a Redis URL, ioredis options or client) is required.', { details: { option: 'connection' } });
     this.model = checkModelName(options.model ?? 'default', 'BullmqExecutor');
     this.prefix = options.prefix ?? defaultPrefix;
-    this.maxPayloadBytes = positiveInteger(options.maxPayloadBytes, 'maxPayloadBytes', defaultMaxPayloadBytes);
-    const resyncIntervalMs = positiveInteger(options.resyncIntervalMs, 'resyncIntervalMs', 1000);
+    this.maxPayloadBytes = positiveIntegerOption(options.maxPayloadBytes, 'BullmqExecutor', 'maxPayloadBytes', defaultMaxPayloadBytes);
+    const resyncIntervalMs = positiveIntegerOption(options.resyncIntervalMs, 'BullmqExecutor', 'resyncIntervalMs', 1000);
     this.#client = connectRedis(options.connection, 'BullmqExecutor');
     this.#ownsClient = this.#client !== options.connection;
     this.journalStore = new RedisRunJournalStore(this.#client, this.prefix);

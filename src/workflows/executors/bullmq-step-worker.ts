@@ -31,6 +31,7 @@ import {
   modelQueueName,
   outcomeKey,
   payloadTooLarge,
+  positiveIntegerOption,
   toolQueueName,
   type RedisConnectionInput,
   type StepOutcome,
@@ -70,10 +71,7 @@ export interface BullmqStepWorkerOptions {
 const optionNames = ['connection', 'tools', 'models', 'concurrency', 'prefix', 'maxPayloadBytes', 'lockDuration', 'stalledInterval', 'maxStalledCount', 'outcomeTtlSeconds', 'logger'];
 
 function positiveInteger(options: BullmqStepWorkerOptions, name: keyof BullmqStepWorkerOptions, fallback: number): number {
-  const value = options[name] as number | undefined;
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw new ExecutorError(`BullmqStepWorker: expected \`${name}\` to be an integer >= 1, got ${String(value)}.`, { details: { option: name } });
-  return value;
+  return positiveIntegerOption(options[name], 'BullmqStepWorker', name, fallback);
 }
 
 export class BullmqStepWorker implements AsyncDisposable {

@@ -85,3 +85,12 @@ export function payloadTooLarge(what: string, bytes: number, limit: number): { c
       'Write large data to a file in a folder every worker shares and pass its path, or raise maxPayloadBytes on the executor and the workers.',
   };
 }
+
+/** An integer option >= 1 of the executor or worker, or its default. */
+export function positiveIntegerOption(value: unknown, where: string, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new ExecutorError(`${where}: expected \`${name}\` to be an integer >= 1, got ${String(value)}.`, { details: { option: name } });
+  }
+  return value;
+}
