@@ -85,7 +85,8 @@ describe('scale-out faults (real Redis, real worker processes)', () => {
     const random = seededRandom(16);
     const killed = new Set<number>();
     let kills = 0;
-    for (let round = 0; round < 6 && kills < 21; round++) {
+    // Rounds go on until 20 kills landed mid-step (each kill waits for a ready replacement, slower on a loaded machine).
+    for (let round = 0; round < 10 && kills < 20; round++) {
       const spec = randomDag(100 + round, 30, [300, 700]);
       const roundStart = Date.now();
       const runId = `kill-${round}`;
@@ -95,7 +96,7 @@ describe('scale-out faults (real Redis, real worker processes)', () => {
         .run({ executor, runId })
         .finally(() => (done = true));
       while (!done) {
-        await sleep(200 + random() * 400);
+        await sleep(150 + random() * 350);
         const ready = [...workers].filter((worker) => worker.child.exitCode === null && worker.stderr().includes('worker ready'));
         const busy = busyPids(effects, runId);
         const victims = ready.filter((worker) => busy.has(worker.pid));
@@ -113,7 +114,7 @@ describe('scale-out faults (real Redis, real worker processes)', () => {
       console.log(`round ${round}: ${Date.now() - roundStart} ms, kills so far ${kills}`);
     }
     expect(kills).toBeGreaterThanOrEqual(20);
-  }, 150_000);
+  }, 240_000);
 
   it('resumes a SIGKILLed `autoglm run --redis` coordinator with --resume: same outputs, no body run twice', async () => {
     while (workers.size < 3) startWorker();
