@@ -115,6 +115,7 @@ export class Workflow {
     this.#checkRunnable(options);
     const inputs = resolveInputs(this.spec, options.inputs);
     const runId = options.runId ?? newRunId();
+    await options.executor?.prepare?.();
     const store = options.checkpointDir === undefined ? options.executor?.journalStore : undefined;
     const create = options.checkpointDir === undefined ? store && ((header: RunHeader) => store.create(header)) : (header: RunHeader) => RunJournal.create(options.checkpointDir!, header);
     const journal =
@@ -148,6 +149,7 @@ export class Workflow {
         details: { field: 'checkpointDir', runId },
       });
     }
+    await options.executor?.prepare?.();
     const contents = store === undefined ? readJournal(options.checkpointDir!, runId) : await store.read(runId);
     const { header } = contents;
     let workflow: Workflow;

@@ -3,6 +3,7 @@
  * results as a local run, the outcome record that keeps a recorded attempt from running again, timeouts,
  * cancellation reaching the worker, model routing, the payload limit, and a run resumed from its Redis journal.
  */
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineTool } from '../../src/tools/define-tool';
@@ -228,6 +229,23 @@ describe('BullmqExecutor on a real Redis', () => {
     expect(() => new BullmqExecutor({ connection: 'http://localhost:6379' })).toThrow(/must start with redis:\/\/ or rediss:\/\//);
     expect(() => new BullmqStepWorker({ connection: redis.url })).toThrow(/give `tools`, `models` or both/);
     expect(() => new BullmqExecutor({ connection: redis.url, model: 'a b' })).toThrow(/model name "a b"/);
+  });
+
+  it('fails a run with ExecutorError when Redis cannot be reached, before anything is written', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address() as { port: number };
+        server.close(() => resolve(free));
+      });
+    });
+    const executor = track(new BullmqExecutor({ connection: `redis://127.0.0.1:${port}`, connectTimeoutMs: 500 }));
+    const started = Date.now();
+    const error = await Workflow.define({ name: 'nowhere', steps: [{ id: 'a', uses: 'work' }] })
+      .run({ executor })
+      .catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ExecutorError);
+    expect((error as Error).message).toMatch(new RegExp(`cannot reach Redis at 127\\.0\\.0\\.1:${port} within 500 ms`));
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('CLI: worker and run --redis refuse bad flags with usage errors (exit code 2)', async () => {

@@ -24,6 +24,7 @@ import {
   outcomeKey,
   payloadTooLarge,
   positiveIntegerOption,
+  waitForRedis,
   toolQueueName,
   type RedisConnectionInput,
   type StepOutcome,
@@ -45,9 +46,11 @@ export interface BullmqExecutorOptions {
    * restart) or a job vanished (it is then enqueued again under the same id). Defaults to 1000.
    */
   resyncIntervalMs?: number;
+  /** How long (ms) a run waits for Redis before it fails with ExecutorError (later outages are waited out). Defaults to 10000. */
+  connectTimeoutMs?: number;
 }
 
-const optionNames = ['connection', 'model', 'prefix', 'maxPayloadBytes', 'resyncIntervalMs'];
+const optionNames = ['connection', 'model', 'prefix', 'maxPayloadBytes', 'resyncIntervalMs', 'connectTimeoutMs'];
 
 interface Waiter {
   task: StepTask;
@@ -75,6 +78,7 @@ export class BullmqExecutor implements StepExecutor, AsyncDisposable {
   readonly #queues = new Map<string, QueuePair>();
   readonly #waiters = new Map<string, Waiter>();
   readonly #timer: ReturnType<typeof setInterval>;
+  readonly #connectTimeoutMs: number;
   #closed = false;
 
   constructor(options: BullmqExecutorOptions) {
@@ -84,11 +88,18 @@ export class BullmqExecutor implements StepExecutor, AsyncDisposable {
     this.prefix = options.prefix ?? defaultPrefix;
     this.maxPayloadBytes = positiveIntegerOption(options.maxPayloadBytes, 'BullmqExecutor', 'maxPayloadBytes', defaultMaxPayloadBytes);
     const resyncIntervalMs = positiveIntegerOption(options.resyncIntervalMs, 'BullmqExecutor', 'resyncIntervalMs', 1000);
+    this.#connectTimeoutMs = positiveIntegerOption(options.connectTimeoutMs, 'BullmqExecutor', 'connectTimeoutMs', 10_000);
     this.#client = connectRedis(options.connection, 'BullmqExecutor');
     this.#ownsClient = this.#client !== options.connection;
     this.journalStore = new RedisRunJournalStore(this.#client, this.prefix);
     this.#timer = setInterval(() => this.#resync(), resyncIntervalMs);
     this.#timer.unref();
+  }
+
+  /** Waits for Redis (at most `connectTimeoutMs`): Workflow.run and resume call it before anything is written. */
+  prepare(): Promise<void> {
+    if (this.#closed) return Promise.reject(new ExecutorError('BullmqExecutor: used after close().'));
+    return waitForRedis(this.#client, 'BullmqExecutor', this.#connectTimeoutMs);
   }
 
   execute(task: StepTask, ctx: StepContext): Promise<unknown> {

@@ -32,6 +32,7 @@ import {
   outcomeKey,
   payloadTooLarge,
   positiveIntegerOption,
+  waitForRedis,
   toolQueueName,
   type RedisConnectionInput,
   type StepOutcome,
@@ -127,8 +128,9 @@ export class BullmqStepWorker implements AsyncDisposable {
     void this.#subscriber.subscribe(cancelChannel(this.#prefix)).catch(() => undefined);
   }
 
-  /** Resolves once every queue's connection is ready. */
-  async waitUntilReady(): Promise<void> {
+  /** Resolves once every queue's connection is ready; ExecutorError when Redis cannot be reached within `timeoutMs`. */
+  async waitUntilReady(timeoutMs = 10_000): Promise<void> {
+    await waitForRedis(this.#client, 'BullmqStepWorker', timeoutMs);
     await Promise.all(this.#workers.map((worker) => worker.waitUntilReady()));
   }
 

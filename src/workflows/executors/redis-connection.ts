@@ -61,6 +61,13 @@ export type RedisConnectionInput = string | RedisOptions | Redis;
  */
 export function connectRedis(input: RedisConnectionInput, where: string): Redis {
   if (input instanceof Redis) return input;
+  const client = openRedis(input, where);
+  // Connection errors are retried by ioredis; waitForRedis reports the last one if the first connection never comes.
+  client.on('error', () => undefined);
+  return client;
+}
+
+function openRedis(input: string | RedisOptions, where: string): Redis {
   const options: RedisOptions = { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(100 * times, 2000) };
   if (typeof input === 'string') {
     let url: URL;
@@ -93,4 +100,42 @@ export function positiveIntegerOption(value: unknown, where: string, name: strin
     throw new ExecutorError(`${where}: expected \`${name}\` to be an integer >= 1, got ${String(value)}.`, { details: { option: name } });
   }
   return value;
+}
+
+/** Where a client connects, for messages: host and port, never the password. */
+function describeClient(client: Redis): string {
+  const { host, port, db } = client.options;
+  return `${host ?? '127.0.0.1'}:${port ?? 6379}${db ? `/${db}` : ''}`;
+}
+
+/**
+ * Resolves when the client is connected; rejects with ExecutorError after `timeoutMs` (the client keeps retrying
+ * forever otherwise, and a run would wait in silence for a Redis that is not there).
+ */
+export function waitForRedis(client: Redis, where: string, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    let lastError = '';
+    const onError = (error: Error) => (lastError = error.message);
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('error', onError);
+    };
+    const onReady = () => {
+      done();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(
+        new ExecutorError(
+          `${where}: cannot reach Redis at ${describeClient(client)} within ${timeoutMs} ms${lastError ? ` (${lastError})` : ''}. Check the URL, that redis-server runs there, and the network or TLS settings.`,
+          { details: { redis: describeClient(client), timeoutMs } },
+        ),
+      );
+    }, timeoutMs);
+    client.on('ready', onReady);
+    client.on('error', onError);
+  });
 }

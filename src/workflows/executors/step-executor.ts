@@ -44,6 +44,8 @@ export interface StepExecutor {
   readonly remote: boolean;
   /** Where runs are journaled when the caller gives no `checkpointDir` (the BullMQ executor: in Redis). */
   readonly journalStore?: RunJournalStore;
+  /** Called before a run starts (and before its journal is written): rejects when the executor cannot work. */
+  prepare?(): Promise<void>;
   /**
    * Runs one attempt; resolves with the output, rejects with an AttemptError (or any error) to fail the attempt.
    * `ctx.signal` aborts on the step's timeout and on the run's cancellation.
