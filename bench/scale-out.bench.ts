@@ -6,7 +6,7 @@
  * 2. throughput of CPU-bound steps (each keeps a core busy for --spin-ms) with 1 and with 2 worker processes.
  * Reports the load average, because the machine may be shared. Writes the "Scale-out" section of docs/benchmarks.md.
  *
- *   npx tsx bench/scale-out.bench.ts [--steps 1000] [--deep-steps 200] [--spin-steps 40] [--spin-ms 100]
+ *   npx tsx bench/scale-out.bench.ts [--steps 1000] [--deep-steps 200] [--rounds 3] [--spin-steps 40] [--spin-ms 100]
  */
 import { execSync } from 'node:child_process';
 import os from 'node:os';
@@ -27,15 +27,17 @@ const steps = argument('steps', 1000);
 const deepSteps = argument('deep-steps', 200);
 const spinSteps = argument('spin-steps', 40);
 const spinMs = argument('spin-ms', 100);
+const rounds = argument('rounds', 3);
 const load = () => os.loadavg()[0]!.toFixed(2);
 const loads: string[] = [load()];
 
-function dag(name: string, count: number, deep: boolean, uses = 'fault.step', ms = 0): WorkflowSpecInput {
+function dag(name: string, count: number, deep: boolean, uses = 'fault.noop', ms?: number): WorkflowSpecInput {
   return {
     name,
-    steps: Array.from({ length: count }, (_, index) => ({ id: `s${index}`, uses, with: { ms }, ...(deep && index > 0 ? { needs: [`s${index - 1}`] } : {}) })),
+    steps: Array.from({ length: count }, (_, index) => ({ id: `s${index}`, uses, with: ms === undefined ? {} : { ms }, ...(deep && index > 0 ? { needs: [`s${index - 1}`] } : {}) })),
   };
 }
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function timed(run: () => Promise<{ status: string }>): Promise<number> {
   const start = performance.now();
@@ -68,8 +70,14 @@ try {
   const one = await start(1, 16);
   for (const [shape, count] of [['wide', steps], ['deep', deepSteps]] as const) {
     const spec = Workflow.define(dag(`${shape}-${count}`, count, shape === 'deep'));
-    const local = await timed(() => spec.run({ tools, concurrency: 16 }));
-    const remote = await timed(() => spec.run({ executor, concurrency: 16 }));
+    const locals: number[] = [];
+    const remotes: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      locals.push(await timed(() => spec.run({ tools, concurrency: 16 })));
+      remotes.push(await timed(() => spec.run({ executor, concurrency: 16 })));
+    }
+    const local = median(locals);
+    const remote = median(remotes);
     loads.push(load());
     rows.push(
       `| ${shape} | ${count} | ${local.toFixed(0)} | ${(remote).toFixed(0)} | ${((local * 1000) / count).toFixed(0)} | ${((remote * 1000) / count).toFixed(0)} | ${(((remote - local) * 1000) / count).toFixed(0)} |`,
@@ -98,12 +106,15 @@ try {
     'Scale-out',
     `## Scale-out
 
-Command: \`npx tsx bench/scale-out.bench.ts --steps ${steps} --deep-steps ${deepSteps} --spin-steps ${spinSteps} --spin-ms ${spinMs}\` (Node ${process.version}, ${os.cpus().length} cores, redis-server 7 on
+Command: \`npx tsx bench/scale-out.bench.ts --steps ${steps} --deep-steps ${deepSteps} --rounds ${rounds} --spin-steps ${spinSteps} --spin-ms ${spinMs}\` (Node ${process.version}, ${os.cpus().length} cores, redis-server 7 on
 127.0.0.1 started by the benchmark, workers are \`autoglm worker\` child processes). 1-min load average at the start and after each measurement:
 ${loads.join(', ')}; \`uptime\` at the end: \`${uptime}\`. The machine was shared with other jobs: absolute figures are noisy, ratios come from the same run.
 
-Per-step overhead: no-op tool steps (\`fault.step\` with ms 0), coordinator concurrency 16, one worker process with concurrency 16. Each BullMQ step is
+Per-step overhead: no-op tool steps (\`fault.noop\` of test/fixtures/plugins/fault-steps-plugin.mjs, called through a ToolRegistry on both
+sides), coordinator concurrency 16, one worker process with concurrency 16; medians of ${rounds} alternated rounds. Each BullMQ step is
 a job add, a worker fetch, an outcome check and SET NX, the job's completion, a QueueEvents event and a GET of the outcome on the coordinator.
+Wide: wall time / steps with 16 in flight (throughput); deep: one step after the other (latency of that round trip, several process
+switches on a loaded machine).
 
 | shape | steps | local ms | BullMQ ms | local µs/step | BullMQ µs/step | overhead µs/step |
 |---|---|---|---|---|---|---|
