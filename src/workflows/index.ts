@@ -26,6 +26,4 @@ export { createWorkflowAgentRunner, type WorkflowAgentRunnerOptions } from './wo
 export type { StepExecutor, StepTask, StepEnvironment } from './executors/step-executor';
 export { LocalExecutor } from './executors/local-executor';
 export type { RunJournalStore, RunJournalWriter } from './executors/run-journal-store';
-export { BullmqExecutor, type BullmqExecutorOptions } from './executors/bullmq-executor';
-export { BullmqStepWorker, type BullmqStepWorkerOptions, type WorkerModel } from './executors/bullmq-step-worker';
-export type { RedisConnectionInput } from './executors/redis-connection';
+// BullmqExecutor and BullmqStepWorker: `autoglm/scale-out` (bullmq is loaded only there).
