@@ -4,6 +4,7 @@
  * cancellation reaching the worker, model routing, the payload limit, and a run resumed from its Redis journal.
  */
 import { createServer } from 'node:net';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineTool } from '../../src/tools/define-tool';
@@ -229,6 +230,23 @@ describe('BullmqExecutor on a real Redis', () => {
     expect(() => new BullmqExecutor({ connection: 'http://localhost:6379' })).toThrow(/must start with redis:\/\/ or rediss:\/\//);
     expect(() => new BullmqStepWorker({ connection: redis.url })).toThrow(/give `tools`, `models` or both/);
     expect(() => new BullmqExecutor({ connection: redis.url, model: 'a b' })).toThrow(/model name "a b"/);
+  });
+
+  it('refuses a job that is not an autoglm step without running anything, and a tool step on a models-only worker fails TOOL_NOT_FOUND', async () => {
+    const { tools, runs } = makeTools();
+    const model = new ScriptedModel([], { fallback: 'x' });
+    track(new BullmqStepWorker({ connection: redis.url, tools, ...fast, prefix: 'foreign' }));
+    track(new BullmqStepWorker({ connection: redis.url, models: { glm: { model } }, ...fast, prefix: 'foreign' }));
+    const queue = track(new Queue('tools', { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'foreign' }));
+    await queue.add('x', { runId: 'r', stepId: 's', attempt: 1, idempotencyKey: 'r:s:1', uses: 'work', args: {}, modelBound: false, shell: 'rm -rf /' }, { jobId: 'foreign-1' });
+    await expect.poll(() => queue.getJobState('foreign-1'), { timeout: 5000 }).toBe('failed');
+    expect((await queue.getJob('foreign-1'))!.failedReason).toMatch(/is not an autoglm step \(data: Unrecognized key: "shell"\)/);
+    expect(runs.size).toBe(0);
+
+    const executor = track(new BullmqExecutor({ connection: redis.url, prefix: 'foreign', model: 'glm' }));
+    const run = await Workflow.define({ name: 'm', steps: [{ id: 'gen', uses: 'work', usesModel: true }] }).run({ executor });
+    expect(run.steps.gen).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'TOOL_NOT_FOUND' } });
+    expect(run.steps.gen.error!.message).toMatch(/this executor has no tools/);
   });
 
   it('fails a run with ExecutorError when Redis cannot be reached, before anything is written', async () => {

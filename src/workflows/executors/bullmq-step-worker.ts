@@ -7,7 +7,8 @@
  * stalled check (any worker's) moves it back to wait and another worker runs the attempt again, with the same
  * idempotency key.
  */
-import { Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { z } from 'zod';
 import type { Redis } from 'ioredis';
 import { ExecutorError } from '../../errors';
 import type { LanguageModel } from '../../models/language-model';
@@ -38,6 +39,19 @@ import {
   type StepOutcome,
 } from './redis-connection';
 import type { StepTask } from './step-executor';
+
+/** A job's data as the executor writes it; anything else in the queue (another program's job) is refused. */
+const stepTaskSchema = z.strictObject({
+  runId: z.string().min(1),
+  stepId: z.string().min(1),
+  attempt: z.number().int().min(1),
+  idempotencyKey: z.string().min(1),
+  uses: z.string().min(1).optional(),
+  agent: z.record(z.string(), z.unknown()).optional(),
+  args: z.record(z.string(), z.unknown()),
+  modelBound: z.boolean(),
+  timeoutMs: z.number().int().min(0).optional(),
+});
 
 export interface WorkerModel {
   model: LanguageModel;
@@ -135,7 +149,13 @@ export class BullmqStepWorker implements AsyncDisposable {
   }
 
   async #process(job: Job, signal: AbortSignal | undefined, model: WorkerModel | undefined): Promise<string> {
-    const task = job.data as StepTask;
+    const parsed = stepTaskSchema.safeParse(job.data);
+    if (!parsed.success || (parsed.data.uses === undefined) === (parsed.data.agent === undefined)) {
+      const problems = parsed.success ? 'exactly one of uses and agent is required' : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'data'}: ${issue.message}`).join('; ');
+      // Not retried: the same data would fail the same way.
+      throw new UnrecoverableError(`Job ${job.id} on queue ${job.queueName} is not an autoglm step (${problems}); it was not run.`);
+    }
+    const task = parsed.data as StepTask;
     const key = outcomeKey(this.#prefix, task.idempotencyKey);
     if ((await this.#client.exists(key)) === 1) return key; // recorded: the body never runs again
     let outcome: StepOutcome;

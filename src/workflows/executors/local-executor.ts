@@ -21,7 +21,10 @@ function modelQueueFor(key: object): PQueue {
 /** Calls the step's tool or agent runner; a tool failure becomes an AttemptError with the tool's code. */
 export async function runStepBody(task: StepTask, ctx: StepContext, environment: Pick<StepEnvironment, 'tools' | 'agents'>): Promise<unknown> {
   if (task.uses !== undefined) {
-    const result = await environment.tools!.call(task.uses, task.args, {
+    if (environment.tools === undefined) {
+      throw new AttemptError({ code: 'TOOL_NOT_FOUND', message: `Step "${task.stepId}" uses tool "${task.uses}", but this executor has no tools (a worker started with models only).` });
+    }
+    const result = await environment.tools.call(task.uses, task.args, {
       signal: ctx.signal,
       logger: ctx.logger,
       model: ctx.model,
