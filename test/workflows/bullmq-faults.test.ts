@@ -85,6 +85,7 @@ describe('scale-out faults (real Redis, real worker processes)', () => {
     const random = seededRandom(16);
     const killed = new Set<number>();
     let kills = 0;
+    let takeovers = 0;
     // Rounds go on until 20 kills landed mid-step (each kill waits for a ready replacement, slower on a loaded machine).
     for (let round = 0; round < 10 && kills < 20; round++) {
       const spec = randomDag(100 + round, 30, [300, 700]);
@@ -111,9 +112,13 @@ describe('scale-out faults (real Redis, real worker processes)', () => {
       expect(run.status).toBe('succeeded');
       expect(run.outputs).toEqual(expected);
       expectNoRecordedRerun(runId, killed);
-      console.log(`round ${round}: ${Date.now() - roundStart} ms, kills so far ${kills}`);
+      // Bodies run again after a kill (the takeovers this test is about), each first started by a killed worker.
+      takeovers += [...readEffects(effects, runId).values()].reduce((sum, lines) => sum + lines.filter((line) => line.what === 'start').length - 1, 0);
+      console.log(`round ${round}: ${Date.now() - roundStart} ms, kills so far ${kills}, takeovers ${takeovers}`);
     }
     expect(kills).toBeGreaterThanOrEqual(20);
+    // A kill can land just after a body ended; most leave a body that another worker takes over.
+    expect(takeovers).toBeGreaterThanOrEqual(kills / 2);
   }, 240_000);
 
   it('resumes a SIGKILLed `autoglm run --redis` coordinator with --resume: same outputs, no body run twice', async () => {
