@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'ZOD_VERSION'
   | 'CHAT_TEMPLATE'
   | 'MCP_SERVER'
+  | 'KV_SNAPSHOT'
   | 'EXECUTOR'
   // workflow step failures (StepErrorValue.code)
   | 'STEP_TIMEOUT'
@@ -176,6 +177,12 @@ export class AiSdkProviderError extends AutoglmError { static override readonly 
  * connection closed. `details.server` names it; the next call to one of its tools reconnects.
  */
 export class McpServerError extends AutoglmError { static override readonly code = 'MCP_SERVER'; }
+/**
+ * A KV snapshot file that cannot be written or loaded: unreadable, truncated, corrupt (checksum), of another format
+ * version, or saved from another model (`details.file`, `details.reason`). Delete the file; the next generation then
+ * prefills its whole prompt.
+ */
+export class KvSnapshotError extends AutoglmError { static override readonly code = 'KV_SNAPSHOT'; }
 /**
  * A workflow executor that cannot work as configured: a bad Redis URL or option of the BullMQ executor or worker,
  * or a run whose journal store is unreachable. `details` names the option.

@@ -2,9 +2,9 @@
  * GlmModel: a GLM-family model directory (Optimum / transformers.js ONNX layout, or onnxruntime-genai's with a
  * GroupQueryAttention graph) run through ONNX Runtime, behind the LanguageModel interface.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { GenerationError, ModelFormatError, ModelLoadError } from '../errors';
+import { GenerationError, KvSnapshotError, ModelFormatError, ModelLoadError } from '../errors';
 import { silentLogger, type Logger } from '../observability/logger';
 import { CausalLmGraph, type CausalLmGraphOptions, type GraphFeatures } from './causal-lm-graph';
 import { AbortableLock } from './generation/abortable-lock';
@@ -17,7 +17,8 @@ import { GeneratedTokenMemory } from './generated-token-memory';
 import { recordedCallRewrite } from './chat-format/recorded-call-rewrite';
 import type { ChatFormat } from './chat-format/chat-format';
 import { GlmTokenizer, type TextTokenizer } from './glm-tokenizer';
-import type { TokenPrefixCache } from './kv-cache';
+import { commonPrefixLength, type KeyValueCache, type TokenPrefixCache } from './kv-cache';
+import { checkSaveStateOptions, kvSnapshotModel, loadKvSnapshot, saveKvSnapshot, type KvSnapshotModel, type LoadKvSnapshotOptions, type SaveKvSnapshotOptions } from './kv-snapshot';
 import {
   generateResultOf,
   type GenerateOptions,
@@ -26,6 +27,8 @@ import {
   type LanguageModel,
   type ModelInfo,
   type ModelInput,
+  type ModelStateInfo,
+  type SaveStateOptions,
   type ToolSpec,
 } from './language-model';
 import { resolveModelDirectory } from './model-cache';
@@ -34,7 +37,7 @@ import { checkGenaiModelType } from './genai-config';
 import { resolveModelFiles, type ModelDtype, type ModelFiles } from './model-files';
 import { OnnxBackend, type ExecutionProvider, type GraphOptimizationLevel, type OnnxBackendOptions } from './onnx-backend';
 import { graphNeedsPrepacking } from './prepacking';
-import { WorkerGraph } from './worker-graph';
+import { WorkerGraph, type WorkerKvCache } from './worker-graph';
 
 export interface GlmModelLoadOptions {
   /** Where the model runs. Defaults to 'cpu'. */
@@ -91,6 +94,10 @@ interface GraphRunner {
   features: GraphFeatures;
   sharedBuffer: CausalLmGraphOptions['sharedBuffer'];
   prefillChunkSize: number;
+  /** Writes the cache to a snapshot file on the thread that owns it. */
+  saveState(file: string, options: SaveKvSnapshotOptions): Promise<ModelStateInfo>;
+  /** Replaces the cache with a snapshot file's sequence on the thread that owns it. */
+  loadState(file: string, options: LoadKvSnapshotOptions): Promise<number[]>;
   dispose(): Promise<void>;
 }
 
@@ -134,6 +141,8 @@ export class GlmModel implements LanguageModel {
   /** The forward running now, if any: dispose() waits for it (one chunk), never for a held stream's consumer. */
   #forwarding: Promise<unknown> = Promise.resolve();
   #disposed = false;
+  /** This model's identity in its KV snapshots (computed on the first save or load). */
+  #snapshotModel: KvSnapshotModel | undefined;
 
   private constructor(
     files: ModelFiles,
@@ -340,6 +349,58 @@ export class GlmModel implements LanguageModel {
     await this.#runner.dispose();
   }
 
+  /**
+   * Writes the cached sequence (its token ids and the KV of every layer) to `file`, atomically, as node-llama-cpp's
+   * `saveStateToFile`; waits for a running generation to end. With `tokenIds`, only the longest prefix of them
+   * that the cache holds. Throws KvSnapshotError when nothing is cached or the file cannot be written.
+   */
+  async saveState(file: string, options: SaveStateOptions = {}): Promise<ModelStateInfo> {
+    this.#assertOpen('saveState');
+    checkSaveStateOptions(options);
+    return this.#withLock('saveState', async () => {
+      const cache = this.#runner.cache;
+      const length = options.tokenIds === undefined ? cache.length : commonPrefixLength(cache.tokenIds, options.tokenIds);
+      if (length === 0) {
+        throw new KvSnapshotError(`GlmModel.saveState(${file}): the cache holds ${options.tokenIds === undefined ? 'nothing' : 'no prefix of the given tokenIds'}; generate first.`, {
+          details: { file, reason: 'empty' },
+        });
+      }
+      return this.#runner.saveState(file, { model: this.#snapshotIdentity(), length, meta: { ...options.meta } });
+    });
+  }
+
+  /**
+   * Replaces the cached sequence with one `saveState` wrote (this model's, checked by fingerprint and checksum), so
+   * that the next generation whose prompt extends its ids prefills only the rest (`usage.cachedTokens` shows the
+   * reuse). Waits for a running generation to end. Throws KvSnapshotError for another model's, a truncated, corrupt
+   * or other-version file, leaving the cache as it was.
+   */
+  async loadState(file: string): Promise<ModelStateInfo> {
+    this.#assertOpen('loadState');
+    if (typeof file !== 'string' || file.length === 0) throw new KvSnapshotError('GlmModel.loadState: file must be a non-empty path.', { details: { reason: 'options' } });
+    return this.#withLock('loadState', async () => {
+      const tokenIds = await this.#runner.loadState(file, { model: this.#snapshotIdentity(), vocabSize: this.info.vocabSize, contextLength: this.info.contextLength });
+      return { file, tokens: tokenIds.length, bytes: statSync(file).size };
+    });
+  }
+
+  async #withLock<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    const release = await this.#lock.acquire();
+    try {
+      this.#assertOpen(operation);
+      const running = work();
+      this.#forwarding = running.catch(() => undefined);
+      return await running;
+    } finally {
+      release?.();
+    }
+  }
+
+  #snapshotIdentity(): KvSnapshotModel {
+    const { layers, kvHeads, headDim } = this.info;
+    return (this.#snapshotModel ??= kvSnapshotModel(this.files, { layers, kvHeads, headDim, type: this.#runner.features.kvType }));
+  }
+
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
@@ -415,13 +476,19 @@ async function loadOnThisThread({ files, config, backendOptions, prefillChunkSiz
   const backend = await OnnxBackend.load(files.onnxFile, { ...backendOptions, logger });
   try {
     const graph = new CausalLmGraph(backend, config.info, { ...graphOptions(files, config), prefillChunkSize });
+    const cache: KeyValueCache = graph.createCache();
     return {
       graph,
-      cache: graph.createCache(),
+      cache,
       executionProvider: backend.executionProvider,
       features: graph.features,
       sharedBuffer: graph.sharedBuffer,
       prefillChunkSize,
+      saveState: async (file, options) => saveKvSnapshot(cache, file, options),
+      loadState: async (file, options) => {
+        loadKvSnapshot(cache, file, options);
+        return [...cache.tokenIds];
+      },
       dispose: () => backend.dispose(),
     };
   } catch (error) {
@@ -433,13 +500,16 @@ async function loadOnThisThread({ files, config, backendOptions, prefillChunkSiz
 async function loadInWorker({ files, config, backendOptions, prefillChunkSize, logger }: GraphLoadRequest): Promise<GraphRunner> {
   const graphSettings = { ...graphOptions(files, config), prefillChunkSize };
   const graph = await WorkerGraph.load({ onnxFile: files.onnxFile, info: config.info, backend: backendOptions, graph: graphSettings, logger });
+  const cache: WorkerKvCache = graph.createCache();
   return {
     graph,
-    cache: graph.createCache(),
+    cache,
     executionProvider: graph.executionProvider,
     features: graph.features,
     sharedBuffer: graph.sharedBuffer,
     prefillChunkSize,
+    saveState: (file, options) => graph.saveState(cache, file, options),
+    loadState: (file, options) => graph.loadState(cache, file, options),
     dispose: () => graph.dispose(),
   };
 }

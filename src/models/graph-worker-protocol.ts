@@ -5,6 +5,7 @@
 import * as errors from '../errors';
 import { AutoglmError } from '../errors';
 import type { CausalLmGraphOptions, GraphFeatures } from './causal-lm-graph';
+import type { KvSnapshotInfo, LoadKvSnapshotOptions, SaveKvSnapshotOptions } from './kv-snapshot';
 import type { ModelInfo } from './language-model';
 import type { OnnxBackendOptions } from './onnx-backend';
 
@@ -27,6 +28,10 @@ export type GraphWorkerRequest =
       keep: number | undefined;
       allPositions: boolean;
     }
+  /** Writes the cache (after the pending truncation `keep`) to a snapshot file: the worker does the I/O. */
+  | { type: 'save-state'; id: number; file: string; keep: number | undefined; options: SaveKvSnapshotOptions }
+  /** Replaces the cache with a snapshot file's sequence. */
+  | { type: 'load-state'; id: number; file: string; options: LoadKvSnapshotOptions }
   | { type: 'dispose'; id: number };
 
 export type GraphWorkerReply =
@@ -34,6 +39,8 @@ export type GraphWorkerReply =
   | { type: 'log'; line: string }
   | { type: 'result'; id: number; logits: Float32Array }
   | { type: 'disposed'; id: number }
+  | { type: 'state-saved'; id: number; info: KvSnapshotInfo }
+  | { type: 'state-loaded'; id: number; tokenIds: number[] }
   | { type: 'error'; id: number | undefined; error: SerializedError };
 
 export interface SerializedError {

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { CausalLmGraph } from './causal-lm-graph';
 import { serializeError, type GraphWorkerData, type GraphWorkerReply, type GraphWorkerRequest } from './graph-worker-protocol';
 import type { KeyValueCache } from './kv-cache';
+import { loadKvSnapshot, saveKvSnapshot } from './kv-snapshot';
 import { OnnxBackend } from './onnx-backend';
 
 const port = parentPort;
@@ -50,12 +51,31 @@ async function handle(request: GraphWorkerRequest): Promise<void> {
       return;
     }
     if (!graph || !cache) throw new Error('The graph worker has no loaded model.');
+    if (request.type === 'save-state' || request.type === 'load-state') {
+      handleState(request, cache);
+      return;
+    }
     if (request.keep !== undefined) cache.truncate(request.keep);
     const logits = await graph.forward(request.ids, cache, { allPositions: request.allPositions });
     sendLogits(request.id, logits, request.allPositions || graph.features.logitsType === 'float32');
   } catch (error) {
     // A failed step may leave the cache between states; the main side clears its mirror too.
     cache?.clear();
+    post({ type: 'error', id: request.id, error: serializeError(error) });
+  }
+}
+
+/** Snapshot I/O: a failure leaves the cache as it was (loading checks the whole file before replacing it). */
+function handleState(request: Extract<GraphWorkerRequest, { type: 'save-state' | 'load-state' }>, kv: KeyValueCache): void {
+  try {
+    if (request.type === 'save-state') {
+      if (request.keep !== undefined) kv.truncate(request.keep);
+      post({ type: 'state-saved', id: request.id, info: saveKvSnapshot(kv, request.file, request.options) });
+    } else {
+      loadKvSnapshot(kv, request.file, request.options);
+      post({ type: 'state-loaded', id: request.id, tokenIds: [...kv.tokenIds] });
+    }
+  } catch (error) {
     post({ type: 'error', id: request.id, error: serializeError(error) });
   }
 }

@@ -20,12 +20,48 @@ export interface KvCacheLayout {
  * max-length buffers shared by past and present (GroupQueryAttention graphs) later.
  */
 export interface KeyValueCache extends TokenPrefixCache {
+  readonly layout: KvCacheLayout;
   /** Adds the past tensors (and whatever else the layout feeds, such as a shared buffer's length) to a run's feeds. */
   addPastFeeds(feeds: Record<string, OrtTensor>): void;
   /** Pre-allocated outputs for the next run, for layouts whose present is written into a buffer they own. */
   addPresentFetches?(fetches: Record<string, OrtTensor | null>, newTokens: number): void;
   /** Takes the run's outputs after it consumed `newIds`. */
   update(outputs: Record<string, OrtTensor>, newIds: readonly number[]): void;
+  /** The first `length` positions (at most the length held) as a compact copy: what a KV snapshot stores. */
+  exportState(length: number): KvState;
+  /** Replaces the contents with `state` (a loaded KV snapshot); its arrays must match the layout. */
+  importState(state: KvState): void;
+}
+
+/** Element array of a KV tensor: float32, or float16 as raw 16-bit words. */
+export type KvArray = Float32Array | Uint16Array;
+
+/** A cache's contents outside ONNX tensors: ids, and per layer keys and values as [kvHeads, length, headDim]. */
+export interface KvState {
+  tokenIds: number[];
+  keys: KvArray[];
+  values: KvArray[];
+}
+
+/**
+ * Copies the first `length` positions of every head from a [kvHeads, sourceLength, headDim] array into a
+ * [kvHeads, targetLength, headDim] one (a new compact array when `target` is absent).
+ */
+export function copyHeadPositions(
+  source: KvArray,
+  sourceLength: number,
+  length: number,
+  layout: Pick<KvCacheLayout, 'kvHeads' | 'headDim' | 'type'>,
+  target?: KvArray,
+  targetLength = length,
+): KvArray {
+  const { kvHeads, headDim } = layout;
+  const out = target ?? (layout.type === 'float16' ? new Uint16Array(kvHeads * length * headDim) : new Float32Array(kvHeads * length * headDim));
+  for (let head = 0; head < kvHeads; head++) {
+    const from = head * sourceLength * headDim;
+    out.set(source.subarray(from, from + length * headDim), head * targetLength * headDim);
+  }
+  return out;
 }
 
 /** What the generation loop reads and changes of a cache: the ids it holds (its prefix cache). */
@@ -79,8 +115,20 @@ export class KvCache extends HeldTokenIds implements KeyValueCache {
     this.clear();
   }
 
+  exportState(length: number): KvState {
+    const kept = Math.min(Math.max(0, length), this.heldIds.length);
+    const held = this.heldIds.length;
+    const copy = (tensor: OrtTensor): KvArray => copyHeadPositions(tensor.data as KvArray, held, kept, this.layout);
+    return { tokenIds: this.heldIds.slice(0, kept), keys: this.#keys.map(copy), values: this.#values.map(copy) };
+  }
 
-
+  importState(state: KvState): void {
+    const { kvHeads, headDim, type } = this.layout;
+    const dims = [1, kvHeads, state.tokenIds.length, headDim];
+    this.#keys = state.keys.map((data) => createTensor(type, data, dims));
+    this.#values = state.values.map((data) => createTensor(type, data, dims));
+    this.heldIds = [...state.tokenIds];
+  }
 
   /** Adds the past tensors to a feeds object. */
   addPastFeeds(feeds: Record<string, OrtTensor>): void {

@@ -146,6 +146,32 @@ export interface LanguageModel {
   /** Tokens of a prompt as generate would see it (chat messages rendered with the template and tools). */
   countTokens(input: ModelInput, options?: { tools?: ToolSpec[] }): number;
   dispose(): Promise<void>;
+  /**
+   * Writes the cached sequence (ids and KV) to `file`, as node-llama-cpp's `saveStateToFile`. Optional: models
+   * without a KV cache of their own (scripted models, remote adapters) leave it out.
+   */
+  saveState?(file: string, options?: SaveStateOptions): Promise<ModelStateInfo>;
+  /** Puts a sequence `saveState` wrote back in the cache: the next prompt that extends its ids prefills only the rest. */
+  loadState?(file: string): Promise<ModelStateInfo>;
+}
+
+export interface SaveStateOptions {
+  /**
+   * Save only the longest prefix of these ids that the cache holds (a conversation's ids, without what a
+   * generation appended after them). Defaults to everything the cache holds.
+   */
+  tokenIds?: readonly number[];
+  /** Strings stored in the file's header (a workflow's run and step). Defaults to none. */
+  meta?: Record<string, string>;
+}
+
+/** A state file written or read. */
+export interface ModelStateInfo {
+  file: string;
+  /** Positions (token ids) in the file. */
+  tokens: number;
+  /** Size of the file: the KV bytes, the ids, a header and a checksum. */
+  bytes: number;
 }
 
 /**

@@ -10,7 +10,7 @@
  * `growthStep` positions instead of starting at the full context, so that copy stays near the valid length.
  */
 import { GenerationError } from '../errors';
-import { HeldTokenIds, type KeyValueCache, type KvCacheLayout } from './kv-cache';
+import { copyHeadPositions, HeldTokenIds, type KeyValueCache, type KvArray, type KvCacheLayout, type KvState } from './kv-cache';
 import { createTensor, type OrtTensor } from './onnx-backend';
 
 export interface SharedKvCacheOptions {
@@ -49,7 +49,23 @@ export class SharedKvCache extends HeldTokenIds implements KeyValueCache {
     return this.#capacity;
   }
 
+  exportState(length: number): KvState {
+    const kept = Math.min(Math.max(0, length), this.heldIds.length);
+    const copy = (tensor: OrtTensor): KvArray => copyHeadPositions(tensor.data as KvArray, this.#capacity, kept, this.layout);
+    return { tokenIds: this.heldIds.slice(0, kept), keys: this.#keys.map(copy), values: this.#values.map(copy) };
+  }
 
+  /** Writes the state into the buffers (grown to hold it) as their first positions. */
+  importState(state: KvState): void {
+    const length = state.tokenIds.length;
+    this.heldIds = [];
+    this.#reserve(Math.max(1, length));
+    for (let layer = 0; layer < this.layout.layers; layer++) {
+      copyHeadPositions(state.keys[layer]!, length, length, this.layout, this.#keys[layer]!.data as KvArray, this.#capacity);
+      copyHeadPositions(state.values[layer]!, length, length, this.layout, this.#values[layer]!.data as KvArray, this.#capacity);
+    }
+    this.heldIds = [...state.tokenIds];
+  }
 
   /** Binds the buffers as the present outputs, first growing them to hold `newTokens` more positions. */
   addPresentFetches(fetches: Record<string, OrtTensor | null>, newTokens: number): void {

@@ -17,6 +17,7 @@ import {
   type GraphWorkerRequest,
 } from './graph-worker-protocol';
 import { HeldTokenIds, type TokenPrefixCache } from './kv-cache';
+import type { KvSnapshotInfo, LoadKvSnapshotOptions, SaveKvSnapshotOptions } from './kv-snapshot';
 import type { ModelInfo } from './language-model';
 import type { ExecutionProvider } from './onnx-backend';
 
@@ -30,8 +31,11 @@ export class WorkerKvCache extends HeldTokenIds implements TokenPrefixCache {
   /** Positions the worker must keep before its next forward (undefined: all it holds). */
   #keep: number | undefined;
 
-
-
+  /** The worker's cache now holds exactly `ids` (a snapshot was loaded). */
+  replace(ids: readonly number[]): void {
+    this.heldIds = [...ids];
+    this.#keep = undefined;
+  }
 
   truncate(length: number): void {
     if (length >= this.heldIds.length) return;
@@ -159,6 +163,24 @@ export class WorkerGraph {
     if (reply.type !== 'result') throw new GenerationError(`The model worker answered a forward with '${reply.type}'.`);
     cache.append(ids);
     return reply.logits;
+  }
+
+  /** The worker writes its cache (after the mirror's pending truncation) to a snapshot file. */
+  async saveState(cache: WorkerKvCache, file: string, options: SaveKvSnapshotOptions): Promise<KvSnapshotInfo> {
+    const reply = await this.#request({ type: 'save-state', id: 0, file, keep: cache.takeKeep(), options });
+    if (reply.type !== 'state-saved') throw new GenerationError(`The model worker answered a save-state with '${reply.type}'.`);
+    return reply.info;
+  }
+
+  /**
+   * The worker replaces its cache with a snapshot file's sequence; the mirror follows. A pending truncation stays
+   * pending until then: it is moot once loaded, and still due when loading fails.
+   */
+  async loadState(cache: WorkerKvCache, file: string, options: LoadKvSnapshotOptions): Promise<number[]> {
+    const reply = await this.#request({ type: 'load-state', id: 0, file, options });
+    if (reply.type !== 'state-loaded') throw new GenerationError(`The model worker answered a load-state with '${reply.type}'.`);
+    cache.replace(reply.tokenIds);
+    return reply.tokenIds;
   }
 
   /** Releases the session in the worker, then ends the worker thread. */

@@ -124,5 +124,8 @@ export function instrumentModel(model: LanguageModel, options: InstrumentModelOp
     tokenize: (text: string) => model.tokenize(text),
     countTokens: (input: ModelInput, countOptions?: { tools?: ToolSpec[] }) => model.countTokens(input, countOptions),
     dispose: () => model.dispose(),
+    // KV snapshots pass through, so a workflow on an instrumented model still resumes warm.
+    ...(model.saveState === undefined ? {} : { saveState: model.saveState.bind(model) }),
+    ...(model.loadState === undefined ? {} : { loadState: model.loadState.bind(model) }),
   };
 }

@@ -15,6 +15,8 @@ export type {
   RunStatus,
   StepContext,
   StepErrorValue,
+  StepKvSnapshot,
+  StepKvUsage,
   StepResult,
   StepStatus,
   WorkflowEvent,

@@ -47,6 +47,7 @@ export function recoverRun(records: readonly JournalRecord[]): RecoveredRun {
           error: record.error,
           startedAt: record.startedAt,
           endedAt: record.endedAt,
+          ...(record.kv === undefined ? {} : { kv: record.kv }),
         };
         break;
       }

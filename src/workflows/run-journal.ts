@@ -10,7 +10,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fdatasync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors';
-import type { StepErrorValue, StepStatus } from './workflow-types';
+import { syncDirectory } from '../sync-directory';
+import type { StepErrorValue, StepKvUsage, StepStatus } from './workflow-types';
 import type { WorkflowSpec } from './workflow-spec';
 
 export const journalFormat = 1;
@@ -41,6 +42,7 @@ export type JournalRecord =
       error?: StepErrorValue;
       startedAt?: number;
       endedAt: number;
+      kv?: StepKvUsage;
     }
   | { type: 'run-end'; status: 'succeeded' | 'failed' | 'cancelled'; outputs: Record<string, unknown>; at: number };
 
@@ -260,6 +262,14 @@ export class RunJournal {
     return this.#failure;
   }
 
+  /**
+   * Where an agent step keeps its model's KV snapshot: `<runId>.kv/<stepId>.kvs` beside this journal. The file
+   * carries its own checksum and model fingerprint; a missing or refused one only means a cold start.
+   */
+  kvSnapshotFile(stepId: string): string {
+    return join(`${this.path.slice(0, -'.jsonl'.length)}.kv`, `${stepId}.kvs`);
+  }
+
   /** Waits for pending syncs, then closes the file. */
   async close(): Promise<void> {
     await this.#syncing;
@@ -272,19 +282,5 @@ function removeQuietly(file: string): void {
     rmSync(file, { force: true });
   } catch {
     // Nothing to remove where the folder itself is unusable.
-  }
-}
-
-/** fsync a directory so a newly created file's entry survives a power loss (not possible on every platform). */
-function syncDirectory(directory: string): void {
-  try {
-    const fd = openSync(directory, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Windows cannot open directories; the file's own fsyncs still apply.
   }
 }

@@ -16,6 +16,7 @@ import type { LanguageModel } from '../models/language-model';
 import type { FileAccess } from '../tools/tool';
 import { ToolRegistry } from '../tools/tool-registry';
 import type { AgentRunner } from './workflow-types';
+import { StepSnapshot } from './step-snapshot';
 import { agentStepSpecSchema } from './workflow-spec';
 
 export interface WorkflowAgentRunnerOptions {
@@ -74,9 +75,16 @@ export function createWorkflowAgentRunner(options: WorkflowAgentRunnerOptions): 
     });
     let agentInput: Record<string, unknown> = input;
     if (typeof input.inputFile === 'string') agentInput = { ...input, inputFile: await options.files.resolve(input.inputFile) };
+    const snapshot = ctx.kvSnapshot === undefined ? undefined : new StepSnapshot(options.model, ctx);
+    await snapshot?.restore();
     for await (const event of autoAgent.stream(agentInput, { signal: ctx.signal, seed: spec.seed })) {
       options.onEvent?.(ctx.stepId, event);
-      if (event.type === 'final') return event.result.output;
+      if (event.type === 'final') {
+        // An aborted agent (a cancelled run, a timeout) keeps its snapshot for the attempt that runs the step again.
+        if (event.result.finishReason !== 'abort') await snapshot?.remove();
+        return event.result.output;
+      }
+      await snapshot?.observe(event);
     }
     throw new WorkflowSpecError(`step "${ctx.stepId}": the agent ended without a result.`);
   };

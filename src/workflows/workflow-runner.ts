@@ -253,6 +253,12 @@ export class WorkflowRunner {
           },
           model: this.#options.model,
         };
+        const journal = this.#options.journal;
+        // KV snapshots are files beside a file journal, for bodies run in this process.
+        if (journal?.kvSnapshotFile !== undefined && step.agent !== undefined && !this.#options.executor.remote) {
+          const result = this.#results[step.id];
+          ctx.kvSnapshot = { file: journal.kvSnapshotFile(step.id), report: (usage) => (result.kv = usage) };
+        }
         return this.#invoke(step, ctx);
       },
       {
@@ -323,6 +329,7 @@ export class WorkflowRunner {
         error: result.error,
         startedAt: result.startedAt,
         endedAt: result.endedAt!,
+        ...(result.kv === undefined ? {} : { kv: result.kv }),
       });
     } catch (error) {
       this.#fatal ??= error;
@@ -337,6 +344,7 @@ export class WorkflowRunner {
       attempts: result.attempts,
       output: result.output,
       error: result.error,
+      ...(result.kv === undefined ? {} : { kv: result.kv }),
       at: Date.now(),
     });
     if (result.status === 'failed' && step.onFailure === 'fail') this.#stopping = true;

@@ -34,6 +34,8 @@ export interface StepResult {
   endedAt?: number;
   /** Why a step was skipped (`condition`, `needs`, `stopped`). */
   reason?: string;
+  /** An agent step of a checkpointed run: the KV snapshot its last attempt started from (StepKvUsage). */
+  kv?: StepKvUsage;
 }
 
 export interface WorkflowRunResult {
@@ -59,6 +61,28 @@ export interface StepContext {
   signal: AbortSignal;
   logger: Logger;
   model?: LanguageModel;
+  /** For an agent step of a checkpointed run: where it keeps its model's KV snapshot, beside the run's journal. */
+  kvSnapshot?: StepKvSnapshot;
+}
+
+/** Where an agent step keeps its model's KV snapshot, and how it reports what the snapshot saved. */
+export interface StepKvSnapshot {
+  /** `<checkpointDir>/<runId>.kv/<stepId>.kvs`. */
+  file: string;
+  /** Records what the attempt started from: shown on the step's result, its `step-end` event and journal record. */
+  report(usage: StepKvUsage): void;
+}
+
+/** What an agent step's KV snapshot saved the attempt that started from it (a run resumed after a crash). */
+export interface StepKvUsage {
+  /** Positions loaded from the step's snapshot before the attempt's first generation; 0 without one. */
+  snapshotTokens: number;
+  /** Why a snapshot that was there was not used (another model's, corrupt, truncated). */
+  snapshotIgnored?: string;
+  /** Prompt tokens the attempt's first generation ran through the model. */
+  prefillTokens: number;
+  /** Prompt tokens of that generation whose KV came from the cache (the snapshot). */
+  cachedTokens: number;
 }
 
 /**
@@ -81,7 +105,18 @@ export type WorkflowEvent =
     }
   | { type: 'step-start'; runId: string; stepId: string; attempt: number; at: number }
   | { type: 'step-retry'; runId: string; stepId: string; attempt: number; error: StepErrorValue; delayMs: number; at: number }
-  | { type: 'step-end'; runId: string; stepId: string; status: StepStatus; attempts: number; output?: unknown; error?: StepErrorValue; at: number }
+  | {
+      type: 'step-end';
+      runId: string;
+      stepId: string;
+      status: StepStatus;
+      attempts: number;
+      output?: unknown;
+      error?: StepErrorValue;
+      /** An agent step of a checkpointed run: the KV snapshot its attempt started from, and what it prefilled. */
+      kv?: StepKvUsage;
+      at: number;
+    }
   | { type: 'run-end'; runId: string; status: RunStatus; at: number };
 
 export interface WorkflowRunOptions {

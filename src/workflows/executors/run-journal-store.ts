@@ -8,6 +8,8 @@ export interface RunJournalWriter {
   /** Appends a record; unless `sync` is false, resolves once it is durable. Records keep their append order. */
   append(record: JournalRecord, options?: { sync?: boolean }): Promise<void>;
   close(): Promise<void>;
+  /** Where an agent step keeps its KV snapshot (file journals only: the snapshot is a file beside the journal). */
+  kvSnapshotFile?(stepId: string): string;
 }
 
 export interface RunJournalStore {
