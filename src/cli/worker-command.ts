@@ -4,6 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { destination, pino } from 'pino';
 import { UsageError } from '../errors';
 import type { GlmModel } from '../models/glm-model';
 import { documentTools } from '../tools/documents/document-tools';
@@ -34,6 +35,8 @@ Options:
   --lock-duration MS       A job's lock: a killed worker's step is taken over after about this long (default 30000)
   --stalled-interval MS    How often this worker looks for steps of killed workers (default 30000)
   --prefix P               Redis key prefix, the same as the runs' (default autoglm)
+  --log-level LEVEL        pino log lines on stderr: step takeovers after a lost worker, connection errors
+                           (warn, the default), each step (debug), or none (silent)
   -h, --help               Show this help
 
 When ready it prints "worker ready" to stderr. SIGTERM or SIGINT stop it after its running steps end.`;
@@ -61,6 +64,7 @@ export async function workerCommand(args: string[], context: CliContext): Promis
     'lock-duration': { type: 'string' },
     'stalled-interval': { type: 'string' },
     prefix: { type: 'string' },
+    'log-level': { type: 'string' },
   });
   if (values.help) {
     context.stdout.write(`${workerHelp}\n`);
@@ -71,6 +75,10 @@ export async function workerCommand(args: string[], context: CliContext): Promis
   const concurrency = integerOption('worker', 'concurrency', values.concurrency);
   const lockDuration = integerOption('worker', 'lock-duration', values['lock-duration']);
   const stalledInterval = integerOption('worker', 'stalled-interval', values['stalled-interval']);
+  const levels = ['silent', 'error', 'warn', 'info', 'debug'];
+  const level = values['log-level'] ?? 'warn';
+  if (!levels.includes(level)) throw new UsageError(`worker: --log-level must be one of ${levels.join(', ')}, got "${level}".`);
+  const logger = pino({ level, name: 'autoglm-worker' }, destination(2));
   const modelOptions = (values.model ?? []).map(parseModelOption);
   const duplicate = modelOptions.find((option, index) => modelOptions.findIndex((other) => other.name === option.name) !== index);
   if (duplicate !== undefined) throw new UsageError(`worker: --model ${duplicate.name} is given twice.`);
@@ -106,6 +114,7 @@ export async function workerCommand(args: string[], context: CliContext): Promis
       ...(lockDuration === undefined ? {} : { lockDuration }),
       ...(stalledInterval === undefined ? {} : { stalledInterval }),
       ...(values.prefix === undefined ? {} : { prefix: values.prefix }),
+      logger,
     });
     await worker.waitUntilReady();
     context.stderr.write(`autoglm worker: worker ready (pid ${process.pid}), queues ${worker.queues.join(', ')}\n`);

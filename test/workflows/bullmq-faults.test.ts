@@ -28,12 +28,14 @@ describe('scale-out faults (real Redis, real worker processes)', () => {
   let env: NodeJS.ProcessEnv;
   let localTools: ToolRegistry;
   const workers = new Set<WorkerProcess>();
+  const everyWorker: WorkerProcess[] = [];
   const children = new Set<ChildProcess>();
   const executors: BullmqExecutor[] = [];
 
   const startWorker = (url = redis.url) => {
     const worker = spawnWorker(url, env);
     workers.add(worker);
+    everyWorker.push(worker);
     void worker.exited.then(() => workers.delete(worker));
     return worker;
   };
@@ -119,6 +121,8 @@ describe('scale-out faults (real Redis, real worker processes)', () => {
     expect(kills).toBeGreaterThanOrEqual(20);
     // A kill can land just after a body ended; most leave a body that another worker takes over.
     expect(takeovers).toBeGreaterThanOrEqual(kills / 2);
+    // The workers that took a stalled job over say so (pino, warn level, on stderr).
+    expect(everyWorker.some((worker) => /"msg":"step-takeover"/.test(worker.stderr()))).toBe(true);
   }, 240_000);
 
   it('resumes a SIGKILLed `autoglm run --redis` coordinator with --resume: same outputs, no body run twice', async () => {

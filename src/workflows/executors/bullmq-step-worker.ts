@@ -156,9 +156,14 @@ export class BullmqStepWorker implements AsyncDisposable {
       throw new UnrecoverableError(`Job ${job.id} on queue ${job.queueName} is not an autoglm step (${problems}); it was not run.`);
     }
     const task = parsed.data as StepTask;
+    // BullMQ counts takeovers of a stalled job (a worker lost mid-step); the attempt and its idempotency key stay.
+    if (job.stalledCounter > 0) {
+      this.#logger.warn({ runId: task.runId, stepId: task.stepId, attempt: task.attempt, takeovers: job.stalledCounter, queue: job.queueName }, 'step-takeover');
+    }
     const key = outcomeKey(this.#prefix, task.idempotencyKey);
     if ((await this.#client.exists(key)) === 1) return key; // recorded: the body never runs again
     let outcome: StepOutcome;
+    const startedAt = Date.now();
     try {
       this.bodiesRun += 1;
       outcome = { ok: true, output: await this.#run(task, signal, model) };
@@ -168,6 +173,7 @@ export class BullmqStepWorker implements AsyncDisposable {
     // Cancelled by its coordinator (the run's cancellation or the attempt's timeout there): nothing is recorded, so
     // a resumed run runs the attempt again; the job completes without an outcome and is removed.
     if (signal?.aborted) return '';
+    this.#logger.debug({ runId: task.runId, stepId: task.stepId, attempt: task.attempt, ok: outcome.ok, ms: Date.now() - startedAt }, 'step-end');
     let text = JSON.stringify(outcome);
     const bytes = Buffer.byteLength(text);
     if (bytes > this.#maxPayloadBytes) text = JSON.stringify({ ok: false, error: payloadTooLarge(`Step "${task.stepId}"'s output`, bytes, this.#maxPayloadBytes) } satisfies StepOutcome);
