@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'ZOD_VERSION'
   | 'CHAT_TEMPLATE'
   | 'MCP_SERVER'
+  | 'TOOL_APPROVAL'
   | 'KV_SNAPSHOT'
   | 'EXECUTOR'
   // workflow step failures (StepErrorValue.code)
@@ -59,7 +60,8 @@ export type ErrorCode =
   | 'OUTPUT_INVALID'
   | 'TOOL_CALL_FORMAT'
   | 'REPEATED_CALL'
-  | 'LOOP';
+  | 'LOOP'
+  | 'TOOL_DENIED';
 
 const markerPrefix = 'autoglm.error.';
 
@@ -177,6 +179,13 @@ export class AiSdkProviderError extends AutoglmError { static override readonly 
  * connection closed. `details.server` names it; the next call to one of its tools reconnects.
  */
 export class McpServerError extends AutoglmError { static override readonly code = 'MCP_SERVER'; }
+/**
+ * Approval decisions that cannot be applied: a decision for a call that is not pending, a pending call without a
+ * decision, two decisions for one call, a malformed decision or paused state, or decisions for a run that is not
+ * waiting for any. `details.kind` says which (`unknown-call`, `missing-decision`, `duplicate-decision`, `malformed`,
+ * `not-suspended`), `details.ids` the call ids at fault.
+ */
+export class ToolApprovalError extends AutoglmError { static override readonly code = 'TOOL_APPROVAL'; }
 /**
  * A KV snapshot file that cannot be written or loaded: unreadable, truncated, corrupt (checksum), of another format
  * version, or saved from another model (`details.file`, `details.reason`). Delete the file; the next generation then

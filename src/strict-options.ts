@@ -17,6 +17,8 @@ const foreignNames: Readonly<Record<string, string>> = {
   jsonschema: 'schema',
   format: 'schema',
   frequencypenalty: 'repetitionPenalty',
+  requireapproval: 'needsApproval',
+  requiretoolapproval: 'needsApproval',
   tool: 'observation',
   function: 'observation',
   ipython: 'observation',

@@ -5,6 +5,7 @@ import type { GenerationUsage } from '../models/language-model';
 import type { ToolResult } from '../tools/tool';
 import type { AgentPlan } from './agent-plan';
 import type { AgentSession } from './agent-session';
+import type { AgentPausedState, PendingToolApproval } from './tool-approval';
 
 /**
  * Why a run ended.
@@ -14,8 +15,10 @@ import type { AgentSession } from './agent-session';
  *   the same way as for `max-steps`.
  * - `stop-condition`: a `stopWhen` condition was met after a step; the next step was constrained to the final answer.
  * - `abort`: the caller's signal fired; there is no output.
+ * - `approval-required`: the model called a tool that needs a person's approval; nothing of that step ran. The
+ *   result holds the pending calls and the state `agent.resume(state, decisions)` continues from.
  */
-export type AgentFinishReason = 'answer' | 'max-steps' | 'loop' | 'stop-condition' | 'abort';
+export type AgentFinishReason = 'answer' | 'max-steps' | 'loop' | 'stop-condition' | 'abort' | 'approval-required';
 
 export interface AgentToolCall {
   name: string;
@@ -57,7 +60,15 @@ interface AgentResultBase {
 /** The result of `agent.run`. `output` is the parsed answer (typed by `output`), or the answer text without one. */
 export type AgentResult<Output = unknown> =
   | (AgentResultBase & { finishReason: 'answer' | 'max-steps' | 'loop' | 'stop-condition'; output: Output })
-  | (AgentResultBase & { finishReason: 'abort'; output: undefined });
+  | (AgentResultBase & { finishReason: 'abort'; output: undefined })
+  | (AgentResultBase & {
+      finishReason: 'approval-required';
+      output: undefined;
+      /** The calls waiting for a decision, in the order the model wrote them. */
+      pendingApprovals: PendingToolApproval[];
+      /** Plain JSON: pass it to `agent.resume(state, decisions)`, in this process or another. */
+      state: AgentPausedState;
+    });
 
 /** The events of `agent.stream`, in the order they occur within a step. */
 export type AgentEvent<Output = unknown> =
@@ -69,6 +80,8 @@ export type AgentEvent<Output = unknown> =
   | { type: 'plan'; step: number; plan: AgentPlan; replan: boolean }
   | { type: 'tool-call'; step: number; toolCall: AgentToolCall }
   | { type: 'tool-result'; step: number; toolCall: AgentToolCall; result: ToolResult }
+  /** A call that waits for a person's decision; the run then ends with finishReason `approval-required`. */
+  | { type: 'tool-approval-request'; step: number; approval: PendingToolApproval }
   | { type: 'step-end'; step: number; record: AgentStep }
   /** The last event of a run. */
   | { type: 'final'; result: AgentResult<Output> };

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { AgentError, AgentOutputError } from '../errors';
+import { AgentError, AgentOutputError, ToolApprovalError } from '../errors';
 import type { ChatMessage, GenerateOptions, GenerateResult, LanguageModel } from '../models/language-model';
 import type { ToolResult } from '../tools/tool';
 import type { AgentEvent, AgentFinishReason, AgentInput, AgentStep, AgentUsage } from './agent-events';
@@ -17,6 +17,7 @@ import { parseModelJson } from './parse-json';
 import { runPrepareStep } from './prepare-step';
 import { isStopConditionMet } from './stop-condition';
 import { parseToolCall } from './tool-call-parser';
+import { checkDecisions, deniedResult, type AgentPausedState, type PausedToolCall, type PendingToolApproval, type ToolApprovalDecision } from './tool-approval';
 import { defaultChatFormat } from '../models/chat-format/chat-format';
 
 export interface AgentRunContext {
@@ -27,30 +28,35 @@ export interface AgentRunContext {
   input: AgentInput;
   signal: AbortSignal;
   seed: number | undefined;
+  /** Continue a run that paused for approval, with the decisions for its pending calls (checked here). */
+  resume?: { state: AgentPausedState; decisions: unknown };
 }
 
 type StepMode = 'plan' | 'act' | 'answer';
 
 export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentEvent, void, undefined> {
-  const { model, tools, window, options, signal } = context;
-  const runId = randomUUID();
+  const { model, tools, window, options, signal, resume } = context;
+  const runId = resume?.state.runId ?? randomUUID();
   const logger = options.logger.child({ runId });
   const specs = tools?.toolSpecs() ?? [];
   const format = model.chatFormat ?? defaultChatFormat;
   const toolNames = specs.map((spec) => spec.name);
   const planSchema = createPlanSchema(toolNames, options.maxSteps);
   const planning = options.plan && specs.length > 0;
-  const steps: AgentStep[] = [];
-  const usage: AgentUsage = { promptTokens: 0, completionTokens: 0, prefillTokens: 0, cachedTokens: 0, generations: 0 };
-  const repeats = new Map<string, number>();
-  let plan: AgentPlan | undefined;
-  let callsSincePlan = 0;
+  const loop = resume?.state.loop;
+  // Copies: the caller's state stays as it was, so the same state can be resumed again.
+  const steps: AgentStep[] = loop === undefined ? [] : [...loop.steps];
+  const usage: AgentUsage = loop === undefined ? { promptTokens: 0, completionTokens: 0, prefillTokens: 0, cachedTokens: 0, generations: 0 } : { ...loop.usage };
+  const repeats = new Map<string, number>(loop?.repeats);
+  let plan: AgentPlan | undefined = loop?.plan;
+  let callsSincePlan = loop?.callsSincePlan ?? 0;
   let nextMode: StepMode = planning && options.maxSteps >= 3 ? 'plan' : 'act';
-  let replanning = false;
-  let forcedReason: 'max-steps' | 'loop' | 'stop-condition' | undefined;
-  let forcedNoteAdded = false;
+  let replanning = loop?.replanning ?? false;
+  let forcedReason: 'max-steps' | 'loop' | 'stop-condition' | undefined = loop?.forcedReason;
+  let forcedNoteAdded = loop?.forcedNoteAdded ?? false;
+  const seed = context.seed ?? resume?.state.seed;
 
-  const result = (finishReason: AgentFinishReason, output?: unknown): AgentEvent => ({
+  const result = (finishReason: Exclude<AgentFinishReason, 'approval-required'>, output?: unknown): AgentEvent => ({
     type: 'final',
     result:
       finishReason === 'abort'
@@ -58,10 +64,75 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
         : { finishReason, output, steps, usage },
   });
 
-  window.beginRun(inputMessage(context.input));
-  logger.debug({ tools: toolNames, maxSteps: options.maxSteps }, 'agent run started');
+  /**
+   * The end of a step whose calls ran (or were denied): observations into the window, events, records, and the
+   * loop and replan bookkeeping. Shared by a step that ran at once and one resumed after approval.
+   */
+  async function* finishToolTurn(
+    step: number,
+    text: string,
+    stepUsage: AgentStep['usage'],
+    calls: ReadonlyArray<{ name: string; args: unknown; argumentsText: string; seen: number }>,
+    results: ToolResult[],
+  ): AsyncGenerator<AgentEvent, void, undefined> {
+    const toolCalls = calls.map((call) => ({ name: call.name, args: call.args }));
+    if (calls.some((call) => call.seen > 2)) forcedReason = 'loop';
+    window.addTurn('tool', [
+      ...calls.map((call): ChatMessage => ({ role: 'assistant', metadata: call.name, content: call.argumentsText })),
+      ...results.map((toolResult): ChatMessage => ({ role: 'observation', content: observationContent(toolResult) })),
+    ]);
+    const records: AgentStep[] = [];
+    for (const [index, toolCall] of toolCalls.entries()) {
+      yield { type: 'tool-result', step, toolCall, result: results[index]! };
+      records.push({ index: step, kind: 'tool', toolCall, result: results[index]!, text, usage: stepUsage });
+    }
+    steps.push(...records);
+    for (const record of records) yield { type: 'step-end', step, record };
+    if (signal.aborted) return;
 
-  for (let step = 1; step <= options.maxSteps; step += 1) {
+    nextMode = 'act';
+    replanning = false;
+    const failed = calls.find((_call, index) => !results[index]!.ok);
+    if (calls.every((call) => call.seen === 1) && planning && step <= options.maxSteps - 2) {
+      callsSincePlan += calls.length;
+      const exhausted = plan !== undefined && callsSincePlan > plan.steps.length;
+      if (failed !== undefined || exhausted) {
+        window.addTurn('plan', [failed === undefined ? notes.replanExhausted() : notes.replanAfterFailure(failed.name)]);
+        nextMode = 'plan';
+        replanning = true;
+      }
+    }
+  }
+
+  let firstStep = 1;
+  if (resume === undefined) {
+    window.beginRun(inputMessage(context.input));
+    logger.debug({ tools: toolNames, maxSteps: options.maxSteps }, 'agent run started');
+  } else {
+    // The paused step's calls: approved ones and those that needed no approval run now, denied ones never do.
+    const { pending } = resume.state;
+    const missing = pending.calls.filter((call) => tools?.has(call.name) !== true).map((call) => call.name);
+    if (missing.length > 0) {
+      throw new ToolApprovalError(`AutoAgent.resume: the paused calls use ${missing.join(', ')}, which this agent's tools lack; resume on an agent with the same tools.`, {
+        details: { kind: 'malformed', tools: missing },
+      });
+    }
+    window.restoreRun(resume.state.inputMessage, resume.state.turns);
+    const waiting: string[] = [];
+    for (const call of pending.calls) {
+      const needs =
+        call.seen === 1 &&
+        (call.needsApproval || ((await tools?.needsApproval?.(call.name, call.args, { callId: call.id, runId, stepId: String(pending.step) })) ?? false));
+      if (needs) waiting.push(call.id);
+    }
+    const decisions = checkDecisions(resume.decisions, waiting, 'AutoAgent.resume');
+    logger.debug({ step: pending.step, decisions: [...decisions.values()] }, 'agent run resumed');
+    const results = await runToolCalls(tools!, pending.calls, decisions, { signal, logger, model, runId, stepId: String(pending.step) });
+    yield* finishToolTurn(pending.step, pending.text, pending.usage, pending.calls, results);
+    firstStep = pending.step + 1;
+  }
+
+  for (let step = firstStep; step <= options.maxSteps; step += 1) {
     if (signal.aborted) break;
     // Every step before this one ended without ending the run: the stop conditions see them all.
     if (step > 1 && forcedReason === undefined && specs.length > 0 && options.stopWhen.length > 0 && (await isStopConditionMet(options.stopWhen, { stepNumber: step - 1, steps }))) {
@@ -89,7 +160,7 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
       repetitionPenalty: options.generation.repetitionPenalty,
       constrained: options.generation.constrained,
       prefixCache: options.generation.prefixCache,
-      seed: context.seed === undefined ? undefined : context.seed + step,
+      seed: seed === undefined ? undefined : seed + step,
       signal,
       // The answer step keeps the tools in the prompt, so it extends the previous prompt (the prefix cache holds all
       // of it), and toolChoice 'none' constrains the output to the answer. Unconstrained, nothing would enforce that:
@@ -204,46 +275,51 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
 
     // Tool calls (also accepted at a plan step, where the grammar allows it: the model chose to act at once). Several
     // calls of one turn run concurrently; their observations go back in the order the model wrote the calls.
-    const calls = parsed.type === 'call' ? [parsed] : parsed.calls;
-    const toolCalls = calls.map((call) => ({ name: call.name, args: call.args }));
-    for (const toolCall of toolCalls) yield { type: 'tool-call', step, toolCall };
-    const seenCounts = calls.map((call) => {
+    const parsedCalls = parsed.type === 'call' ? [parsed] : parsed.calls;
+    for (const call of parsedCalls) yield { type: 'tool-call', step, toolCall: { name: call.name, args: call.args } };
+    const calls: PausedToolCall[] = [];
+    for (const [index, call] of parsedCalls.entries()) {
       const key = `${call.name}\u0000${canonicalJson(call.args)}`;
       const seen = (repeats.get(key) ?? 0) + 1;
       repeats.set(key, seen);
-      return seen;
-    });
-    const results = await runToolCalls(
-      tools!,
-      calls.map((call, index) => ({ name: call.name, args: call.args, seen: seenCounts[index]! })),
-      { signal, logger, model, runId, stepId: String(step) },
-    );
-    if (seenCounts.some((seen) => seen > 2)) forcedReason = 'loop';
-    window.addTurn('tool', [
-      ...calls.map((call): ChatMessage => ({ role: 'assistant', metadata: call.name, content: call.argumentsText })),
-      ...results.map((toolResult): ChatMessage => ({ role: 'observation', content: observationContent(toolResult) })),
-    ]);
-    const records: AgentStep[] = [];
-    for (const [index, toolCall] of toolCalls.entries()) {
-      yield { type: 'tool-result', step, toolCall, result: results[index]! };
-      records.push({ index: step, kind: 'tool', toolCall, result: results[index]!, text, usage: generated.usage });
+      const id = `call-${step}-${index + 1}`;
+      // A repeat never runs (it is answered with a note), so it needs no approval.
+      const needsApproval = seen === 1 && ((await tools?.needsApproval?.(call.name, call.args, { callId: id, runId, stepId: String(step) })) ?? false);
+      calls.push({ id, name: call.name, args: call.args, argumentsText: call.argumentsText, seen, needsApproval });
     }
-    steps.push(...records);
-    for (const record of records) yield { type: 'step-end', step, record };
+    if (calls.some((call) => call.needsApproval)) {
+      // Nothing of this step runs before the decisions: the whole turn waits, so its calls still run together.
+      const pendingApprovals: PendingToolApproval[] = calls.filter((call) => call.needsApproval).map((call) => ({ id: call.id, name: call.name, args: call.args }));
+      for (const approval of pendingApprovals) yield { type: 'tool-approval-request', step, approval };
+      const current = window.currentRun();
+      const state: AgentPausedState = {
+        kind: 'autoglm.agent-paused',
+        format: 1,
+        task: options.task,
+        runId,
+        input: context.input,
+        inputMessage: current.input!,
+        turns: current.turns,
+        pending: { step, text, usage: generated.usage, calls },
+        loop: {
+          steps: [...steps],
+          usage: { ...usage },
+          repeats: [...repeats],
+          ...(plan === undefined ? {} : { plan }),
+          callsSincePlan,
+          replanning,
+          ...(forcedReason === undefined ? {} : { forcedReason }),
+          forcedNoteAdded,
+        },
+        ...(seed === undefined ? {} : { seed }),
+      };
+      logger.debug({ step, pending: pendingApprovals.map((approval) => approval.id) }, 'agent run paused for approval');
+      yield { type: 'final', result: { finishReason: 'approval-required', output: undefined, steps, usage, pendingApprovals, state } };
+      return;
+    }
+    const results = await runToolCalls(tools!, calls, new Map(), { signal, logger, model, runId, stepId: String(step) });
+    yield* finishToolTurn(step, text, generated.usage, calls, results);
     if (signal.aborted) break;
-
-    nextMode = 'act';
-    replanning = false;
-    const failed = calls.find((_call, index) => !results[index]!.ok);
-    if (seenCounts.every((seen) => seen === 1) && planning && step <= options.maxSteps - 2) {
-      callsSincePlan += calls.length;
-      const exhausted = plan !== undefined && callsSincePlan > plan.steps.length;
-      if (failed !== undefined || exhausted) {
-        window.addTurn('plan', [failed === undefined ? notes.replanExhausted() : notes.replanAfterFailure(failed.name)]);
-        nextMode = 'plan';
-        replanning = true;
-      }
-    }
   }
 
   if (!signal.aborted) throw new AgentError('AutoAgent: the run ended without an answer; this is a bug in the agent loop.');
@@ -254,20 +330,23 @@ export async function* runAgent(context: AgentRunContext): AsyncGenerator<AgentE
 
 /**
  * Runs one turn's calls: first-time calls concurrently (they are independent: the model wrote them before seeing
- * any result), repeats answered with a note instead. Results in the order of the calls.
+ * any result), repeats answered with a note instead, denied calls with the denial. Results in the order of the calls.
  */
 async function runToolCalls(
   tools: AgentTools,
-  calls: ReadonlyArray<{ name: string; args: unknown; seen: number }>,
+  calls: ReadonlyArray<{ id: string; name: string; args: unknown; seen: number }>,
+  decisions: ReadonlyMap<string, ToolApprovalDecision>,
   options: { signal: AbortSignal; logger: AgentRunContext['options']['logger']; model: LanguageModel; runId: string; stepId: string },
 ): Promise<ToolResult[]> {
+  const denied = (call: { id: string }) => decisions.get(call.id)?.approved === false;
   // Through `call` only: an instrumented view of the registry (observability) wraps exactly that method.
-  const fresh = calls.filter((call) => call.seen === 1);
+  const fresh = calls.filter((call) => call.seen === 1 && !denied(call));
   const freshResults = await Promise.all(
     fresh.map((call, index) => tools.call(call.name, call.args, fresh.length === 1 ? options : { ...options, stepId: `${options.stepId}.${index + 1}` })),
   );
   let next = 0;
   return calls.map((call) => {
+    if (denied(call)) return deniedResult(call.name, decisions.get(call.id)!);
     if (call.seen === 1) return freshResults[next++]!;
     if (call.seen === 2) return toolError('REPEATED_CALL', notes.repeatedCall(call.name));
     return toolError('LOOP', `${notes.repeatedCall(call.name)} This call was repeated ${call.seen} times; the run stops calling tools.`);

@@ -16,6 +16,7 @@ import { isAgentTools, type AgentTools } from './agent-tools';
 import { checkAgentRunOptions, resolveAutoAgentOptions, type AutoAgentOptions, type ResolvedAutoAgentOptions } from './auto-agent-options';
 import { ContextWindow } from './context-window';
 import { loadGlmModel } from './default-modules';
+import { checkPausedState, type AgentPausedState, type ToolApprovalDecision } from './tool-approval';
 
 export class AutoAgent<Output = unknown> {
   #options: ResolvedAutoAgentOptions;
@@ -66,9 +67,37 @@ export class AutoAgent<Output = unknown> {
   }
 
   /** Run the task on `input`, yielding its events as they happen; the last one is `final`. */
-  async *stream(input: AgentInput, options: AgentRunOptions = {}): AsyncGenerator<AgentEvent<Output>, void, undefined> {
+  stream(input: AgentInput, options: AgentRunOptions = {}): AsyncGenerator<AgentEvent<Output>, void, undefined> {
+    return this.#stream(input, options, undefined);
+  }
+
+  /**
+   * Continue a run that ended with finishReason `approval-required`: `state` is its `result.state` (also after a
+   * JSON round trip, in another process), `decisions` one `{ id, approved, reason? }` per pending call. Approved
+   * calls run, denied ones do not and the model sees the denial and its reason as their observation; then the run
+   * goes on (and may pause again). Unknown ids, a missing or a second decision: ToolApprovalError.
+   */
+  async resume(state: AgentPausedState, decisions: ToolApprovalDecision[], options: AgentRunOptions = {}): Promise<AgentResult<Output>> {
+    for await (const event of this.resumeStream(state, decisions, options)) {
+      if (event.type === 'final') return event.result;
+    }
+    throw new AgentError('AutoAgent: the run ended without a final event; this is a bug in the agent loop.');
+  }
+
+  /** `resume`, yielding the run's events as they happen; the last one is `final`. */
+  resumeStream(state: AgentPausedState, decisions: ToolApprovalDecision[], options: AgentRunOptions = {}): AsyncGenerator<AgentEvent<Output>, void, undefined> {
+    return this.#stream(undefined, options, { state: checkPausedState(state, this.#options.task), decisions });
+  }
+
+  async *#stream(
+    given: AgentInput | undefined,
+    options: AgentRunOptions,
+    resume: { state: AgentPausedState; decisions: unknown } | undefined,
+  ): AsyncGenerator<AgentEvent<Output>, void, undefined> {
     if (this.#disposed) throw new AgentError('AutoAgent: the agent was disposed; create a new one to run again.');
     checkAgentRunOptions(options);
+    // A resumed run's input comes from its state (its input file roots the tools' sandbox again).
+    let input: AgentInput = resume === undefined ? (given as AgentInput) : resume.state.input;
     validateInput(input);
     // The tools' sandbox resolves relative paths against its first root, not the caller's working directory: give
     // the model the absolute path.
@@ -84,7 +113,7 @@ export class AutoAgent<Output = unknown> {
     try {
       this.#window = session?.context ?? this.#newWindow();
       const tools = await this.#resolveTools(input);
-      await checkInputFile(input, fileAccessOf(tools), this.#options.preset);
+      if (resume === undefined) await checkInputFile(input, fileAccessOf(tools), this.#options.preset);
       const model = await this.#resolveModel();
       this.#specs = tools?.toolSpecs();
       const maxTokens = this.#options.maxTokens ?? model.info.contextLength - this.#options.generation.maxNewTokens;
@@ -112,6 +141,7 @@ export class AutoAgent<Output = unknown> {
         input,
         signal: options.signal ?? new AbortController().signal,
         seed: options.seed,
+        ...(resume === undefined ? {} : { resume }),
       }) as AsyncGenerator<AgentEvent<Output>, void, undefined>;
     } finally {
       this.#running = false;

@@ -83,6 +83,17 @@ export class ContextWindow {
     this.#turns = [];
   }
 
+  /** The current run's input and turns (a paused run keeps them in its state). */
+  currentRun(): { input: ChatMessage | undefined; turns: ContextTurn[] } {
+    return { input: this.#input, turns: this.#turns.map((turn) => ({ kind: turn.kind, messages: [...turn.messages] })) };
+  }
+
+  /** Continue a paused run: its input and turns as `currentRun()` gave them, replacing any unfinished run. */
+  restoreRun(input: ChatMessage, turns: readonly ContextTurn[]): void {
+    this.#input = input;
+    this.#turns = turns.map((turn) => ({ kind: turn.kind, messages: [...turn.messages] }));
+  }
+
   /** Add a turn to the current run. */
   addTurn(kind: Exclude<ContextTurnKind, 'exchange'>, messages: ChatMessage[]): void {
     this.#turns.push({ kind, messages: [...messages] });

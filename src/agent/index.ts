@@ -20,6 +20,7 @@ export type {
 } from './agent-events';
 export { createPlanSchema, type AgentPlan, type AgentPlanStep } from './agent-plan';
 export type { AgentTools } from './agent-tools';
+export type { AgentPausedState, PausedToolCall, PendingToolApproval, ToolApprovalDecision } from './tool-approval';
 export { parseToolCall, type ParsedModelOutput, type ParsedToolCall, type ToolCallParserOptions } from './tool-call-parser';
 export { ContextWindow, type ContextWindowOptions, type ContextTurn, type ContextTurnKind } from './context-window';
 export { FinancialFigure, FinancialSummary, summarizeFinancialReport } from './presets/summarize-financial-report';

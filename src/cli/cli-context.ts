@@ -20,4 +20,5 @@ export function processContext(): CliContext {
 /** A command: parses its own arguments, returns the exit code. */
 export type Command = (args: string[], context: CliContext) => Promise<number>;
 
-export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
+/** `suspended`: a workflow run waits for a person's approval of a tool call (`autoglm run --resume ... --approve`). */
+export const exitCodes = { ok: 0, failed: 1, usage: 2, suspended: 3 } as const;

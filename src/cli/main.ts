@@ -48,7 +48,7 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 /** Codes of mistakes in what the user wrote (command line, workflow file, agent options): exit code 2. */
-const usageCodes = new Set(['USAGE', 'WORKFLOW_SPEC', 'AGENT', 'PLUGIN_LOAD']);
+const usageCodes = new Set(['USAGE', 'WORKFLOW_SPEC', 'AGENT', 'PLUGIN_LOAD', 'TOOL_APPROVAL']);
 
 /** The package version: package.json is two folders up from src/cli/, one from dist/. */
 function version(): string {

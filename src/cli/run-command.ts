@@ -16,7 +16,7 @@ import { pdfTools } from '../tools/pdf';
 import { ToolRegistry } from '../tools/tool-registry';
 import { Workflow } from '../workflows/workflow';
 import type { WorkflowSpec } from '../workflows/workflow-spec';
-import type { WorkflowEvent, WorkflowRunResult } from '../workflows/workflow-types';
+import type { WorkflowApprovalDecision, WorkflowEvent, WorkflowRunResult } from '../workflows/workflow-types';
 import { loadCliConfig } from './cli-config';
 import { exitCodes, type CliContext } from './cli-context';
 import { openModel } from './open-model';
@@ -37,6 +37,10 @@ Options:
                        $AUTOGLM_CACHE_DIR (default .cache/autoglm) with no download
   --checkpoint-dir DIR Journal the run there, so that --resume can continue it after a crash
   --resume RUN_ID      Continue a checkpointed run (needs --checkpoint-dir)
+  --approve CALL       With --resume: approve a pending tool call of a suspended run (repeatable; CALL is an id
+                       from its pendingApprovals, such as mail.call-1-1)
+  --deny CALL[=REASON] With --resume: deny a pending call; the agent's model sees REASON (repeatable)
+  --decided-by NAME    With --approve/--deny: who decided, journaled with the decisions
   --run-id ID          Name a new run (default: generated)
   --out DIR            The folder tool steps may write in (default: out/ in the workflow's folder, created).
                        Tools read inside the workflow's folder and the roots; they write only here and in --root
@@ -54,7 +58,14 @@ Options:
   --json               Print the run result as JSON on stdout (no progress display)
   -h, --help           Show this help
 
-Exit codes: 0 the run succeeded, 1 it failed or was cancelled, 2 usage or workflow spec error.`;
+Agent steps may list the built-in tools, files.write and plugin tools in agent.tools. A call to a tool that needs
+approval (files.write does) suspends the run: it is journaled, the pending calls are printed (in --json, the
+result's status is "suspended" and pendingApprovals lists { id, stepId, callId, name, args }), and the process exits
+with code 3. Continue it, in this process or after a restart, with --resume RUN_ID and one --approve or --deny per
+pending call.
+
+Exit codes: 0 the run succeeded, 1 it failed or was cancelled, 2 usage, workflow spec or approval decision error,
+3 the run is suspended waiting for approval.`;
 
 function isInside(candidate: string, folder: string): boolean {
   const relative = path.relative(folder, candidate);
@@ -93,6 +104,22 @@ function parseInputs(values: string[], spec: WorkflowSpec): Record<string, unkno
   return inputs;
 }
 
+/** `--approve ID` and `--deny ID[=reason]` as decisions; a call named twice is left to the decision check. */
+function parseDecisions(approve: string[], deny: string[], by: string | undefined): WorkflowApprovalDecision[] {
+  const who = by === undefined ? {} : { by };
+  const decisions: WorkflowApprovalDecision[] = approve.map((id) => ({ id, approved: true, ...who }));
+  for (const value of deny) {
+    const equals = value.indexOf('=');
+    const id = equals === -1 ? value : value.slice(0, equals);
+    const reason = equals === -1 ? undefined : value.slice(equals + 1);
+    decisions.push({ id, approved: false, ...(reason === undefined || reason === '' ? {} : { reason }), ...who });
+  }
+  for (const decision of decisions) {
+    if (decision.id === '') throw new UsageError('run: --approve and --deny need the id of a pending call (such as mail.call-1-1).');
+  }
+  return decisions;
+}
+
 function describeStepEnd(event: Extract<WorkflowEvent, { type: 'step-end' }>): string {
   return event.error ? `${event.stepId}: ${event.status} (${event.error.code}: ${event.error.message})` : `${event.stepId}: ${event.status}`;
 }
@@ -111,6 +138,9 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     'metrics-file': { type: 'string' },
     redis: { type: 'string' },
     concurrency: { type: 'string' },
+    approve: { type: 'string', multiple: true },
+    deny: { type: 'string', multiple: true },
+    'decided-by': { type: 'string' },
     json: { type: 'boolean' },
   });
   if (values.help) {
@@ -122,6 +152,12 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     throw new UsageError('run: --resume needs --checkpoint-dir, the folder the run was journaled to (or --redis URL, for a run journaled in Redis).');
   }
   const concurrency = integerOption('run', 'concurrency', values.concurrency);
+  const deciding = values.approve !== undefined || values.deny !== undefined;
+  if (deciding && values.resume === undefined) {
+    throw new UsageError('run: --approve and --deny decide the pending calls of a suspended run; give the run with --resume RUN_ID.');
+  }
+  if (values['decided-by'] !== undefined && !deciding) throw new UsageError('run: --decided-by goes with --approve or --deny.');
+  const decisions = deciding ? parseDecisions(values.approve ?? [], values.deny ?? [], values['decided-by']) : undefined;
   const workflowFile = path.resolve(context.cwd, positionals[0]!);
   const config = await loadCliConfig({ workflowFile, configFile: values.config === undefined ? undefined : path.resolve(context.cwd, values.config) });
   const extraRoots = (values.root ?? []).map((root) => path.resolve(context.cwd, root));
@@ -163,7 +199,6 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
       loaded = (await openModel({ model: values.model, context })).model;
       model = metrics === undefined ? loaded : instrumentModel(loaded, { metrics });
     }
-    const readOnlyTools = new ToolRegistry([...pdfTools, ...financeTools, ...documentTools, ...fileTools.filter((tool) => tool.name !== 'files.write')], { roots, model });
     const total = workflow.spec.steps.length;
     let ended = 0;
     let running = '';
@@ -185,7 +220,9 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
         : createWorkflowAgentRunner({
             model,
             files: tools.files,
-            tools: readOnlyTools,
+            // Agents pick from the same tools as tool steps (agent.tools lists them); a call to files.write or any
+            // tool that needs approval suspends the run until a person decides.
+            tools,
             onEvent: (stepId, event) => {
               if (event.type === 'step-start') {
                 agentTokens = 0;
@@ -208,7 +245,7 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
       result =
         values.resume === undefined
           ? await workflow.run({ ...common, inputs, checkpointDir, runId: values['run-id'] })
-          : await Workflow.resume(values.resume, { ...common, checkpointDir, spec: workflow });
+          : await Workflow.resume(values.resume, { ...common, checkpointDir, spec: workflow, ...(decisions === undefined ? {} : { decisions }) });
     } finally {
       process.off('SIGINT', onSignal);
       progress.clear();
@@ -216,11 +253,19 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     }
     if (values.json) {
       context.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } else if (result.status === 'suspended') {
+      const calls = (result.pendingApprovals ?? []).map((call) => `  ${call.id}: ${call.name} ${JSON.stringify(call.args)}`);
+      context.stdout.write(`Run ${result.runId} of ${result.workflow}: suspended, waiting for approval of:\n${calls.join('\n')}\n`);
+      context.stdout.write(
+        values['checkpoint-dir'] === undefined
+          ? 'The run was not journaled (no --checkpoint-dir), so it cannot continue: run it again with --checkpoint-dir DIR.\n'
+          : `Continue with: autoglm run ${positionals[0]} --checkpoint-dir ${values['checkpoint-dir']} --resume ${result.runId} and one --approve CALL or --deny CALL=reason per call\n`,
+      );
     } else {
       context.stdout.write(`Run ${result.runId} of ${result.workflow}: ${result.status} in ${((result.endedAt - result.startedAt) / 1000).toFixed(1)} s\n`);
       context.stdout.write(`Outputs:\n${JSON.stringify(result.outputs, null, 2)}\n`);
     }
-    return result.status === 'succeeded' ? exitCodes.ok : exitCodes.failed;
+    return result.status === 'succeeded' ? exitCodes.ok : result.status === 'suspended' ? exitCodes.suspended : exitCodes.failed;
   } finally {
     await loaded?.dispose();
     await executor?.close();

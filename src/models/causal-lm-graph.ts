@@ -4,7 +4,7 @@
  * buffer shared by past and present. One `forward` call runs some new tokens on top of a KeyValueCache and returns
  * the logits of the last position.
  */
-import { ModelFormatError, ModelLoadError } from '../errors';
+import { GenerationError, ModelFormatError, ModelLoadError } from '../errors';
 import { OPTIMUM_IO_NAMES, layerName, type DecoderIoNames } from './genai-config';
 import { widenFloat16 } from './generation/float16';
 import { KvCache, type KeyValueCache, type KvCacheLayout } from './kv-cache';
@@ -134,19 +134,26 @@ export class CausalLmGraph {
 
   /**
    * Runs `ids` after the cache's contents, appends their KV to the cache, and returns the logits of the last
-   * position (the caller may modify it; valid until the next call). With `allPositions`, returns a fresh
-   * array of every position's logits instead (for tests; needs a graph that can return them). Without
-   * `allPositions`, more than `prefillChunkSize` ids run in chunks.
+   * position (the caller may modify it; valid until the next call). With `rows: r`, returns a fresh array of the
+   * last r positions' logits, row after row (a draft verification); with `allPositions`, every position's. More
+   * than `prefillChunkSize` ids run in chunks (the last chunk holds at least the rows asked for).
    */
-  async forward(ids: readonly number[], cache: KeyValueCache, options: { allPositions?: boolean } = {}): Promise<Float32Array> {
+  async forward(ids: readonly number[], cache: KeyValueCache, options: ForwardRowsOptions = {}): Promise<Float32Array> {
+    const rows = forwardRows(ids.length, options);
     const chunk = this.prefillChunkSize;
-    if (options.allPositions || chunk === undefined || ids.length <= chunk) return this.#run(ids, cache, options);
+    if (options.allPositions || chunk === undefined || ids.length <= chunk) return this.#run(ids, cache, rows);
+    if (rows > 1) {
+      // The rows asked for run together, after the ids before them in chunks.
+      const split = ids.length - rows;
+      for (let start = 0; start < split; start += chunk) await this.#run(ids.slice(start, Math.min(start + chunk, split)), cache, 1);
+      return this.#run(ids.slice(split), cache, rows);
+    }
     let start = 0;
-    for (; start + chunk < ids.length; start += chunk) await this.#run(ids.slice(start, start + chunk), cache, {});
-    return this.#run(ids.slice(start), cache, {});
+    for (; start + chunk < ids.length; start += chunk) await this.#run(ids.slice(start, start + chunk), cache, 1);
+    return this.#run(ids.slice(start), cache, 1);
   }
 
-  async #run(ids: readonly number[], cache: KeyValueCache, options: { allPositions?: boolean }): Promise<Float32Array> {
+  async #run(ids: readonly number[], cache: KeyValueCache, rows: number): Promise<Float32Array> {
     const past = cache.length;
     const n = ids.length;
     const total = past + n;
@@ -163,7 +170,7 @@ export class CausalLmGraph {
       feeds[this.names.positionIds as string] = createTensor('int64', positions, [1, n]);
     }
     if (this.features.logitsToKeepInput) {
-      feeds[this.features.logitsToKeepInput] = options.allPositions ? createTensor('int64', BigInt64Array.from([0n]), []) : this.#logitsToKeep;
+      feeds[this.features.logitsToKeepInput] = rows === 1 ? this.#logitsToKeep : createTensor('int64', BigInt64Array.from([BigInt(rows)]), []);
     }
     // Fetches first: a shared buffer may grow to fit the new tokens, and the past must be that same buffer.
     let fetches: Record<string, OrtTensor | null> | undefined;
@@ -177,19 +184,19 @@ export class CausalLmGraph {
 
     const logits = outputs[this.names.logits];
     const vocab = this.info.vocabSize;
-    const rows = logits.dims[1];
+    const returned = logits.dims[1];
     if (logits.dims[2] !== vocab) {
       throw new ModelFormatError(`Graph ${this.backend.modelPath} returned logits of width ${logits.dims[2]}, config.json says vocab_size ${vocab}.`, {
         details: { file: this.backend.modelPath, field: 'vocab_size' },
       });
     }
-    if (options.allPositions) {
-      if (rows !== n) throw new Error(`Expected logits for all ${n} positions, got ${rows}.`);
-      const all = new Float32Array(n * vocab);
-      this.#widen(logits, 0, n * vocab, all);
-      return all;
+    if (rows > 1) {
+      if (returned < rows) throw new Error(`Expected logits for the last ${rows} positions, got ${returned}.`);
+      const last = new Float32Array(rows * vocab);
+      this.#widen(logits, (returned - rows) * vocab, rows * vocab, last);
+      return last;
     }
-    const offset = (rows - 1) * vocab;
+    const offset = (returned - 1) * vocab;
     if (this.features.logitsType === 'float32') {
       // The binding hands over a fresh buffer that nothing else holds: use its last row in place.
       return (logits.data as Float32Array).subarray(offset, offset + vocab);
@@ -205,6 +212,24 @@ export class CausalLmGraph {
       target.set((logits.data as Float32Array).subarray(offset, offset + count));
     }
   }
+}
+
+/** Which logits rows a forward returns: the last `rows` positions, or all with `allPositions`. Defaults to the last one. */
+export interface ForwardRowsOptions {
+  /** Return every position's logits. */
+  allPositions?: boolean;
+  /** Return the logits of the last `rows` positions (1 <= rows <= ids.length). */
+  rows?: number;
+}
+
+/** The number of rows a forward of `count` ids returns for these options. */
+export function forwardRows(count: number, options: ForwardRowsOptions): number {
+  if (options.allPositions) return count;
+  const rows = options.rows ?? 1;
+  if (!Number.isInteger(rows) || rows < 1 || rows > count) {
+    throw new GenerationError(`forward: rows must be an integer from 1 to the ${count} ids run, got ${rows}.`, { details: { field: 'rows', value: rows } });
+  }
+  return rows;
 }
 
 function missing(file: string, kind: 'input' | 'output', name: string, present: string[]): ModelFormatError {

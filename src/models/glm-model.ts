@@ -160,9 +160,9 @@ export class GlmModel implements LanguageModel {
     this.#runner = runner;
     this.#graph = {
       info: runner.graph.info,
-      forward: (ids, cache) => {
+      forward: (ids, cache, options) => {
         if (this.#disposed) return Promise.reject(new GenerationError(`GlmModel: the model of ${this.files.directory} was disposed. Load it again.`));
-        const running = runner.graph.forward(ids, cache);
+        const running = runner.graph.forward(ids, cache, options);
         this.#forwarding = running.catch(() => undefined);
         return running;
       },
@@ -297,6 +297,7 @@ export class GlmModel implements LanguageModel {
         prefillChunkSize: settings.signal === undefined ? this.#runner.prefillChunkSize : Math.min(this.#runner.prefillChunkSize, ABORTABLE_PREFILL_CHUNK_SIZE),
         eosTokenIds: this.info.eosTokenIds,
         decode: (ids) => this.#glmTokenizer.decode(ids),
+        encode: (text) => this.#glmTokenizer.encode(text),
         ...(constraint === undefined ? {} : { constraint }),
         startedAt,
       })) {

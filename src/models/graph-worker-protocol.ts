@@ -27,6 +27,8 @@ export type GraphWorkerRequest =
       /** Positions of the worker's cache to keep before this forward (a truncation or clear made on the main side). */
       keep: number | undefined;
       allPositions: boolean;
+      /** Logits rows to return: the last `rows` positions (a draft verification). Defaults to 1. */
+      rows?: number;
     }
   /** Writes the cache (after the pending truncation `keep`) to a snapshot file: the worker does the I/O. */
   | { type: 'save-state'; id: number; file: string; keep: number | undefined; options: SaveKvSnapshotOptions }

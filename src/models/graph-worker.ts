@@ -56,8 +56,9 @@ async function handle(request: GraphWorkerRequest): Promise<void> {
       return;
     }
     if (request.keep !== undefined) cache.truncate(request.keep);
-    const logits = await graph.forward(request.ids, cache, { allPositions: request.allPositions });
-    sendLogits(request.id, logits, request.allPositions || graph.features.logitsType === 'float32');
+    const rows = request.rows ?? 1;
+    const logits = await graph.forward(request.ids, cache, { allPositions: request.allPositions, rows });
+    sendLogits(request.id, logits, request.allPositions || rows > 1 || graph.features.logitsType === 'float32');
   } catch (error) {
     // A failed step may leave the cache between states; the main side clears its mirror too.
     cache?.clear();

@@ -2,6 +2,8 @@
 export type * from './language-model';
 export type { TokenConstraint } from './generation/token-constraint';
 export { seededRandom } from './generation/random-generator';
+export type { Drafter, DraftContext } from './generation/drafter';
+export { PromptLookupDrafter, type PromptLookupDrafterOptions } from './generation/prompt-lookup-drafter';
 export { GlmModel, type GlmModelLoadOptions, type ConstraintFactory } from './glm-model';
 export { GlmTokenizer, type TextTokenizer } from './glm-tokenizer';
 export { DTYPE_SUFFIXES, type ModelDtype } from './model-files';

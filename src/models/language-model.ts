@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { GenerationError } from '../errors';
 import type { ChatFormat } from './chat-format/chat-format';
+import type { Drafter } from './generation/drafter';
 
 export type ChatRole = 'system' | 'user' | 'assistant' | 'observation';
 
@@ -80,6 +81,45 @@ export interface GenerateOptions {
    * transformers.js logits processors). Defaults to none.
    */
   logitsProcessors?: LogitsProcessor[];
+  /**
+   * Jump-forward decoding of constrained (`schema` / `tools`) output: where the grammar allows exactly one token
+   * (JSON punctuation, a key's tokens, the closing of an object), it is appended without sampling and run in the
+   * same forward as the tokens before it. The output is the token-by-token output (greedy or seeded: the sampler
+   * skips the draw it would have made). User `logitsProcessors` are not called at those positions, so with them
+   * it is off unless asked for. Defaults to true for constrained generations without `logitsProcessors`.
+   */
+  jumpForward?: boolean;
+  /**
+   * Speculative draft verification: each step proposes up to `maxTokens` draft tokens and verifies them in one
+   * forward, keeping the prefix the model agrees with (greedy: the same output as without; sampling: the same
+   * distribution, standard speculative acceptance, but another seeded stream). Defaults to off.
+   */
+  draft?: DraftOptions;
+}
+
+/**
+ * Where drafts come from: `prompt-lookup` matches the last n-gram (up to `maxNgram`, default 3) earlier in the
+ * prompt and output and proposes what followed it; `grammar` (constrained generations) proposes the tokenizer's
+ * own tokenization of the text the grammar forces next (a key, `": "`, the rest of an enum value), which a trained
+ * model almost always writes but which jump-forward cannot append unverified (other tokenizations spell it too);
+ * `{ drafter }` is the caller's (see drafter.ts). `maxTokens`
+ * is the most draft tokens verified per forward (default 4, at most 64).
+ */
+export type DraftOptions =
+  | { kind: 'prompt-lookup'; maxTokens?: number; maxNgram?: number }
+  | { kind: 'grammar'; maxTokens?: number }
+  | { drafter: Drafter; maxTokens?: number };
+
+/** How a generation used its forwards (jump-forward, draft verification). */
+export interface DecodingUsage {
+  /** Forwards after the prefill (each runs one token, or several with forced or draft tokens). */
+  forwards: number;
+  /** Tokens appended by jump-forward without sampling. */
+  forcedTokens: number;
+  /** Draft tokens proposed and run through the model. */
+  draftTokens: number;
+  /** Draft tokens accepted (emitted as they were proposed). */
+  acceptedDraftTokens: number;
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort';
@@ -93,6 +133,8 @@ export interface GenerationUsage {
   prefillTokens: number;
   /** Prompt tokens whose KV was reused from the prefix cache. */
   cachedTokens: number;
+  /** Forwards, forced and draft tokens of the decode: GlmModel reports it for constrained (`schema`, `tools`) or drafted generations. */
+  decoding?: DecodingUsage;
 }
 
 export interface GenerationTimings {

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { GenerationError, ModelLoadError } from '../errors';
 import type { Logger } from '../observability/logger';
 import { workerEntryFile } from '../worker-entry-file';
-import type { CausalLmGraphOptions, GraphFeatures } from './causal-lm-graph';
+import { forwardRows, type CausalLmGraphOptions, type ForwardRowsOptions, type GraphFeatures } from './causal-lm-graph';
 import {
   deserializeError,
   type GraphWorkerData,
@@ -155,11 +155,12 @@ export class WorkerGraph {
 
   /**
    * Runs `ids` after the cache's contents in the worker and returns the last position's logits (a fresh array
-   * the caller owns), or every position's with `allPositions`.
+   * the caller owns), the last `rows` positions' with `rows`, or every position's with `allPositions`.
    */
-  async forward(ids: readonly number[], cache: WorkerKvCache, options: { allPositions?: boolean } = {}): Promise<Float32Array> {
+  async forward(ids: readonly number[], cache: WorkerKvCache, options: ForwardRowsOptions = {}): Promise<Float32Array> {
+    const rows = forwardRows(ids.length, options);
     const keep = cache.takeKeep();
-    const reply = await this.#request({ type: 'forward', id: 0, ids: [...ids], keep, allPositions: options.allPositions ?? false });
+    const reply = await this.#request({ type: 'forward', id: 0, ids: [...ids], keep, allPositions: options.allPositions ?? false, rows });
     if (reply.type !== 'result') throw new GenerationError(`The model worker answered a forward with '${reply.type}'.`);
     cache.append(ids);
     return reply.logits;

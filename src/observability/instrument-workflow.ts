@@ -79,6 +79,10 @@ export function instrumentWorkflowEvents(options: InstrumentWorkflowOptions = {}
         );
         break;
       }
+      case 'step-suspend': {
+        runs.get(event.runId)?.steps.get(event.stepId)?.span.addEvent('suspend', { 'autoglm.approval.pending': event.pendingApprovals.map((call) => call.id) }, event.at);
+        break;
+      }
       case 'step-end': {
         const run = runs.get(event.runId);
         if (run === undefined) break;
@@ -106,7 +110,8 @@ export function instrumentWorkflowEvents(options: InstrumentWorkflowOptions = {}
         }
         metrics?.runs.inc({ workflow: run.workflow, status: event.status });
         run.span.setAttribute(spanAttributes.status, event.status);
-        if (event.status !== 'succeeded') run.span.setStatus({ code: SpanStatusCode.ERROR, message: `run ${event.status}` });
+        // A run suspended for approval is waiting, not failing.
+        if (event.status !== 'succeeded' && event.status !== 'suspended') run.span.setStatus({ code: SpanStatusCode.ERROR, message: `run ${event.status}` });
         run.span.end(event.at);
         break;
       }

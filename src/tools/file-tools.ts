@@ -62,6 +62,9 @@ export const writeFileTool = defineTool({
     text: z.string().describe('The whole new content of the file'),
   }),
   output: z.object({ path: z.string(), bytes: z.number() }),
+  // A write the model asks for is a side effect a person approves; a trusted setup turns this off with the
+  // registry option `needsApproval: { 'files.write': false }`.
+  needsApproval: true,
   async execute({ path, text }, ctx) {
     const data = new TextEncoder().encode(text);
     await ctx.files.writeFile(path, data);
@@ -69,5 +72,8 @@ export const writeFileTool = defineTool({
   },
 });
 
-/** `files.read`, `files.list` and `files.write` (which fails unless the registry was made with `allowWrites`). */
+/**
+ * `files.read`, `files.list` and `files.write` (which fails unless the registry was made with `allowWrites`, and
+ * which an agent calls only after a person approved the call).
+ */
 export const fileTools: Tool[] = [readFileTool, listFilesTool, writeFileTool];

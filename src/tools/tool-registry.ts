@@ -23,7 +23,7 @@ import { FileSandbox } from './file-sandbox';
 import { assertNotZod3 } from '../zod-version';
 import { loadPlugin, validatePlugin, type Plugin } from './plugin';
 import { checkMcpServerOptions, McpSession, type McpServerOptions } from './mcp/mcp-client';
-import type { FileAccess, Tool, ToolCallOptions, ToolCaller, ToolContext, ToolError, ToolResult } from './tool';
+import type { FileAccess, Tool, ToolApprovalContext, ToolApprovalPolicy, ToolCallOptions, ToolCaller, ToolContext, ToolError, ToolResult } from './tool';
 
 export interface ToolRegistryOptions {
   /**
@@ -43,6 +43,13 @@ export interface ToolRegistryOptions {
   logger?: Logger;
   /** The model tools see as `ctx.model` unless a call passes its own. Defaults to none. */
   model?: LanguageModel;
+  /**
+   * Approval policies by tool name, replacing the tools' own `needsApproval` for the calls an agent makes through
+   * this registry: `{ 'files.write': false }` lets a trusted setup write without asking; `{ 'mcp.TOOL': true }` asks
+   * before a tool that has no policy of its own. A name no registered tool has is a ToolRegistryError at the first
+   * approval check. Defaults to none (each tool's own policy; `files.write` asks).
+   */
+  needsApproval?: Record<string, ToolApprovalPolicy>;
 }
 
 interface Entry {
@@ -60,6 +67,7 @@ const registryOptionNames = Object.keys({
   defaultTimeoutMs: true,
   logger: true,
   model: true,
+  needsApproval: true,
 } satisfies Record<keyof ToolRegistryOptions, true>);
 
 export class ToolRegistry implements ToolCaller {
@@ -69,6 +77,7 @@ export class ToolRegistry implements ToolCaller {
   #logger: Logger;
   #model: LanguageModel | undefined;
   #mcpSessions: McpSession[] = [];
+  #approvalOverrides: ReadonlyMap<string, ToolApprovalPolicy>;
 
   constructor(tools: Tool[] = [], options: ToolRegistryOptions = {}) {
     if (!Array.isArray(tools)) {
@@ -85,6 +94,7 @@ export class ToolRegistry implements ToolCaller {
         allowWrites: options.allowWrites,
         ...(options.writeRoots === undefined ? {} : { writeRoots: options.writeRoots }),
       });
+    this.#approvalOverrides = checkApprovalOverrides(options.needsApproval);
     for (const tool of tools) this.#add(tool, 'the ToolRegistry constructor');
   }
 
@@ -181,6 +191,45 @@ export class ToolRegistry implements ToolCaller {
       };
       return entry.spec;
     });
+  }
+
+  /** The approval policy in force for `name`: this registry's `needsApproval` option, else the tool's own. */
+  approvalPolicy(name: string): ToolApprovalPolicy | undefined {
+    return this.#approvalOverrides.get(name) ?? this.#tools.get(name)?.tool.needsApproval;
+  }
+
+  /**
+   * Whether a call the model makes needs a person's approval before `call` runs it (the agent asks this first).
+   * Unknown tools and arguments that fail validation need none: `call` refuses them without running anything. A
+   * policy function sees the validated arguments; one that throws or returns a non-boolean counts as `true`.
+   */
+  async needsApproval(name: string, rawArgs: unknown, context: ToolApprovalContext): Promise<boolean> {
+    const unknown = [...this.#approvalOverrides.keys()].filter((tool) => !this.#tools.has(tool));
+    if (unknown.length > 0) {
+      throw new ToolRegistryError(
+        `ToolRegistry option needsApproval names ${unknown.map((tool) => `"${tool}"`).join(', ')}, which no registered tool has (registered: ${[...this.#tools.keys()].join(', ') || 'none'}); fix the name, or register the tool first.`,
+        { details: { unknown } },
+      );
+    }
+    const entry = this.#tools.get(name);
+    const policy = this.approvalPolicy(name);
+    if (entry === undefined || policy === undefined || policy === false) return false;
+    if (policy === true) return true;
+    let parsed: { success: boolean; data?: unknown };
+    try {
+      parsed = await entry.tool.input.safeParseAsync(rawArgs === undefined ? {} : rawArgs);
+    } catch {
+      return false; // `call` reports the failing schema itself and runs nothing
+    }
+    if (!parsed.success) return false;
+    try {
+      const decided: unknown = await policy(parsed.data, context);
+      if (typeof decided === 'boolean') return decided;
+      this.#logger.warn({ tool: name, returned: typeof decided }, 'needsApproval returned a non-boolean; the call needs approval');
+    } catch (error) {
+      this.#logger.warn({ tool: name, err: error }, 'needsApproval threw; the call needs approval');
+    }
+    return true;
   }
 
   async call(name: string, rawArgs: unknown, options: ToolCallOptions = {}): Promise<ToolResult> {
@@ -286,6 +335,7 @@ export class ToolRegistry implements ToolCaller {
     if (tool.timeoutMs !== undefined && !(typeof tool.timeoutMs === 'number' && tool.timeoutMs > 0)) {
       problems.push('timeoutMs must be a positive number of milliseconds');
     }
+    if (!isApprovalPolicy(tool.needsApproval)) problems.push('needsApproval must be a boolean or a function (args, context) => boolean');
     if (problems.length) {
       throw new ToolRegistryError(`Tool ${JSON.stringify(tool.name)} from ${source} is invalid: ${problems.join('; ')}.`, {
         details: { tool: tool.name, source, problems },
@@ -305,6 +355,25 @@ export class ToolRegistry implements ToolCaller {
     this.#check(tool, source);
     this.#tools.set(tool.name, { tool, source });
   }
+}
+
+function isApprovalPolicy(value: unknown): boolean {
+  return value === undefined || typeof value === 'boolean' || typeof value === 'function';
+}
+
+function checkApprovalOverrides(overrides: ToolRegistryOptions['needsApproval']): ReadonlyMap<string, ToolApprovalPolicy> {
+  if (overrides === undefined) return new Map();
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
+    throw new ToolRegistryError('ToolRegistry option needsApproval must be an object of tool name -> boolean or function, e.g. { "files.write": false }.');
+  }
+  const bad = Object.entries(overrides).filter(([, policy]) => policy === undefined || !isApprovalPolicy(policy));
+  if (bad.length > 0) {
+    throw new ToolRegistryError(
+      `ToolRegistry option needsApproval: ${bad.map(([name]) => `"${name}"`).join(', ')} must be a boolean or a function (args, context) => boolean.`,
+      { details: { tools: bad.map(([name]) => name) } },
+    );
+  }
+  return new Map(Object.entries(overrides));
 }
 
 function describePlugin(plugin: unknown): string {

@@ -46,8 +46,28 @@ export interface Tool<Input = any, Output = any> {
   output?: z.ZodType<Output>;
   /** Per-call timeout in ms; the registry's default applies when absent. */
   timeoutMs?: number;
+  /**
+   * Whether a call the model makes needs a person's approval before it runs (see docs/tools.md). The agent pauses
+   * before such a call with finishReason `approval-required`. Defaults to false (no approval).
+   */
+  needsApproval?: ToolApprovalPolicy<Input>;
   execute(args: Input, ctx: ToolContext): Promise<Output> | Output;
 }
+
+/** What a `needsApproval` function is told about the call besides its (validated) arguments. */
+export interface ToolApprovalContext {
+  /** The id the pending call gets in the agent's result (`call-<step>-<n>`). */
+  callId: string;
+  /** The agent run's id. */
+  runId?: string;
+  stepId?: string;
+}
+
+/**
+ * `true`: every call needs approval; `false`: none does; a function decides per call from the validated arguments
+ * (it may be async). A function that throws or returns anything but a boolean counts as `true`: when in doubt, ask.
+ */
+export type ToolApprovalPolicy<Input = any> = boolean | ((args: Input, context: ToolApprovalContext) => boolean | Promise<boolean>);
 
 export interface ToolError {
   code: string;
@@ -72,4 +92,9 @@ export interface ToolCallOptions {
 export interface ToolCaller {
   has(name: string): boolean;
   call(name: string, args: unknown, options?: ToolCallOptions): Promise<ToolResult>;
+  /**
+   * Whether this call, made by a model, needs a person's approval before `call` runs it. ToolRegistry has it; a
+   * caller without it runs every call without asking.
+   */
+  needsApproval?(name: string, args: unknown, context: ToolApprovalContext): Promise<boolean>;
 }

@@ -22,7 +22,10 @@ export type {
   WorkflowEvent,
   WorkflowRunOptions,
   WorkflowRunResult,
+  WorkflowPendingApproval,
+  WorkflowApprovalDecision,
 } from './workflow-types';
+export { StepSuspension } from './step-suspension';
 export { readJournal, type JournalRecord } from './run-journal';
 export { createWorkflowAgentRunner, type WorkflowAgentRunnerOptions } from './workflow-agent-runner';
 export type { StepExecutor, StepTask, StepEnvironment } from './executors/step-executor';

@@ -1,3 +1,4 @@
+import type { ToolApprovalDecision } from '../agent/tool-approval';
 import type { JournalRecord } from './run-journal';
 import type { RunStatus, StepResult } from './workflow-types';
 
@@ -6,6 +7,11 @@ export interface RecoveredStep {
   result: StepResult;
   /** The attempt a resumed run starts with: an interrupted attempt keeps its number (and idempotency key). */
   nextAttempt: number;
+  /**
+   * A suspended step (its agent waits for approval): the state it continues from, and the decisions once a resume
+   * journaled them (a crash after that continues with them, without asking again).
+   */
+  suspension?: { state: unknown; decisions?: ToolApprovalDecision[] };
 }
 
 export interface RecoveredRun {
@@ -31,6 +37,23 @@ export function recoverRun(records: readonly JournalRecord[]): RecoveredRun {
         step.result.startedAt ??= record.at;
         step.result.attempts = Math.max(step.result.attempts, record.attempt);
         step.nextAttempt = Math.max(step.nextAttempt, record.attempt);
+        // A suspended step that starts again (after its decisions) keeps its suspension until it ends or suspends anew.
+        break;
+      }
+      case 'step-suspend': {
+        const step = entry(record.stepId);
+        step.result = {
+          ...step.result,
+          status: 'suspended',
+          pendingApprovals: record.pending.map((call) => ({ ...call, id: `${record.stepId}.${call.id}`, stepId: record.stepId, callId: call.id })),
+        };
+        step.nextAttempt = record.attempt;
+        step.suspension = { state: record.state };
+        break;
+      }
+      case 'step-decisions': {
+        const step = entry(record.stepId);
+        if (step.suspension !== undefined) step.suspension.decisions = record.decisions;
         break;
       }
       case 'step-retry': {
@@ -49,13 +72,14 @@ export function recoverRun(records: readonly JournalRecord[]): RecoveredRun {
           endedAt: record.endedAt,
           ...(record.kv === undefined ? {} : { kv: record.kv }),
         };
+        step.suspension = undefined;
         break;
       }
       case 'run-end':
         end = { status: record.status, outputs: record.outputs, at: record.at };
         break;
       case 'run-resume':
-        end = undefined; // a cancelled run that was resumed is running again
+        end = undefined; // a cancelled or suspended run that was resumed is running again
         break;
       default:
         break;

@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fdatasync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors';
+import type { PendingToolApproval, ToolApprovalDecision } from '../agent/tool-approval';
 import { syncDirectory } from '../sync-directory';
 import type { StepErrorValue, StepKvUsage, StepStatus } from './workflow-types';
 import type { WorkflowSpec } from './workflow-spec';
@@ -36,7 +37,7 @@ export type JournalRecord =
   | {
       type: 'step-end';
       stepId: string;
-      status: Exclude<StepStatus, 'pending' | 'running' | 'cancelled'>;
+      status: Exclude<StepStatus, 'pending' | 'running' | 'cancelled' | 'suspended'>;
       attempts: number;
       output?: unknown;
       error?: StepErrorValue;
@@ -44,7 +45,11 @@ export type JournalRecord =
       endedAt: number;
       kv?: StepKvUsage;
     }
-  | { type: 'run-end'; status: 'succeeded' | 'failed' | 'cancelled'; outputs: Record<string, unknown>; at: number };
+  /** The step's agent waits for a person: the pending calls and the state it continues from. */
+  | { type: 'step-suspend'; stepId: string; attempt: number; pending: PendingToolApproval[]; state: unknown; at: number }
+  /** The decisions given on resume for a suspended step (the audit: what, why, who, when). */
+  | { type: 'step-decisions'; stepId: string; decisions: ToolApprovalDecision[]; at: number }
+  | { type: 'run-end'; status: 'succeeded' | 'failed' | 'cancelled' | 'suspended'; outputs: Record<string, unknown>; at: number };
 
 export type RunHeader = Extract<JournalRecord, { type: 'run-header' }>;
 

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { AutoAgent } from '../agent/auto-agent';
 import type { AgentEvent } from '../agent/agent-events';
+import type { AgentPausedState } from '../agent/tool-approval';
 import { WorkflowSpecError } from '../errors';
 import type { LanguageModel } from '../models/language-model';
 import type { FileAccess } from '../tools/tool';
@@ -18,6 +19,7 @@ import { ToolRegistry } from '../tools/tool-registry';
 import type { AgentRunner } from './workflow-types';
 import { StepSnapshot } from './step-snapshot';
 import { agentStepSpecSchema } from './workflow-spec';
+import { StepSuspension } from './step-suspension';
 
 export interface WorkflowAgentRunnerOptions {
   model: LanguageModel;
@@ -51,7 +53,12 @@ function selectTools(names: string[], registry: ToolRegistry | undefined, stepId
       details: { step: stepId, unknown },
     });
   }
-  return new ToolRegistry(names.map((name) => registry.get(name)!), { files: registry.files });
+  // The subset keeps the registry's approval policies (its `needsApproval` option included).
+  const needsApproval = Object.fromEntries(names.flatMap((name) => (registry.approvalPolicy(name) === undefined ? [] : [[name, registry.approvalPolicy(name)!]])));
+  return new ToolRegistry(
+    names.map((name) => registry.get(name)!),
+    { files: registry.files, needsApproval },
+  );
 }
 
 export function createWorkflowAgentRunner(options: WorkflowAgentRunnerOptions): AgentRunner {
@@ -77,9 +84,17 @@ export function createWorkflowAgentRunner(options: WorkflowAgentRunnerOptions): 
     if (typeof input.inputFile === 'string') agentInput = { ...input, inputFile: await options.files.resolve(input.inputFile) };
     const snapshot = ctx.kvSnapshot === undefined ? undefined : new StepSnapshot(options.model, ctx);
     await snapshot?.restore();
-    for await (const event of autoAgent.stream(agentInput, { signal: ctx.signal, seed: spec.seed })) {
+    const runOptions = { signal: ctx.signal, seed: spec.seed };
+    const events =
+      ctx.resume === undefined
+        ? autoAgent.stream(agentInput, runOptions)
+        : autoAgent.resumeStream(ctx.resume.state as AgentPausedState, ctx.resume.decisions, runOptions);
+    for await (const event of events) {
       options.onEvent?.(ctx.stepId, event);
       if (event.type === 'final') {
+        // The agent waits for a person: the step suspends durably (the runner journals the state and the calls) and
+        // keeps its snapshot for the attempt that continues it.
+        if (event.result.finishReason === 'approval-required') throw new StepSuspension(event.result.pendingApprovals, event.result.state);
         // An aborted agent (a cancelled run, a timeout) keeps its snapshot for the attempt that runs the step again.
         if (event.result.finishReason !== 'abort') await snapshot?.remove();
         return event.result.output;

@@ -12,6 +12,7 @@ import { truthy, evaluateExpression, parseExpression } from './expression';
 import { resolveInputs } from './resolve-inputs';
 import { AttemptError, permanentCodes, toErrorValue } from './attempt-error';
 import { retryDelay } from './retry-delay';
+import { StepSuspension } from './step-suspension';
 import { withDeadline } from '../with-deadline';
 import type { RecoveredStep } from './recover-run';
 import type { JournalRecord } from './run-journal';
@@ -200,8 +201,13 @@ export class WorkflowRunner {
     const result = this.#results[step.id];
     const policy = step.retry;
     const maxAttempts = (policy?.max ?? 0) + 1;
-    let attempt = this.#options.recovered?.get(step.id)?.nextAttempt ?? 1;
+    const recovered = this.#options.recovered?.get(step.id);
+    let attempt = recovered?.nextAttempt ?? 1;
+    // A suspended step continues its attempt from the journaled state with the decisions (first attempt only: a
+    // retry after that starts the agent afresh).
+    let resume = recovered?.suspension?.decisions === undefined ? undefined : { state: recovered.suspension.state, decisions: recovered.suspension.decisions };
     result.status = 'running';
+    delete result.pendingApprovals;
     let error: StepErrorValue | undefined;
     for (;;) {
       if (this.#controller.signal.aborted) break;
@@ -210,10 +216,16 @@ export class WorkflowRunner {
       this.#journal({ type: 'step-start', stepId: step.id, attempt, at: Date.now() }, false);
       this.#emit({ type: 'step-start', runId: this.#options.runId, stepId: step.id, attempt, at: Date.now() });
       try {
-        const output = await this.#queue.add(() => this.#attempt(step, attempt));
+        const attemptResume = resume;
+        resume = undefined;
+        const output = await this.#queue.add(() => this.#attempt(step, attempt, attemptResume));
         await this.#endStep(step, { ...result, status: 'succeeded', output, error: undefined });
         return;
       } catch (thrown) {
+        if (StepSuspension.isInstance(thrown) && !this.#controller.signal.aborted) {
+          await this.#suspendStep(step, attempt, thrown);
+          return;
+        }
         error = toErrorValue(thrown);
       }
       if (this.#controller.signal.aborted) break;
@@ -234,8 +246,28 @@ export class WorkflowRunner {
     this.#release();
   }
 
+  /**
+   * The step's agent waits for a person: journal the pending calls and the state (synced: the process may exit
+   * next), and leave the step unended so its dependents wait. The run ends `suspended` once nothing else runs.
+   */
+  async #suspendStep(step: StepSpec, attempt: number, suspension: StepSuspension): Promise<void> {
+    const result = this.#results[step.id];
+    const at = Date.now();
+    const pendingApprovals = suspension.pending.map((call) => ({ ...call, id: `${step.id}.${call.id}`, stepId: step.id, callId: call.id }));
+    Object.assign(result, { status: 'suspended', pendingApprovals });
+    try {
+      await this.#options.journal?.append({ type: 'step-suspend', stepId: step.id, attempt, pending: suspension.pending, state: suspension.state, at });
+    } catch (error) {
+      this.#fatal ??= error;
+      this.#stopping = true;
+    }
+    this.#logger.info({ stepId: step.id, pending: pendingApprovals.map((call) => call.id) }, 'step-suspend');
+    this.#emit({ type: 'step-suspend', runId: this.#options.runId, stepId: step.id, attempt, pendingApprovals, at });
+    this.#release();
+  }
+
   /** One attempt, bounded by its timeout and the run's signal, so a tool that ignores the abort still ends the attempt on time. */
-  async #attempt(step: StepSpec, attempt: number): Promise<unknown> {
+  async #attempt(step: StepSpec, attempt: number, resume?: StepContext['resume']): Promise<unknown> {
     const { runId } = this.#options;
     const stepLogger = this.#logger;
     let logger: Logger | undefined;
@@ -252,6 +284,7 @@ export class WorkflowRunner {
             return (logger ??= stepLogger.child({ stepId: step.id, attempt }));
           },
           model: this.#options.model,
+          ...(resume === undefined ? {} : { resume }),
         };
         const journal = this.#options.journal;
         // KV snapshots are files beside a file journal, for bodies run in this process.
@@ -301,6 +334,13 @@ export class WorkflowRunner {
       onEvent: undefined,
     }).execute();
     if (run.status === 'succeeded') return run.outputs;
+    if (run.status === 'suspended') {
+      // A nested run has no journal of its own to suspend in.
+      throw new AttemptError({
+        code: 'STEP_FAILED',
+        message: `Nested workflow "${nested.name}" has an agent step that asks for tool approval (${run.pendingApprovals?.map((call) => call.id).join(', ')}); approval works in top-level agent steps only: move the step up, or turn the tool's approval off for this run.`,
+      });
+    }
     const failed = Object.entries(run.steps).find(([, result]) => result.status === 'failed');
     throw new AttemptError({
       code: run.status === 'cancelled' ? 'ABORT' : 'STEP_FAILED',
@@ -360,13 +400,17 @@ export class WorkflowRunner {
     try {
       const cancelled = this.#controller.signal.aborted;
       const failed = this.#spec.steps.some((step) => this.#results[step.id].status === 'failed' && step.onFailure === 'fail');
-      const status: RunStatus = cancelled ? 'cancelled' : failed || this.#fatal !== undefined ? 'failed' : 'succeeded';
+      const suspended = this.#spec.steps.filter((step) => this.#results[step.id].status === 'suspended');
+      const status: RunStatus = cancelled ? 'cancelled' : failed || this.#fatal !== undefined ? 'failed' : suspended.length > 0 ? 'suspended' : 'succeeded';
       for (const result of Object.values(this.#results)) {
-        if (result.status === 'pending') Object.assign(result, cancelled ? { status: 'cancelled' } : { status: 'skipped', reason: 'the run stopped before this step' });
+        // A suspended run's waiting steps stay pending: they run on resume.
+        if (result.status === 'pending' && status !== 'suspended') {
+          Object.assign(result, cancelled ? { status: 'cancelled' } : { status: 'skipped', reason: 'the run stopped before this step' });
+        }
       }
       let outputs: Record<string, unknown> = {};
       try {
-        outputs = this.#outputs();
+        if (status !== 'suspended') outputs = this.#outputs();
       } catch (error) {
         this.#fatal ??= error;
       }
@@ -378,7 +422,17 @@ export class WorkflowRunner {
       if (this.#fatal !== undefined) throw this.#fatal;
       this.#logger.info({ status }, 'run-end');
       this.#emit({ type: 'run-end', runId: this.#options.runId, status, at: endedAt });
-      this.#finish({ runId: this.#options.runId, workflow: this.#spec.name, status, steps: this.#results, outputs, startedAt: this.#startedAt, endedAt });
+      const pendingApprovals = suspended.flatMap((step) => this.#results[step.id].pendingApprovals ?? []);
+      this.#finish({
+        runId: this.#options.runId,
+        workflow: this.#spec.name,
+        status,
+        steps: this.#results,
+        outputs,
+        startedAt: this.#startedAt,
+        endedAt,
+        ...(status === 'suspended' ? { pendingApprovals } : {}),
+      });
     } catch (error) {
       this.#fail(error);
     }

@@ -3,17 +3,34 @@ import type { Logger } from '../observability/logger';
 import type { AutoglmMetrics } from '../observability/metrics';
 import type { LanguageModel } from '../models/language-model';
 import type { ToolCaller } from '../tools/tool';
+import type { PendingToolApproval, ToolApprovalDecision } from '../agent/tool-approval';
 import type { AgentStepSpec, StepSpec } from './workflow-spec';
 import type { StepExecutor } from './executors/step-executor';
 
 /**
  * `pending` never started; `running` in flight; `succeeded`/`failed` after its last attempt; `skipped` when its
  * `if` was false, a need was skipped or failed with `skip-dependents`, or the run stopped before it; `cancelled`
- * when the run's signal stopped it.
+ * when the run's signal stopped it; `suspended` when its agent waits for a person's approval of a tool call.
  */
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'suspended';
 
-export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
+/**
+ * `suspended`: a step waits for approval and nothing else could run; the journal holds the pending calls, and
+ * `Workflow.resume(runId, { checkpointDir, decisions })` continues the run.
+ */
+export type RunStatus = 'succeeded' | 'failed' | 'cancelled' | 'suspended';
+
+/** A tool call of a suspended run that waits for a decision. */
+export interface WorkflowPendingApproval extends PendingToolApproval {
+  /** `<stepId>.<callId>`: what `decisions` and `autoglm run --approve` name. */
+  id: string;
+  stepId: string;
+  /** The call's id within the step's agent run (`call-<agent step>-<n>`). */
+  callId: string;
+}
+
+/** A decision for one pending call of a suspended run (`id` as in `pendingApprovals`). */
+export type WorkflowApprovalDecision = ToolApprovalDecision;
 
 /** A step failure as a value: the tool's error code (TOOL_INPUT, TOOL_EXECUTION, ...), STEP_TIMEOUT, or STEP_ERROR. */
 export interface StepErrorValue {
@@ -34,6 +51,8 @@ export interface StepResult {
   endedAt?: number;
   /** Why a step was skipped (`condition`, `needs`, `stopped`). */
   reason?: string;
+  /** A suspended step's calls that wait for a decision. */
+  pendingApprovals?: WorkflowPendingApproval[];
   /** An agent step of a checkpointed run: the KV snapshot its last attempt started from (StepKvUsage). */
   kv?: StepKvUsage;
 }
@@ -47,6 +66,8 @@ export interface WorkflowRunResult {
   outputs: Record<string, unknown>;
   startedAt: number;
   endedAt: number;
+  /** With status `suspended`: every call that waits for a decision, over all suspended steps. */
+  pendingApprovals?: WorkflowPendingApproval[];
 }
 
 /** What a step's tool, agent or nested workflow receives besides its arguments. */
@@ -61,6 +82,11 @@ export interface StepContext {
   signal: AbortSignal;
   logger: Logger;
   model?: LanguageModel;
+  /**
+   * Set when the step continues after a suspension: the `state` its runner suspended with (StepSuspension) and
+   * the decisions for its pending calls, ids as the runner gave them (without the `<stepId>.` prefix).
+   */
+  resume?: { state: unknown; decisions: ToolApprovalDecision[] };
   /** For an agent step of a checkpointed run: where it keeps its model's KV snapshot, beside the run's journal. */
   kvSnapshot?: StepKvSnapshot;
 }
@@ -105,6 +131,8 @@ export type WorkflowEvent =
     }
   | { type: 'step-start'; runId: string; stepId: string; attempt: number; at: number }
   | { type: 'step-retry'; runId: string; stepId: string; attempt: number; error: StepErrorValue; delayMs: number; at: number }
+  /** The step waits for approval of these calls (journaled); it continues on `Workflow.resume` with decisions. */
+  | { type: 'step-suspend'; runId: string; stepId: string; attempt: number; pendingApprovals: WorkflowPendingApproval[]; at: number }
   | {
       type: 'step-end';
       runId: string;

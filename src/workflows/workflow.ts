@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { CheckpointError, WorkflowSpecError } from '../errors';
+import { CheckpointError, ToolApprovalError, WorkflowSpecError } from '../errors';
+import { checkDecisions } from '../agent/tool-approval';
 import { assertKnownNames } from '../strict-options';
 import { instrumentToolCaller } from '../observability/instrument-tool-caller';
 import { instrumentWorkflowEvents } from '../observability/instrument-workflow';
@@ -20,7 +21,7 @@ import { checkTools, specError, validateWorkflowSpec, type SpecIssue, type SpecO
 import { createWorkflowAgentRunner } from './workflow-agent-runner';
 import { WorkflowRunner } from './workflow-runner';
 import type { WorkflowSpec, WorkflowSpecInput } from './workflow-spec';
-import type { AgentRunner, StepResult, WorkflowRunOptions, WorkflowRunResult } from './workflow-types';
+import type { AgentRunner, StepResult, WorkflowApprovalDecision, WorkflowRunOptions, WorkflowRunResult } from './workflow-types';
 import { YamlSource } from './yaml-source';
 import { LocalExecutor } from './executors/local-executor';
 import type { RunJournalWriter } from './executors/run-journal-store';
@@ -45,6 +46,12 @@ export interface WorkflowResumeOptions extends Omit<WorkflowRunOptions, 'runId' 
    * with CheckpointError. Defaults to the copy in the journal.
    */
   spec?: Workflow | WorkflowSpecInput | string;
+  /**
+   * For a `suspended` run: one decision per pending call (`{ id, approved, reason?, by? }`, ids as in the run's
+   * `pendingApprovals`). Journaled before the steps continue. Unknown ids, a missing or a second decision, or
+   * decisions for a run that waits for none: ToolApprovalError. Defaults to none.
+   */
+  decisions?: WorkflowApprovalDecision[];
 }
 
 const defaultConcurrency = 4;
@@ -66,7 +73,7 @@ const runOptionNames = Object.keys({
   modelVersion: true,
   executor: true,
 } satisfies Record<keyof WorkflowRunOptions, true>);
-const resumeOptionNames = [...runOptionNames.filter((name) => name !== 'runId' && name !== 'inputs'), 'spec'];
+const resumeOptionNames = [...runOptionNames.filter((name) => name !== 'runId' && name !== 'inputs'), 'spec', 'decisions'];
 
 function newRunId(): string {
   return `run-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -177,7 +184,19 @@ export class Workflow {
       }
     }
     const recovered = recoverRun(contents.records);
-    if (recovered.end !== undefined && recovered.end.status !== 'cancelled') {
+    const waiting = new Map<string, { stepId: string; callId: string }>();
+    for (const [stepId, step] of recovered.steps) {
+      if (step.suspension === undefined || step.suspension.decisions !== undefined) continue;
+      for (const call of step.result.pendingApprovals ?? []) waiting.set(call.id, { stepId, callId: call.callId });
+    }
+    const finished = recovered.end !== undefined && recovered.end.status !== 'cancelled' && recovered.end.status !== 'suspended';
+    if (options.decisions !== undefined && (waiting.size === 0 || finished)) {
+      throw new ToolApprovalError(
+        `Workflow.resume("${runId}"): the run is ${recovered.end?.status ?? 'not finished'} and waits for no approval; resume it without decisions.`,
+        { details: { kind: 'not-suspended', runId, status: recovered.end?.status ?? 'running' } },
+      );
+    }
+    if (finished && recovered.end !== undefined) {
       const steps: Record<string, StepResult> = {};
       for (const step of workflow.spec.steps) {
         steps[step.id] = recovered.steps.get(step.id)?.result ?? { status: 'skipped', attempts: 0, reason: 'the run stopped before this step' };
@@ -185,9 +204,20 @@ export class Workflow {
       }
       return { runId, workflow: header.workflow, status: recovered.end.status, steps, outputs: recovered.end.outputs, startedAt: recovered.startedAt, endedAt: recovered.end.at };
     }
+    const decided = waiting.size === 0 ? new Map() : checkDecisions(options.decisions ?? [], [...waiting.keys()], `Workflow.resume("${runId}")`);
     workflow.#checkRunnable(options);
     const journal = store === undefined ? await RunJournal.reopen(options.checkpointDir!, runId, contents as ReturnType<typeof readJournal>) : await store.reopen(runId);
     await journal.append({ type: 'run-resume', at: Date.now(), ...(options.modelVersion === undefined ? {} : { modelVersion: options.modelVersion }) });
+    // The decisions are journaled (the audit) before the steps continue; a crash after this continues with them.
+    const byStep = new Map<string, WorkflowApprovalDecision[]>();
+    for (const [id, decision] of decided) {
+      const { stepId, callId } = waiting.get(id)!;
+      byStep.set(stepId, [...(byStep.get(stepId) ?? []), { ...decision, id: callId }]);
+    }
+    for (const [stepId, decisions] of byStep) {
+      await journal.append({ type: 'step-decisions', stepId, decisions, at: Date.now() });
+      recovered.steps.get(stepId)!.suspension!.decisions = decisions;
+    }
     return workflow.#runner(runId, header.inputs, options, journal, recovered.steps, header.modelVersion).execute();
   }
 

@@ -104,8 +104,33 @@ export class GrammarConstraint implements TokenConstraint {
 
   isTerminated(): boolean {
     if (this.#live().IsTerminated()) return true;
+    return this.#onlyStopAllowedNow();
+  }
+
+  #onlyStopAllowedNow(): boolean {
     this.#currentBitmask();
     return this.#onlyStopAllowed;
+  }
+
+  forcedToken(): number | undefined {
+    this.#live();
+    if (this.#onlyStopAllowedNow()) return undefined;
+    // The same bitmask maskLogits applies (UTF-8 and string bounds included): one bit set means sampling has one choice.
+    const bitmask = this.#bitmask;
+    let found: number | undefined;
+    for (let word = 0; word < bitmask.length; word++) {
+      const bits = bitmask[word]!;
+      if (bits === 0) continue;
+      // More than one bit in this word, or a second word with bits: not forced.
+      if ((bits & (bits - 1)) !== 0 || found !== undefined) return undefined;
+      found = (word << 5) + (31 - Math.clz32(bits));
+    }
+    return found === undefined || found >= this.#vocabSize || (this.#stopBits[found >>> 5]! & (1 << (found & 31))) !== 0 ? undefined : found;
+  }
+
+  forcedText(): string {
+    const matcher = this.#live();
+    return matcher.IsTerminated() ? '' : matcher.FindJumpForwardString();
   }
 
   rollback(count: number): void {

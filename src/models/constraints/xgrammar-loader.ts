@@ -49,6 +49,8 @@ export interface XGrammarMatcherHandle {
   AcceptToken(tokenId: number, verbose: boolean): boolean;
   GetNextTokenBitmask(vocabSize: number): XGrammarIntVector;
   IsTerminated(): boolean;
+  /** The longest string every continuation the grammar allows starts with (XGrammar's jump-forward string). */
+  FindJumpForwardString(): string;
   Rollback(count: number): void;
   delete(): void;
 }

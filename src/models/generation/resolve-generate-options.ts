@@ -2,6 +2,7 @@ import { GenerationError } from '../../errors';
 import { assertKnownNames } from '../../strict-options';
 import type { GenerateOptions } from '../language-model';
 import type { GenerationDefaults } from '../model-config';
+import { resolveDraftOptions } from './resolve-draft-options';
 import type { ResolvedGenerateOptions } from './run-generation';
 
 /** Default of `maxNewTokens`. */
@@ -23,6 +24,8 @@ export const generateOptionNames = Object.keys({
   constrained: true,
   prefixCache: true,
   logitsProcessors: true,
+  jumpForward: true,
+  draft: true,
 } satisfies Record<keyof GenerateOptions, true>);
 
 /** Applies defaults (the call's options, then generation_config.json, then the library's) and validates. */
@@ -61,6 +64,7 @@ export function resolveGenerateOptions(options: GenerateOptions, defaults: Gener
   if (options.toolChoice !== undefined && !['auto', 'none', 'required'].includes(options.toolChoice)) {
     throw invalid('toolChoice', options.toolChoice, "'auto', 'none' or 'required'");
   }
+  if (options.jumpForward !== undefined && typeof options.jumpForward !== 'boolean') throw invalid('jumpForward', options.jumpForward, 'a boolean');
   return {
     maxNewTokens,
     temperature,
@@ -72,6 +76,8 @@ export function resolveGenerateOptions(options: GenerateOptions, defaults: Gener
     signal: options.signal,
     prefixCache: options.prefixCache ?? true,
     logitsProcessors,
+    jumpForward: options.jumpForward ?? logitsProcessors.length === 0,
+    draft: resolveDraftOptions(options.draft),
   };
 }
 

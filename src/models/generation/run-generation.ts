@@ -4,10 +4,12 @@
  */
 import { GenerationError } from '../../errors';
 import type { TokenPrefixCache } from '../kv-cache';
-import type { FinishReason, GenerateResult, GenerationEvent, LogitsProcessor as UserLogitsProcessor, ModelInfo } from '../language-model';
+import type { DecodingUsage, FinishReason, GenerateResult, GenerationEvent, LogitsProcessor as UserLogitsProcessor, ModelInfo } from '../language-model';
+import { DraftVerifier } from './draft-verifier';
 import { IncrementalDetokenizer, type DecodeFunction } from './incremental-detokenizer';
 import type { LogitsProcessor } from './logits-processor';
 import { RepetitionPenalty } from './repetition-penalty';
+import type { ResolvedDraftOptions } from './resolve-draft-options';
 import { StopStringDetector } from './stop-string-detector';
 import type { TokenConstraint } from './token-constraint';
 import { TokenSampler } from './token-sampler';
@@ -25,13 +27,20 @@ export interface ResolvedGenerateOptions {
   prefixCache: boolean;
   /** The caller's logits processors, run after the built-in ones and before the constraint mask. */
   logitsProcessors: readonly UserLogitsProcessor[];
+  /** Append the tokens a constraint forces without sampling (only with a constraint that reports them). */
+  jumpForward: boolean;
+  /** Draft verification, when on. */
+  draft: ResolvedDraftOptions | undefined;
 }
 
 /** A graph as the loop uses it: CausalLmGraph on this thread, or WorkerGraph in front of a worker thread's. */
 export interface ForwardGraph<Cache extends TokenPrefixCache> {
   readonly info: ModelInfo;
-  /** Runs `ids` after the cache's contents, appends them to it, and returns the last position's logits (the caller may modify them until the next call). */
-  forward(ids: readonly number[], cache: Cache): Promise<Float32Array>;
+  /**
+   * Runs `ids` after the cache's contents, appends them to it, and returns the last position's logits, or with
+   * `rows` the last `rows` positions' one after another (the caller may modify them until the next call).
+   */
+  forward(ids: readonly number[], cache: Cache, options?: { rows?: number }): Promise<Float32Array>;
 }
 
 export interface RunGenerationOptions<Cache extends TokenPrefixCache = TokenPrefixCache> {
@@ -41,6 +50,8 @@ export interface RunGenerationOptions<Cache extends TokenPrefixCache = TokenPref
   settings: ResolvedGenerateOptions;
   eosTokenIds: readonly number[];
   decode: DecodeFunction;
+  /** Token ids of plain text (no special tokens), for drafts of the grammar's forced text. Defaults to no such drafts. */
+  encode?: (text: string) => number[];
   /** Grammar restricting the output, already created for this generation; disposed by the loop. */
   constraint?: TokenConstraint;
   /** Time origin of the call (performance.now()), for time to first token. */
@@ -94,6 +105,43 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
     let firstTokenAt = 0;
     let prefillTokens = 0;
     let cachedTokens = 0;
+    const decoding: DecodingUsage = { forwards: 0, forcedTokens: 0, draftTokens: 0, acceptedDraftTokens: 0 };
+    const jumpForward = settings.jumpForward && constraint?.forcedToken !== undefined;
+    const verifier = settings.draft === undefined ? undefined : new DraftVerifier(sampler);
+
+    /** Appends one chosen token: the token event to yield, with finishReason set when it ends the generation. */
+    const emit = (id: number): GenerationEvent => {
+      if (tokenIds.length === 0) {
+        firstTokenAt = performance.now();
+        timeToFirstTokenMs = firstTokenAt - options.startedAt;
+      }
+      tokenIds.push(id);
+      for (const processor of processors) processor.observe?.(id);
+      if (constraint && !constraint.acceptToken(id) && !eos.has(id)) {
+        throw new GenerationError(`The grammar constraint rejected token ${id}, which its own mask allowed.`, { details: { tokenId: id } });
+      }
+      let piece = '';
+      if (eos.has(id)) {
+        finishReason = 'stop';
+      } else {
+        const released = stopDetector.push(detokenizer.push(id));
+        piece = released.text;
+        if (released.stopped) finishReason = 'stop';
+        else if (constraint?.isTerminated()) finishReason = 'stop';
+        else if (tokenIds.length >= maxNewTokens) finishReason = 'length';
+      }
+      if (finishReason !== undefined && !stopDetector.stopped) {
+        piece += stopDetector.push(detokenizer.flush()).text;
+        if (!stopDetector.stopped) piece += stopDetector.flush();
+      }
+      text += piece;
+      return { type: 'token', id, text: piece };
+    };
+    /** After a token's event: true when it ended the generation, or an abort came meanwhile (as token by token). */
+    const ended = (): boolean => {
+      if (finishReason === undefined && settings.signal?.aborted) finishReason = 'abort';
+      return finishReason !== undefined;
+    };
 
     if (!settings.signal?.aborted) {
       // Always run at least the last prompt token: its logits give the first new token.
@@ -101,51 +149,58 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
       cache.truncate(cachedTokens);
       prefillTokens = promptTokens - cachedTokens;
       const prefillStart = performance.now();
-      let logits = await prefill(graph, cache, promptIds.slice(cachedTokens), options.prefillChunkSize ?? promptTokens, settings.signal);
+      let rows = await prefill(graph, cache, promptIds.slice(cachedTokens), options.prefillChunkSize ?? promptTokens, settings.signal);
       prefillMs = performance.now() - prefillStart;
+      /** Draft tokens the last forward ran after the fed ones: rows[j] holds the logits after the j-th of them. */
+      let drafts: readonly number[] = [];
+      // Tokens chosen but not yet run through the model (a rejected draft's replacement, forced tokens, ...): the
+      // last ones of tokenIds.
+      let feed: number[] = [];
 
-      while (logits !== undefined) {
-        for (const processor of processors) processor.process(logits);
-        for (const processor of settings.logitsProcessors) processor(logits, tokenIds);
-        constraint?.maskLogits(logits);
-        const id = sampler.sample(logits);
-        if (tokenIds.length === 0) {
-          firstTokenAt = performance.now();
-          timeToFirstTokenMs = firstTokenAt - options.startedAt;
+      decode: while (rows !== undefined) {
+        feed = [];
+        for (let j = 0; j <= drafts.length; j++) {
+          const row = drafts.length === 0 ? rows : rows.subarray(j * vocabSize, (j + 1) * vocabSize);
+          for (const processor of processors) processor.process(row);
+          for (const processor of settings.logitsProcessors) processor(row, tokenIds);
+          constraint?.maskLogits(row);
+          const draft = drafts[j];
+          const id = draft === undefined || verifier === undefined ? sampler.sample(row) : verifier.verify(row, draft);
+          const accepted = draft !== undefined && id === draft;
+          if (accepted) decoding.acceptedDraftTokens++;
+          else feed.push(id);
+          yield emit(id);
+          if (ended()) break decode;
+          let forced = false;
+          if (jumpForward) {
+            for (let next = constraint!.forcedToken!(); next !== undefined; next = constraint!.forcedToken!()) {
+              // Token by token, the sampler would have drawn once from a row with one candidate.
+              sampler.skipDraw();
+              decoding.forcedTokens++;
+              forced = true;
+              feed.push(next);
+              yield emit(next);
+              if (ended()) break decode;
+            }
+          }
+          if (!accepted || forced) {
+            // The drafts after this position were run on a different sequence: drop their keys and values.
+            const unverified = drafts.length - j - (accepted ? 1 : 0);
+            if (unverified > 0) cache.truncate(cache.length - unverified);
+            break;
+          }
         }
-        tokenIds.push(id);
-        for (const processor of processors) processor.observe?.(id);
-        if (constraint && !constraint.acceptToken(id) && !eos.has(id)) {
-          throw new GenerationError(`The grammar constraint rejected token ${id}, which its own mask allowed.`, { details: { tokenId: id } });
-        }
-
-        let piece = '';
-        if (eos.has(id)) {
-          finishReason = 'stop';
-        } else {
-          const released = stopDetector.push(detokenizer.push(id));
-          piece = released.text;
-          if (released.stopped) finishReason = 'stop';
-          else if (constraint?.isTerminated()) finishReason = 'stop';
-          else if (tokenIds.length >= maxNewTokens) finishReason = 'length';
-        }
-        if (finishReason !== undefined && !stopDetector.stopped) {
-          piece += stopDetector.push(detokenizer.flush()).text;
-          if (!stopDetector.stopped) piece += stopDetector.flush();
-        }
-        text += piece;
-        yield { type: 'token', id, text: piece };
-        if (finishReason !== undefined) break;
-        if (settings.signal?.aborted) {
-          finishReason = 'abort';
-          break;
-        }
-        logits = await graph.forward([id], cache);
+        drafts = settings.draft === undefined ? [] : proposeDrafts(settings.draft, { promptIds, generatedIds: tokenIds, maxNewTokens, vocabSize, constraint, encode: options.encode });
+        decoding.draftTokens += drafts.length;
+        decoding.forwards++;
+        rows = await graph.forward(drafts.length === 0 ? feed : [...feed, ...drafts], cache, drafts.length === 0 ? undefined : { rows: drafts.length + 1 });
+        feed = [];
         if (settings.signal?.aborted) {
           finishReason = 'abort';
           break;
         }
       }
+      if (rows !== undefined) await settleCache(graph, cache, promptTokens + tokenIds.length, feed, finishReason, decoding);
     }
     finishReason ??= 'abort';
 
@@ -155,7 +210,14 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
       text,
       tokenIds,
       finishReason,
-      usage: { promptTokens, completionTokens: tokenIds.length, prefillTokens, cachedTokens },
+      usage: {
+        promptTokens,
+        completionTokens: tokenIds.length,
+        prefillTokens,
+        cachedTokens,
+        // Reported where it can differ from one forward per token: constrained or drafted generations.
+        ...(constraint !== undefined || settings.draft !== undefined ? { decoding } : {}),
+      },
       timings: {
         prefillMs,
         timeToFirstTokenMs,
@@ -172,6 +234,57 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
   } finally {
     constraint?.dispose();
   }
+}
+
+/**
+ * The drafter's proposal for the next forward, cut to what the step may verify: the generation's remaining budget
+ * after the token fed with it (so the cache never holds more than token-by-token decoding would) and maxTokens.
+ */
+function proposeDrafts(
+  draft: ResolvedDraftOptions,
+  step: {
+    promptIds: readonly number[];
+    generatedIds: readonly number[];
+    maxNewTokens: number;
+    vocabSize: number;
+    constraint: TokenConstraint | undefined;
+    encode: ((text: string) => number[]) | undefined;
+  },
+): readonly number[] {
+  const { promptIds, generatedIds } = step;
+  const limit = Math.min(draft.maxTokens, step.maxNewTokens - generatedIds.length - 1);
+  if (limit <= 0) return [];
+  if (draft.drafter === 'grammar') {
+    const text = step.constraint?.forcedText?.() ?? '';
+    return text === '' || step.encode === undefined ? [] : step.encode(text).slice(0, limit);
+  }
+  const proposed = draft.drafter.propose({ promptIds, generatedIds, maxTokens: limit });
+  if (!Array.isArray(proposed) || proposed.some((id) => !Number.isInteger(id) || id < 0 || id >= step.vocabSize)) {
+    throw new GenerationError(`The drafter returned something other than an array of token ids (integers in [0, ${step.vocabSize})): ${String(proposed).slice(0, 80)}.`, {
+      details: { field: 'draft.drafter' },
+    });
+  }
+  return proposed.length > limit ? proposed.slice(0, limit) : proposed;
+}
+
+/**
+ * Leaves the cache as token-by-token decoding does, for the prefix cache of the next request (an agent's next step
+ * expects to reuse every token but the last): drafts run but not emitted are dropped, and tokens emitted without a
+ * forward (a forced run the generation ended in) are run, all but the last, in one forward. Not after an abort,
+ * which must not wait for a forward (the cache then holds a shorter, still valid prefix).
+ */
+async function settleCache<Cache extends TokenPrefixCache>(
+  graph: ForwardGraph<Cache>,
+  cache: Cache,
+  sequenceLength: number,
+  feed: readonly number[],
+  finishReason: FinishReason | undefined,
+  decoding: DecodingUsage,
+): Promise<void> {
+  cache.truncate(sequenceLength - feed.length);
+  if (feed.length < 2 || finishReason === 'abort' || cache.length !== sequenceLength - feed.length) return;
+  decoding.forwards++;
+  await graph.forward(feed.slice(0, -1), cache);
 }
 
 /** The end event of a generation aborted before it reached the graph (while waiting for its turn). */

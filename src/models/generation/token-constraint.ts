@@ -9,6 +9,18 @@ export interface TokenConstraint {
   acceptToken(tokenId: number): boolean;
   /** True once the grammar is complete and only a stop token may follow. */
   isTerminated(): boolean;
+  /**
+   * The one token the grammar allows next, when it allows exactly one (a stop token never counts): jump-forward
+   * decoding appends it without sampling. Undefined when several tokens (or only stop tokens) are allowed.
+   * Optional: a constraint without it is decoded token by token.
+   */
+  forcedToken?(): number | undefined;
+  /**
+   * The text every continuation the grammar allows starts with ('' when none is forced): a key and its `": "`,
+   * the rest of an enum value. Several tokenizations may spell it, so it is a draft to verify, not forced tokens.
+   * Optional.
+   */
+  forcedText?(): string;
   /** Undo the last `count` accepted tokens. */
   rollback(count: number): void;
   /** Release the matcher's WebAssembly memory. */

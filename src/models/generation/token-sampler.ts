@@ -117,6 +117,19 @@ export class TokenSampler {
     return this.#heapIndices[keep - 1];
   }
 
+  /**
+   * Consumes the random draw `sample` would have made (none when greedy): a token appended without sampling
+   * (jump-forward) keeps the seeded stream where token-by-token decoding has it.
+   */
+  skipDraw(): void {
+    if (this.temperature > 0) this.#random.nextFloat();
+  }
+
+  /** A float in [0, 1) from this sampler's seeded stream (speculative acceptance draws from it too). */
+  nextRandom(): number {
+    return this.#random.nextFloat();
+  }
+
   #rowBuffers(n: number): NucleusBuffers {
     if (this.#row === undefined || this.#row.weights.length < n) {
       this.#row = { weights: new Float32Array(n), next: new Int32Array(n), boundary: new Int32Array(n) };

@@ -22,7 +22,8 @@ import type { ServerMetrics } from '../server-metrics';
 import { agentWorkflow, type RunRequest } from './run-request';
 import type { RunsOptions } from './runs-options';
 
-export type RunState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** `suspended`: an agent step waits for a person's approval (the runs API cannot give decisions yet; `autoglm run --resume` can). */
+export type RunState = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'suspended';
 
 /** What the server records beside a run's journal (`<id>.run.json`). */
 interface RunMeta {
@@ -274,7 +275,7 @@ export class RunManager {
   }
 
   #countStatuses(): void {
-    const counts: Record<RunState, number> = { running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    const counts: Record<RunState, number> = { running: 0, succeeded: 0, failed: 0, cancelled: 0, suspended: 0 };
     for (const run of this.#runs.values()) counts[run.status] += 1;
     for (const [status, count] of Object.entries(counts)) this.#serverMetrics.runs.set({ status }, count);
   }

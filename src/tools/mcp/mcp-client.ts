@@ -32,6 +32,11 @@ export interface McpServerOptions {
   headers?: Record<string, string>;
   /** Timeout of each call to this server's tools, in ms. Defaults to the registry's `defaultTimeoutMs`. */
   timeoutMs?: number;
+  /**
+   * A person approves each call an agent makes to this server's tools before it runs (see docs/tools.md; per tool:
+   * the registry option `needsApproval: { 'NAME.TOOL': true }`). Defaults to false.
+   */
+  needsApproval?: boolean;
 }
 
 /** Every name McpServerOptions has; the `satisfies` keeps this list in step with the interface. */
@@ -44,6 +49,7 @@ const mcpOptionNames = Object.keys({
   url: true,
   headers: true,
   timeoutMs: true,
+  needsApproval: true,
 } satisfies Record<keyof McpServerOptions, true>);
 
 const serverNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -87,6 +93,7 @@ export function checkMcpServerOptions(options: unknown): McpServerOptions {
   if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === 'number' && o.timeoutMs > 0)) {
     fail('mcp.timeoutMs must be a positive number of milliseconds.', 'mcp.timeoutMs');
   }
+  if (o.needsApproval !== undefined && typeof o.needsApproval !== 'boolean') fail('mcp.needsApproval must be true or false.', 'mcp.needsApproval');
   return o;
 }
 
@@ -205,6 +212,7 @@ export class McpSession {
       description: mcpTool.description ?? '',
       input,
       ...(this.options.timeoutMs === undefined ? {} : { timeoutMs: this.options.timeoutMs }),
+      ...(this.options.needsApproval === undefined ? {} : { needsApproval: this.options.needsApproval }),
       execute: (args: unknown, ctx: ToolContext) => this.call(mcpTool.name, args as Record<string, unknown>, ctx.signal),
     };
   }
