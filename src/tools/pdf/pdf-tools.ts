@@ -34,7 +34,7 @@ export const pdfExtractInput = z.object({
 });
 
 export const pdfExtractOutput = z.object({
-  pages: z.array(z.object({ number: z.number().int(), text: z.string() })),
+  pages: z.array(z.object({ number: z.number().int(), text: z.string(), unrecoveredGlyphs: z.number().int().optional() })),
   info: z.object({
     pageCount: z.number().int(),
     title: z.string().optional(),
@@ -47,6 +47,8 @@ export const pdfExtractOutput = z.object({
     modificationDate: z.string().optional(),
   }),
   tables: z.array(z.object({ page: z.number().int(), rows: z.array(z.array(z.string())) })).optional(),
+  textHygiene: z.object({ recoveredGlyphs: z.number().int(), unrecoveredGlyphs: z.number().int(), joinedHyphens: z.number().int() }),
+  warnings: z.array(z.string()).optional(),
 });
 
 export const pdfSearchInput = z.object({
