@@ -28,10 +28,13 @@ export function currentPeriodColumn(years: number[], columnCount: number): numbe
  * A readable name of a column's period from the table's heading lines, e.g. "Year Ended December 31, 2020" or
  * "Three Months Ended July 1, 2023". Undefined when the headings name no period.
  */
-export function describePeriod(headerText: string, column: number): string | undefined {
+export function describePeriod(headerText: string, column: number, columnCount?: number): string | undefined {
   const text = headerText.replace(/\s+/g, ' ');
   const years = headingYears(text);
-  const span = spanPattern.exec(text);
+  // "Three Months Ended ... Nine Months Ended ...": with the column count, each span heads its own equal group.
+  const spans = [...text.matchAll(new RegExp(spanPattern.source, 'gi'))];
+  const group = columnCount !== undefined && spans.length > 1 && columnCount % spans.length === 0 ? Math.floor(column / (columnCount / spans.length)) : 0;
+  const span = spans[Math.min(group, spans.length - 1)] ?? null;
   const dates = [...text.matchAll(datePattern)].map((match) => match[0].replace(/,?\s+(\d{4})$/, ', $1'));
   if (span) {
     const spanWords = span[0].replace(/\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec).*$/i, '');
