@@ -114,7 +114,10 @@ function continues(previous: StatementTable, next: StatementTable, pageText: str
 }
 
 const perShareLabel = /\bper (?:common |ordinary |diluted |basic )?(?:share|unit)\b|\beps\b/i;
-const sharesLabel = /\bshares\b|weighted[- ]average (?:number|basic|diluted|common)|\bweighted[- ]average\b$/i;
+const shareCountLabel = /^(?:(?:weighted[- ])?average|number of|shares used|(?:basic|diluted) (?:weighted[- ])?average)\b.*\bshares?\b|\bshares (?:outstanding|used)\b|^weighted[- ]average\b|^dilutive effect\b/i;
+/** Column heading lines ("Three Months Ended", "March 31,", "2023") are not subheadings of rows. */
+const columnHeading = /\b(?:19|20)\d{2}\b|\bended\b|\b(?:months|weeks|quarters?)\b|^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\bunaudited\b|^\(?in (?:millions|thousands)/i;
+const shareCountHeading = /shares used|weighted[- ]average|average (?:common )?shares|number of shares|shares outstanding/i;
 
 /** Read the statement tables of one page. */
 export function readStatementTables(page: { number: number; text: string }, options: ReadStatementTablesOptions = {}): StatementTable[] {
@@ -153,11 +156,11 @@ function readSection(
       // A unit line inside the table ("(in thousands)" above a block of rows) applies to the rows below it.
       const inside = detectUnit(line.text);
       if (inside && rows.length > 0) rowUnit = inside;
-      else if (!inside && line.row.label !== '' && line.row.values.length === 0) subheading = line.row.label;
+      else if (!inside && line.row.label !== '' && line.row.values.length === 0 && !columnHeading.test(line.row.label)) subheading = line.row.label;
       continue;
     }
     for (const symbol of line.row.currencySymbols) symbols.set(symbol, (symbols.get(symbol) ?? 0) + 1);
-    const measure = rowMeasure(line.row.label, subheading, line.row.percent);
+    const measure = rowMeasure(line.row.label, subheading, line.row.percent, section.kind);
     rows.push({
       label: line.row.label,
       ...(subheading ? { section: subheading } : {}),
@@ -184,14 +187,19 @@ function readSection(
   };
 }
 
-function rowMeasure(label: string, subheading: string | undefined, percent: boolean[]): RowMeasure {
+/**
+ * Share counts are the weighted-average (or outstanding) shares of an income statement: a label that says so, or a
+ * bare "Basic"/"Diluted" under a heading that does ("Shares used in computing earnings per share:"). A balance-sheet
+ * line that mentions shares ("Common stock, $0.01 par value; 5,000 shares authorized") is an amount.
+ */
+function rowMeasure(label: string, subheading: string | undefined, percent: boolean[], kind: StatementSection['kind']): RowMeasure {
   if (percent.length > 0 && percent.every(Boolean)) return 'percent';
-  const context = `${subheading ?? ''} ${label}`;
-  // "Shares used in computing earnings per share:" heads share counts even though it says "per share".
-  if (sharesLabel.test(label) || (subheading !== undefined && sharesLabel.test(subheading) && !perShareLabel.test(label))) {
-    return perShareLabel.test(label) ? 'perShare' : 'shares';
-  }
-  return perShareLabel.test(context) ? 'perShare' : 'amount';
+  if (perShareLabel.test(label)) return 'perShare';
+  const statementOfIncome = kind === 'income' || kind === 'none';
+  if (statementOfIncome && shareCountLabel.test(label)) return 'shares';
+  if (subheading !== undefined && statementOfIncome && shareCountHeading.test(subheading) && /^(?:basic|diluted|total)\b/i.test(label)) return 'shares';
+  if (subheading !== undefined && perShareLabel.test(subheading) && !/\bshares\b|dilutive effect/i.test(label)) return 'perShare';
+  return 'amount';
 }
 
 /** "(In millions, except number of shares which are reflected in thousands ...)": the unit of share counts. */
