@@ -38,7 +38,7 @@ describe.skipIf(!corpusPresent)('pdf.tables tool', () => {
     ]);
     const income = value.tables.find((table: { kind: string }) => table.kind === 'income');
     expect(income.title).toBe('Unaudited Condensed Consolidated Statement of Income');
-    expect(income.rows.find((row: { label: string }) => row.label === 'Net revenues')).toEqual({ label: 'Net revenues', values: [2510, 2483], measure: 'amount', unit: 'millions' });
+    expect(income.rows.find((row: { label: string }) => row.label === 'Net revenues')).toEqual({ label: 'Net revenues', values: [2510, 2483], measure: 'amount', currencySymbols: ['$', '$'], unit: 'millions' });
   });
 
   it('filters by page and statement kind', async () => {

@@ -7,13 +7,14 @@
  * negatives and dashes as zero. The column headings are the section's lines above its first row.
  */
 import { describePeriod } from './describe-period';
+import type { FigureMeasure } from './line-item-synonyms';
 import { readStatementSections, type StatementSection } from './read-statement-sections';
 import { detectUnit, type FigureUnit } from './statement-heading';
 
 export type StatementTableKind = 'income' | 'comprehensiveIncome' | 'balanceSheet' | 'cashFlow' | 'equity';
 
 /** What a row's numbers count: money in the table's unit, money per share (in currency units), shares, or percents. */
-export type RowMeasure = 'amount' | 'perShare' | 'shares' | 'percent';
+export type RowMeasure = FigureMeasure;
 
 export interface TableColumn {
   /** The column's period from the headings, e.g. "Three Months Ended July 1, 2023" or "December 31, 2020". */
@@ -31,6 +32,8 @@ export interface TableRow {
    */
   values: Array<number | null>;
   measure: RowMeasure;
+  /** Currency symbols printed on the row (`$`, `€` ...), when it prints any. */
+  currencySymbols?: string[];
   /** The unit of the row's values: the table's for amounts, its share unit for shares, 'units' per share. */
   unit: FigureUnit;
 }
@@ -166,6 +169,7 @@ function readSection(
       ...(subheading ? { section: subheading } : {}),
       values: line.row.values,
       measure,
+      ...(line.row.currencySymbols.length > 0 ? { currencySymbols: line.row.currencySymbols } : {}),
       unit: measure === 'perShare' || measure === 'percent' ? 'units' : measure === 'shares' ? shareUnit : rowUnit,
     });
   }

@@ -37,6 +37,7 @@ export const pdfTablesOutput = z.object({
           section: z.string().optional().describe('The label-only line above the row, e.g. "Current assets:"'),
           values: z.array(z.number().nullable()).describe('Signed cells: (1,234) is -1234, a dash is 0, n/m is null'),
           measure: z.enum(['amount', 'perShare', 'shares', 'percent']),
+          currencySymbols: z.array(z.string()).optional().describe('Currency symbols printed on the row'),
           unit: z.enum(units),
         }),
       ),
