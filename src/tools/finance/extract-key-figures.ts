@@ -107,6 +107,9 @@ export function extractKeyFigures(pages: readonly FilingPage[], options: Extract
   }
   const figures: Partial<Record<KeyFigureName, KeyFigure>> = {};
   for (const [figure, candidate] of best) figures[figure] = candidate.result;
+  // A printed free cash flow counts for the period of the operating cash flow; else it is derived from that column.
+  const operatingPeriod = figures.operatingCashFlow?.period;
+  if (figures.freeCashFlow && operatingPeriod !== undefined && !samePeriod(figures.freeCashFlow.period, operatingPeriod)) delete figures.freeCashFlow;
   const derived = deriveFreeCashFlow(best.get('operatingCashFlow'), best.get('capitalExpenditures'));
   if (!figures.freeCashFlow && derived) figures.freeCashFlow = derived;
 
@@ -131,6 +134,11 @@ function deriveFreeCashFlow(operating: Candidate | undefined, capex: Candidate |
     ...(result.period ? { period: result.period } : {}),
     derived: true,
   };
+}
+
+/** "Three months ended June 30, 2023" and "Three Months Ended June 30, 2023" name one period. */
+function samePeriod(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.toLowerCase().replace(/\s+/g, ' ') === b.toLowerCase().replace(/\s+/g, ' ');
 }
 
 /** Sums of printed amounts keep the printed precision (no 0.1 + 0.2 artefacts). */
@@ -177,7 +185,7 @@ function tableCandidates(
     for (const figure of figureNames) {
       const entry = synonyms[figure];
       const rank = contextRank(kind, entry.statement, selectedData);
-      if (rank === undefined) continue;
+      if (rank === undefined || (entry.statementOnly && kind !== entry.statement)) continue;
       if (entry.measure && row.measure !== entry.measure) continue;
       const patternIndex = matchFigure(entry, label, subheading);
       if (patternIndex === undefined) continue;

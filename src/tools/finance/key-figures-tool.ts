@@ -15,6 +15,7 @@ const figureSchema = z.object({
   page: z.number().int().min(1),
   label: z.string(),
   period: z.string().optional(),
+  derived: z.literal(true).optional().describe('Computed from two printed figures (free cash flow = operating cash flow - capex)'),
 });
 
 export const keyFiguresInputSchema = z.union([
@@ -38,20 +39,32 @@ export const keyFiguresOutputSchema = z.object({
     operatingIncome: figureSchema.optional(),
     operatingCashFlow: figureSchema.optional(),
     dilutedEps: figureSchema.optional(),
+    basicEps: figureSchema.optional(),
+    sharesOutstanding: figureSchema.optional().describe('Basic weighted-average shares of the income statement'),
+    totalAssets: figureSchema.optional(),
+    totalLiabilities: figureSchema.optional(),
+    cashAndEquivalents: figureSchema.optional(),
+    longTermDebt: figureSchema.optional(),
+    capitalExpenditures: figureSchema.optional().describe('As printed in the cash flow statement: negative is an outflow'),
+    freeCashFlow: figureSchema.optional(),
   }),
   period: z.string().optional(),
 });
 
 /**
- * `finance.keyFigures`: the headline figures of a filing or earnings release (revenue, net income, operating income,
- * operating cash flow, diluted EPS), each with its page, unit and printed line item. Deterministic, no model.
+ * `finance.keyFigures`: the key figures of a filing or earnings release (revenue, net income, operating income,
+ * operating cash flow, diluted and basic EPS, basic weighted-average shares, total assets, total liabilities, cash and
+ * equivalents, long-term debt, capex, free cash flow), each with its page, unit, period and printed line item, read
+ * from the statement tables. Deterministic, no model.
  */
 export const keyFiguresTool = defineTool({
   name: 'finance.keyFigures',
   description:
-    'Find the headline figures of a financial filing or earnings release: revenue (net sales), net income, operating ' +
-    'income, net cash from operating activities and diluted EPS for the current period, each with the page it is on, ' +
-    'its unit (thousands, millions ...) and the line item as printed. Give the PDF `path`, or `pages` already ' +
+    'Find the key figures of a financial filing or earnings release for the current period: revenue (net sales), net ' +
+    'income, operating income, net cash from operating activities, diluted and basic EPS, basic weighted-average shares, ' +
+    'total assets, total liabilities, cash and equivalents, long-term debt, capital expenditures and free cash flow ' +
+    '(marked derived when computed), each with the page it is on, its unit (thousands, millions ...), its period and ' +
+    'the line item as printed. Figures the filing does not print are left out. Give the PDF `path`, or `pages` already ' +
     'extracted, or the whole `text`.',
   input: keyFiguresInputSchema,
   output: keyFiguresOutputSchema,

@@ -44,6 +44,8 @@ export interface LineItemSynonyms {
   measure?: FigureMeasure;
   /** Patterns matched against "subheading: label" (normalised) when the label alone does not name the figure. */
   contextPatterns?: RegExp[];
+  /** Read only from its own statement, never from a summary table or a note (a note's "Total liabilities" is not the balance sheet's). */
+  statementOnly?: boolean;
 }
 
 const netIncomeWords = String.raw`(?:income|earnings|profit|loss|income \(loss\)|\(loss\) income|earnings \(loss\)|\(loss\) earnings|loss \(income\))`;
@@ -106,6 +108,7 @@ export const defaultLineItemSynonyms: Record<KeyFigureName, LineItemSynonyms> = 
     ],
   },
   basicEps: {
+    statementOnly: true,
     statement: 'income',
     measure: 'perShare',
     patterns: [
@@ -121,6 +124,7 @@ export const defaultLineItemSynonyms: Record<KeyFigureName, LineItemSynonyms> = 
     ],
   },
   sharesOutstanding: {
+    statementOnly: true,
     // The weighted-average basic share count of the income statement, the denominator of basic EPS.
     statement: 'income',
     measure: 'shares',
@@ -130,14 +134,16 @@ export const defaultLineItemSynonyms: Record<KeyFigureName, LineItemSynonyms> = 
     ],
     contextPatterns: [/^(?:shares used|weighted[- ]average|average|number of).*: basic$/],
   },
-  totalAssets: { statement: 'balanceSheet', patterns: [/^total assets$/] },
-  totalLiabilities: { statement: 'balanceSheet', patterns: [/^total liabilities$/] },
+  totalAssets: { statement: 'balanceSheet', statementOnly: true, patterns: [/^total assets$/] },
+  totalLiabilities: { statement: 'balanceSheet', statementOnly: true, patterns: [/^total liabilities$/] },
   cashAndEquivalents: {
     statement: 'balanceSheet',
+    statementOnly: true,
     patterns: [/^cash and (?:cash )?equivalents$/, /^cash and cash equivalents, at (?:cost|fair value)$/],
   },
   longTermDebt: {
     statement: 'balanceSheet',
+    statementOnly: true,
     patterns: [
       /^long-term debt$/,
       /^long-term debt, (?:net|non-?current|excluding current portion|net of current portion|less current portion)$/,
@@ -145,10 +151,12 @@ export const defaultLineItemSynonyms: Record<KeyFigureName, LineItemSynonyms> = 
       /^(?:long-term )?debt, non-?current$/,
       /^non-?current (?:portion of )?(?:long-term )?debt$/,
     ],
-    exclude: [/current (?:portion|maturities)/, /^current /],
+    contextPatterns: [/^(?:non-?current|long-term) liabilities: (?:long-term |term )?debt$/],
+    exclude: [/(?<!excluding |net of |less )current (?:portion|maturities)/, /^current /],
   },
   capitalExpenditures: {
     statement: 'cashFlow',
+    statementOnly: true,
     patterns: [
       /^(?:purchases?|acquisitions?) of property(?:,)? (?:plant )?and equipment(?:, net)?(?: and intangible assets)?$/,
       /^payments for acquisition of property, plant and equipment$/,

@@ -120,6 +120,8 @@ const perShareLabel = /\bper (?:common |ordinary |diluted |basic )?(?:share|unit
 const shareCountLabel = /^(?:(?:weighted[- ])?average|number of|shares used|(?:basic|diluted) (?:weighted[- ])?average)\b.*\bshares?\b|\bshares (?:outstanding|used)\b|^weighted[- ]average\b|^dilutive effect\b/i;
 /** Column heading lines ("Three Months Ended", "March 31,", "2023") are not subheadings of rows. */
 const columnHeading = /\b(?:19|20)\d{2}\b|\bended\b|\b(?:months|weeks|quarters?)\b|^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\bunaudited\b|^\(?in (?:millions|thousands)/i;
+/** Longer lines above an unheaded table are prose, not column headings. */
+const maxColumnHeadingLength = 60;
 const shareCountHeading = /shares used|weighted[- ]average|average (?:common )?shares|number of shares|shares outstanding/i;
 
 /** Read the statement tables of one page. */
@@ -152,14 +154,20 @@ function readSection(
   const symbols = new Map<string, number>();
   let subheading: string | undefined;
   let rowUnit = unit;
+  let shareRowUnit = shareUnit;
   for (let index = section.start; index < section.end; index += 1) {
     const line = lines[index]!;
     if (line.heading) continue;
     if (!line.isData) {
-      // A unit line inside the table ("(in thousands)" above a block of rows) applies to the rows below it.
+      // A unit line inside the table ("(in thousands)" above a block of rows) applies to the rows below it; one that
+      // names share counts ("Shares used in calculation (000s):") is their subheading and sets their unit only.
       const inside = detectUnit(line.text);
-      if (inside && rows.length > 0) rowUnit = inside;
-      else if (!inside && line.row.label !== '' && line.row.values.length === 0 && !columnHeading.test(line.row.label)) subheading = line.row.label;
+      const isSubheading = line.row.label !== '' && line.row.values.length === 0 && !columnHeading.test(line.row.label);
+      if (inside && isSubheading && /\bshares\b/i.test(line.row.label)) {
+        subheading = line.row.label;
+        shareRowUnit = inside;
+      } else if (inside && rows.length > 0) rowUnit = inside;
+      else if (!inside && isSubheading) subheading = line.row.label;
       continue;
     }
     for (const symbol of line.row.currencySymbols) symbols.set(symbol, (symbols.get(symbol) ?? 0) + 1);
@@ -170,7 +178,7 @@ function readSection(
       values: line.row.values,
       measure,
       ...(line.row.currencySymbols.length > 0 ? { currencySymbols: line.row.currencySymbols } : {}),
-      unit: measure === 'perShare' || measure === 'percent' ? 'units' : measure === 'shares' ? shareUnit : rowUnit,
+      unit: measure === 'perShare' || measure === 'percent' ? 'units' : measure === 'shares' ? shareRowUnit : rowUnit,
     });
   }
   const columnCount = modalLength(rows.filter((row) => row.measure !== 'percent').map((row) => row.values.length));
@@ -187,8 +195,16 @@ function readSection(
     currencySymbols: [...symbols.entries()].sort((a, b) => b[1] - a[1]).map(([symbol]) => symbol),
     columns,
     rows,
-    headerText: section.headerText,
+    headerText: section.kind === 'none' ? columnHeadingLines(section.headerText) : section.headerText,
   };
+}
+
+/** Above a table outside any statement, only the short lines right above its rows head its columns, not the prose. */
+function columnHeadingLines(headerText: string): string {
+  const lines = headerText.split('\n');
+  let first = lines.length;
+  while (first > 0 && lines[first - 1]!.replace(/\s+/g, ' ').trim().length <= maxColumnHeadingLength) first -= 1;
+  return lines.slice(first).join('\n');
 }
 
 /**
