@@ -20,7 +20,21 @@ const corpus = path.resolve(repoRoot, '../shared/corpus/financial');
 const expectations = JSON.parse(
   readFileSync(path.join(repoRoot, 'test/fixtures/finance/expected-key-figures.json'), 'utf8'),
 ) as Record<string, Expected>;
-const names: KeyFigureName[] = ['revenue', 'netIncome', 'operatingIncome', 'operatingCashFlow', 'dilutedEps'];
+const names: KeyFigureName[] = [
+  'revenue',
+  'netIncome',
+  'operatingIncome',
+  'operatingCashFlow',
+  'dilutedEps',
+  'basicEps',
+  'sharesOutstanding',
+  'totalAssets',
+  'totalLiabilities',
+  'cashAndEquivalents',
+  'longTermDebt',
+  'capitalExpenditures',
+  'freeCashFlow',
+];
 const totals = { correct: 0, wrong: 0, missing: 0, absentOk: 0, spurious: 0 };
 
 console.log(`| filing | ${names.join(' | ')} | ms (read + extract) |`);
