@@ -144,6 +144,18 @@ describe.skipIf(!corpusPresent || !popplerPresent)('pdf.tables against pdftotext
     expect(continued.rows.find((row) => row.label === 'Total liabilities')!.values).toEqual([14617, 15697]);
   });
 
+  it("names Pfizer's period columns around its change columns", () => {
+    const income = checks.get('PFIZER_2023Q2_EARNINGS.pdf')!.tables.find((table) => table.kind === 'income')!;
+    expect(income.columns).toEqual([
+      { period: 'Second-Quarter 2023' },
+      { period: 'Second-Quarter 2022' },
+      { change: true },
+      { period: 'Six Months 2023' },
+      { period: 'Six Months 2022' },
+      { change: true },
+    ]);
+  });
+
   it('reads Netflix 2016 amounts in thousands', () => {
     const balance = checks.get('NETFLIX_2016_10K.pdf')!.tables.find((table) => table.page === 45 && table.kind === 'balanceSheet')!;
     expect(balance).toMatchObject({ unit: 'thousands', columns: [{ period: '2016' }, { period: '2015' }] });

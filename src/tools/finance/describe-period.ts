@@ -1,7 +1,7 @@
 const month = String.raw`(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?`;
 const datePattern = new RegExp(String.raw`\b${month}\s+\d{1,2},?\s+(?:19|20)\d{2}\b`, 'gi');
 const spanPattern = new RegExp(
-  String.raw`\b(?:(?:three|six|nine|twelve|thirteen|fifty-two|fifty-three|\d{1,2})[- ](?:months|weeks)|(?:fiscal )?years?|quarters?|(?:first|second|third|fourth)[- ]quarter)\s+ended(?:\s+(${month}\s+\d{1,2}),?)?`,
+  String.raw`\b(?:(?:three|six|nine|twelve|thirteen|fifty-two|fifty-three|\d{1,2})[- ](?:months|weeks)|(?:fiscal )?years?|quarters?|(?:first|second|third|fourth)[- ]quarter)(?:\s+ended(?:\s+(${month}\s+\d{1,2}),?)?|(?=\s*%|\s*$|\s+(?:19|20)\d{2}\b|\s+(?:three|six|nine|twelve|first|second|third|fourth|fiscal|years?|quarters?)\b))`,
   'i',
 );
 const quarterPattern = /\b(?:first|second|third|fourth)[- ]quarter\b/i;

@@ -6,7 +6,7 @@
  * so rows are read from the text; `splitStatementRow` takes the numeric cells from the right, parentheses as
  * negatives and dashes as zero. The column headings are the section's lines above its first row.
  */
-import { describePeriod } from './describe-period';
+import { describePeriod, headingYears } from './describe-period';
 import type { FigureMeasure } from './line-item-synonyms';
 import { readStatementSections, type StatementSection } from './read-statement-sections';
 import { detectUnit, type FigureUnit } from './statement-heading';
@@ -19,6 +19,8 @@ export type RowMeasure = FigureMeasure;
 export interface TableColumn {
   /** The column's period from the headings, e.g. "Three Months Ended July 1, 2023" or "December 31, 2020". */
   period?: string;
+  /** A change column between periods ("% Incr./(Decr.)", "Inc/(Dec) $"), not a period of its own. */
+  change?: true;
 }
 
 export interface TableRow {
@@ -122,6 +124,8 @@ const shareCountLabel = /^(?:(?:weighted[- ])?average|number of|shares used|(?:b
 const columnHeading = /\b(?:19|20)\d{2}\b|\bended\b|\b(?:months|weeks|quarters?)\b|^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\bunaudited\b|^\(?in (?:millions|thousands)/i;
 /** Longer lines above an unheaded table are prose, not column headings. */
 const maxColumnHeadingLength = 60;
+/** Headings of change columns: "% Incr. / (Decr.)", "Inc/(Dec) $ %", "% Change". */
+const changeHeading = /%|\bchange\b|\bincr|\bdecr|\binc\s*\/|\(dec\)/i;
 const shareCountHeading = /shares used|weighted[- ]average|average (?:common )?shares|number of shares|shares outstanding/i;
 
 /** Read the statement tables of one page. */
@@ -182,10 +186,7 @@ function readSection(
     });
   }
   const columnCount = modalLength(rows.filter((row) => row.measure !== 'percent').map((row) => row.values.length));
-  const columns = Array.from({ length: columnCount }, (_, column) => {
-    const period = describePeriod(section.headerText, column, columnCount);
-    return period ? { period } : {};
-  });
+  const columns = describeColumns(section.headerText, columnCount);
   return {
     page,
     kind: section.kind === 'none' ? 'other' : section.kind,
@@ -220,6 +221,38 @@ function rowMeasure(label: string, subheading: string | undefined, percent: bool
   if (subheading !== undefined && statementOfIncome && shareCountHeading.test(subheading) && /^(?:basic|diluted|total)\b/i.test(label)) return 'shares';
   if (subheading !== undefined && perShareLabel.test(subheading) && !/\bshares\b|dilutive effect/i.test(label)) return 'perShare';
   return 'amount';
+}
+
+/**
+ * The columns' periods. When the headings print fewer years than there are columns and name a change ("% Incr.",
+ * "Inc/(Dec)", "Change"), each group of years (a group ends where the years go up again: 2023 2022 | 2023 2022) is
+ * followed by an equal share of change columns.
+ */
+function describeColumns(headerText: string, columnCount: number): TableColumn[] {
+  const years = headingYears(headerText);
+  const changes = columnCount - years.length;
+  if (years.length > 0 && changes > 0 && changeHeading.test(headerText)) {
+    const groups: number[][] = [];
+    years.forEach((year, index) => {
+      if (index === 0 || year > years[index - 1]!) groups.push([]);
+      groups.at(-1)!.push(index);
+    });
+    if (changes % groups.length === 0) {
+      const columns: TableColumn[] = [];
+      for (const group of groups) {
+        for (const yearIndex of group) {
+          const period = describePeriod(headerText, yearIndex, years.length);
+          columns.push(period ? { period } : {});
+        }
+        for (let change = 0; change < changes / groups.length; change += 1) columns.push({ change: true });
+      }
+      return columns;
+    }
+  }
+  return Array.from({ length: columnCount }, (_, column) => {
+    const period = describePeriod(headerText, column, columnCount);
+    return period ? { period } : {};
+  });
 }
 
 /** "(In millions, except number of shares which are reflected in thousands ...)": the unit of share counts. */

@@ -30,7 +30,7 @@ export const pdfTablesOutput = z.object({
       unit: z.enum(units).describe('Unit of the amounts as the heading states it; "units" when it states none'),
       unitStated: z.boolean(),
       currencySymbols: z.array(z.string()),
-      columns: z.array(z.object({ period: z.string().optional() })),
+      columns: z.array(z.object({ period: z.string().optional(), change: z.literal(true).optional().describe('A change column (% or amount) between periods') })),
       rows: z.array(
         z.object({
           label: z.string(),
