@@ -187,7 +187,9 @@ function tableCandidates(
       const rank = contextRank(kind, entry.statement, selectedData);
       if (rank === undefined || (entry.statementOnly && kind !== entry.statement)) continue;
       if (entry.measure && row.measure !== entry.measure) continue;
-      const patternIndex = matchFigure(entry, label, subheading);
+      const previous = rowIndex > 0 ? normalizeLabel(table.rows[rowIndex - 1]!.label) : '';
+      const direct = matchFigure(entry, label, subheading);
+      const patternIndex = direct ?? matchBelowRow(entry, label, previous);
       if (patternIndex === undefined) continue;
       const column = currentPeriodColumn(years, row.values.length);
       const value = row.values[column];
@@ -205,7 +207,7 @@ function tableCandidates(
           value,
           unit: figure === 'dilutedEps' || figure === 'basicEps' ? 'units' : row.unit,
           page: table.page,
-          label: printedLabel(entry, patternIndex, row),
+          label: direct === undefined ? row.label : printedLabel(entry, patternIndex, row),
           ...(period ? { period } : {}),
         },
       });
@@ -222,6 +224,12 @@ function printedLabel(entry: LineItemSynonyms, patternIndex: number, row: TableR
 /** The currency printed on the row itself; the table's is only the fallback of the page. */
 function rowCurrency(row: TableRow): string[] {
   return row.currencySymbols ?? [];
+}
+
+/** Index (after all other patterns) of the first `belowRowPatterns` rule the label and the row above it match. */
+function matchBelowRow(entry: LineItemSynonyms, label: string, previous: string): number | undefined {
+  const index = entry.belowRowPatterns?.findIndex((rule) => rule.previous.test(previous) && rule.label.test(label)) ?? -1;
+  return index >= 0 ? 100 - entry.belowRowPatterns!.length + index : undefined;
 }
 
 /** Index of the first pattern the label matches (per-share patterns count after the plain ones), or undefined. */

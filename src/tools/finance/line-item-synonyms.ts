@@ -44,6 +44,11 @@ export interface LineItemSynonyms {
   measure?: FigureMeasure;
   /** Patterns matched against "subheading: label" (normalised) when the label alone does not name the figure. */
   contextPatterns?: RegExp[];
+  /**
+   * A label that names the figure only right below a given row: Intel prints its non-current debt as a bare "Debt"
+   * right below "Total current liabilities". Ranked after `patterns` and `contextPatterns`.
+   */
+  belowRowPatterns?: Array<{ previous: RegExp; label: RegExp }>;
   /** Read only from its own statement, never from a summary table or a note (a note's "Total liabilities" is not the balance sheet's). */
   statementOnly?: boolean;
 }
@@ -152,6 +157,7 @@ export const defaultLineItemSynonyms: Record<KeyFigureName, LineItemSynonyms> = 
       /^non-?current (?:portion of )?(?:long-term )?debt$/,
     ],
     contextPatterns: [/^(?:non-?current|long-term) liabilities: (?:long-term |term )?debt$/],
+    belowRowPatterns: [{ previous: /^total current liabilities$/, label: /^(?:term )?debt$/ }],
     exclude: [/(?<!excluding |net of |less )current (?:portion|maturities)/, /^current /],
   },
   capitalExpenditures: {
