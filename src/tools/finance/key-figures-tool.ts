@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { defineTool } from '../define-tool';
 import type { Tool } from '../tool';
 import { readPdf } from '../pdf/read-pdf';
-import { extractKeyFigures } from './extract-key-figures';
+import { extractKeyFigures, type KeyFigures } from './extract-key-figures';
+import type { KeyFigureName } from './line-item-synonyms';
 
 const pageSchema = z.object({
   number: z.number().int().min(1).describe('1-based page number'),
@@ -18,13 +19,42 @@ const figureSchema = z.object({
   derived: z.literal(true).optional().describe('Computed from two printed figures (free cash flow = operating cash flow - capex)'),
 });
 
+const figureNames = [
+  'revenue',
+  'netIncome',
+  'operatingIncome',
+  'operatingCashFlow',
+  'dilutedEps',
+  'basicEps',
+  'sharesOutstanding',
+  'totalAssets',
+  'totalLiabilities',
+  'cashAndEquivalents',
+  'longTermDebt',
+  'capitalExpenditures',
+  'freeCashFlow',
+] as const satisfies readonly KeyFigureName[];
+
+const only = z
+  .array(z.enum(figureNames))
+  .min(1)
+  .optional()
+  .describe('Return only these figures (e.g. the five headline ones, to keep a small model’s prompt short); all when absent');
+
 export const keyFiguresInputSchema = z.union([
-  z.object({ path: z.string().min(1).describe('Path of a PDF filing inside the allowed folders') }).strict(),
-  z.object({ pages: z.array(pageSchema).min(1).describe('Page texts, e.g. the `pages` of pdf.extract') }).strict(),
+  z.object({ path: z.string().min(1).describe('Path of a PDF filing inside the allowed folders'), only }).strict(),
+  z.object({ pages: z.array(pageSchema).min(1).describe('Page texts, e.g. the `pages` of pdf.extract'), only }).strict(),
   z
-    .object({ text: z.string().min(1).describe('The whole text; pages separated by form feeds (\\f), as pdftotext writes') })
+    .object({ text: z.string().min(1).describe('The whole text; pages separated by form feeds (\\f), as pdftotext writes'), only })
     .strict(),
 ]);
+
+/** Keep the figures asked for; the headline period stays what the full extraction found. */
+function select(result: KeyFigures, names: readonly KeyFigureName[] | undefined): KeyFigures {
+  if (names === undefined) return result;
+  const figures = Object.fromEntries(Object.entries(result.figures).filter(([name]) => names.includes(name as KeyFigureName)));
+  return { ...result, figures };
+}
 
 /** Pages of a plain text: form feeds separate pages, as pdftotext and many converters write them. */
 function pagesOfText(text: string): Array<{ number: number; text: string }> {
@@ -65,15 +95,15 @@ export const keyFiguresTool = defineTool({
     'total assets, total liabilities, cash and equivalents, long-term debt, capital expenditures and free cash flow ' +
     '(marked derived when computed), each with the page it is on, its unit (thousands, millions ...), its period and ' +
     'the line item as printed. Figures the filing does not print are left out. Give the PDF `path`, or `pages` already ' +
-    'extracted, or the whole `text`.',
+    'extracted, or the whole `text`; `only` keeps some figures.',
   input: keyFiguresInputSchema,
   output: keyFiguresOutputSchema,
   async execute(args, ctx) {
-    if ('pages' in args) return extractKeyFigures(args.pages);
-    if ('text' in args) return extractKeyFigures(pagesOfText(args.text));
+    if ('pages' in args) return select(extractKeyFigures(args.pages), args.only);
+    if ('text' in args) return select(extractKeyFigures(pagesOfText(args.text)), args.only);
     const bytes = await ctx.files.readFile(args.path);
     const document = await readPdf(bytes, { fileName: args.path, signal: ctx.signal });
-    return extractKeyFigures(document.pages);
+    return select(extractKeyFigures(document.pages), args.only);
   },
 });
 

@@ -37,7 +37,8 @@ export interface RepairedPage {
 const ligatures = ['ff', 'fi', 'fl', 'ffi', 'ffl'];
 /** Words with more NULs than this are not tried (5^3 candidates is already plenty). */
 const maxNulsPerWord = 3;
-const nulWord = /[\p{L}\0]*\0[\p{L}\0]*/gu;
+/** Runs of letters and NULs (linear to scan; runs without a NUL are left as they are). */
+const nulWord = /[\p{L}\0]+/gu;
 const lineEndHyphen = /(\p{Ll}+)-\n([ \t]*)(\p{Ll}[\p{L}]*)/gu;
 
 let englishWords: Set<string> | undefined;
@@ -57,21 +58,25 @@ export function repairPageText(pages: ReadonlyArray<{ number: number; text: stri
   const needsWork = pages.some((page) => page.text.includes('\0') || /\p{Ll}-\n/u.test(page.text));
   if (!needsWork) return { pages: pages.map((page) => ({ number: page.number, text: page.text })), report };
 
-  const dictionary = loadEnglishWords();
+  // The word list costs ~0.2 s and ~30 MB to load (once per worker thread): only a NUL or an undecided hyphen loads it.
+  const dictionary = (): Set<string> => loadEnglishWords();
   const documentWords = new Set<string>();
   const hyphenated = new Set<string>();
   for (const page of pages) {
-    for (const word of page.text.toLowerCase().match(/\p{L}+(?:-\p{L}+)*/gu) ?? []) {
+    // The two halves of a word split at a line end are not words the document prints.
+    const printed = page.text.replace(lineEndHyphen, ' ').toLowerCase();
+    for (const word of printed.match(/\p{L}+(?:-\p{L}+)*/gu) ?? []) {
       if (word.includes('-')) hyphenated.add(word);
       else documentWords.add(word);
     }
   }
-  const known = (word: string): boolean => dictionary.has(word) || documentWords.has(word);
+  const known = (word: string): boolean => documentWords.has(word) || dictionary().has(word);
 
   const repaired = pages.map((page) => {
     let unrecovered = 0;
-    let text = page.text.replace(nulWord, (word) => {
+    let text = !page.text.includes('\0') ? page.text : page.text.replace(nulWord, (word) => {
       const count = [...word.matchAll(/\0/g)].length;
+      if (count === 0) return word;
       const choice = count <= maxNulsPerWord ? chooseLigatures(word, known, documentWords) : undefined;
       if (choice !== undefined) {
         report.recoveredGlyphs += count;
@@ -89,7 +94,9 @@ export function repairPageText(pages: ReadonlyArray<{ number: number; text: stri
     text = text.replace(lineEndHyphen, (match, head: string, indent: string, tail: string) => {
       const joined = `${head}${tail}`;
       // A tail that is a word by itself ("co-branded", "bio-engineered") is a compound unless the document prints it joined.
-      const isSplitWord = !hyphenated.has(`${head}-${tail}`) && (documentWords.has(joined) || (dictionary.has(joined) && !dictionary.has(tail)));
+      const isSplitWord =
+        !hyphenated.has(`${head}-${tail}`) &&
+        (documentWords.has(joined) || (!documentWords.has(tail) && dictionary().has(joined) && !dictionary().has(tail)));
       if (!isSplitWord) return match;
       report.joinedHyphens += 1;
       // The joined word stays on the first line; the second line keeps its own indentation.
