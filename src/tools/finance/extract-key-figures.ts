@@ -1,6 +1,7 @@
 import { currentPeriodColumn, describePeriod, headingYears } from './describe-period';
 import {
   defaultLineItemSynonyms,
+  keyFigureNames,
   normalizeLabel,
   type KeyFigureName,
   type LineItemSynonyms,
@@ -62,21 +63,7 @@ interface Candidate {
 }
 
 const currencyCodes: Record<string, string> = { $: 'USD', US$: 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY' };
-const figureNames: KeyFigureName[] = [
-  'revenue',
-  'netIncome',
-  'operatingIncome',
-  'operatingCashFlow',
-  'dilutedEps',
-  'basicEps',
-  'sharesOutstanding',
-  'totalAssets',
-  'totalLiabilities',
-  'cashAndEquivalents',
-  'longTermDebt',
-  'capitalExpenditures',
-  'freeCashFlow',
-];
+const figureNames: readonly KeyFigureName[] = keyFigureNames;
 /** The figures the filing's currency and headline period are read from. */
 const headlineFigures: KeyFigureName[] = ['revenue', 'netIncome', 'operatingIncome', 'operatingCashFlow', 'dilutedEps'];
 const selectedDataPage = /selected (?:consolidated )?financial data|financial highlights/i;

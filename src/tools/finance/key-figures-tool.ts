@@ -3,7 +3,7 @@ import { defineTool } from '../define-tool';
 import type { Tool } from '../tool';
 import { readPdf } from '../pdf/read-pdf';
 import { extractKeyFigures, type KeyFigures } from './extract-key-figures';
-import type { KeyFigureName } from './line-item-synonyms';
+import { keyFigureNames, type KeyFigureName } from './line-item-synonyms';
 
 const pageSchema = z.object({
   number: z.number().int().min(1).describe('1-based page number'),
@@ -19,24 +19,9 @@ const figureSchema = z.object({
   derived: z.literal(true).optional().describe('Computed from two printed figures (free cash flow = operating cash flow - capex)'),
 });
 
-const figureNames = [
-  'revenue',
-  'netIncome',
-  'operatingIncome',
-  'operatingCashFlow',
-  'dilutedEps',
-  'basicEps',
-  'sharesOutstanding',
-  'totalAssets',
-  'totalLiabilities',
-  'cashAndEquivalents',
-  'longTermDebt',
-  'capitalExpenditures',
-  'freeCashFlow',
-] as const satisfies readonly KeyFigureName[];
 
 const only = z
-  .array(z.enum(figureNames))
+  .array(z.enum(keyFigureNames))
   .min(1)
   .optional()
   .describe('Return only these figures (e.g. the five headline ones, to keep a small model’s prompt short); all when absent');

@@ -5,20 +5,24 @@
  * Within a figure, earlier patterns win over later ones on the same statement: a "Total revenue" line beats the
  * "Net sales" line above it, a net income attributable to the parent beats consolidated net income.
  */
-export type KeyFigureName =
-  | 'revenue'
-  | 'netIncome'
-  | 'operatingIncome'
-  | 'operatingCashFlow'
-  | 'dilutedEps'
-  | 'basicEps'
-  | 'sharesOutstanding'
-  | 'totalAssets'
-  | 'totalLiabilities'
-  | 'cashAndEquivalents'
-  | 'longTermDebt'
-  | 'capitalExpenditures'
-  | 'freeCashFlow';
+/** Every figure `extractKeyFigures` looks for, in the order they are reported. */
+export const keyFigureNames = [
+  'revenue',
+  'netIncome',
+  'operatingIncome',
+  'operatingCashFlow',
+  'dilutedEps',
+  'basicEps',
+  'sharesOutstanding',
+  'totalAssets',
+  'totalLiabilities',
+  'cashAndEquivalents',
+  'longTermDebt',
+  'capitalExpenditures',
+  'freeCashFlow',
+] as const;
+
+export type KeyFigureName = (typeof keyFigureNames)[number];
 
 /** Which statement a figure is read from; candidates on other pages rank lower. */
 export type StatementKind = 'income' | 'cashFlow' | 'balanceSheet';
