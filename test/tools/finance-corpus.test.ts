@@ -16,7 +16,7 @@ interface Expected {
   slow?: boolean;
   currency: string | null;
   period?: string;
-  figures: Partial<Record<KeyFigureName, { value: number; unit: string; page: number; label: string }>>;
+  figures: Partial<Record<KeyFigureName, { value: number; unit: string; page: number; label: string; period?: string; derived?: true }>>;
   absent: KeyFigureName[];
 }
 
@@ -57,8 +57,22 @@ describe.skipIf(!corpusPresent)('finance.keyFigures on the shared corpus', () =>
       expect({ name, ...result.figures[name as KeyFigureName] }).toMatchObject({ name, ...figure });
     }
     for (const name of expected.absent) expect(result.figures[name], `${file} should have no ${name}`).toBeUndefined();
+    // Nothing found beyond what is pinned: every figure is either expected or asserted absent.
+    expect(Object.keys(result.figures).sort()).toEqual(Object.keys(expected.figures).sort());
     expect(result.currency).toBe(expected.currency);
     expect(result.period).toBe(expected.period);
+  });
+
+  it('derives free cash flow only from the same cash flow column, and marks it', () => {
+    for (const [file] of filings) {
+      const { figures } = results.get(file)!;
+      if (!figures.freeCashFlow?.derived) continue;
+      expect(figures.freeCashFlow.value, file).toBeCloseTo(figures.operatingCashFlow!.value - Math.abs(figures.capitalExpenditures!.value), 6);
+      expect(figures.freeCashFlow.period, file).toBe(figures.capitalExpenditures!.period);
+      expect(figures.freeCashFlow.page, file).toBe(figures.capitalExpenditures!.page);
+    }
+    const apple = results.get('APPLE_2023Q3_10Q.pdf')!.figures;
+    expect(apple.freeCashFlow).toMatchObject({ value: 80149, derived: true, period: 'Nine Months Ended July 1, 2023' });
   });
 
   it("reads Amazon's total net sales of $386,064 million from the 2020 column, not the first", () => {
