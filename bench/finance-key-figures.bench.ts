@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractKeyFigures } from '../src/tools/finance/extract-key-figures';
-import type { KeyFigureName } from '../src/tools/finance/line-item-synonyms';
+import { keyFigureNames, type KeyFigureName } from '../src/tools/finance/line-item-synonyms';
 import { readPdf } from '../src/tools/pdf/read-pdf';
 
 interface Expected {
@@ -20,7 +20,7 @@ const corpus = path.resolve(repoRoot, '../shared/corpus/financial');
 const expectations = JSON.parse(
   readFileSync(path.join(repoRoot, 'test/fixtures/finance/expected-key-figures.json'), 'utf8'),
 ) as Record<string, Expected>;
-const names: KeyFigureName[] = ['revenue', 'netIncome', 'operatingIncome', 'operatingCashFlow', 'dilutedEps'];
+const names: readonly KeyFigureName[] = keyFigureNames;
 const totals = { correct: 0, wrong: 0, missing: 0, absentOk: 0, spurious: 0 };
 
 console.log(`| filing | ${names.join(' | ')} | ms (read + extract) |`);

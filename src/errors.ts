@@ -49,10 +49,13 @@ export type ErrorCode =
   | 'TOOL_APPROVAL'
   | 'KV_SNAPSHOT'
   | 'SEARCH_OPTIONS'
+  | 'EXECUTOR'
   // workflow step failures (StepErrorValue.code)
   | 'STEP_TIMEOUT'
   | 'STEP_FAILED'
   | 'STEP_ERROR'
+  | 'STEP_PAYLOAD_TOO_LARGE'
+  | 'STEP_STALLED'
   // agent observations written back to the model (ToolError.code inside an agent run)
   | 'PLAN_INVALID'
   | 'OUTPUT_INVALID'
@@ -192,3 +195,8 @@ export class ToolApprovalError extends AutoglmError { static override readonly c
 export class KvSnapshotError extends AutoglmError { static override readonly code = 'KV_SNAPSHOT'; }
 /** pdf.search index options that cannot be used: an unknown option or ranking weight, or a weight that is not a finite number. */
 export class SearchOptionsError extends AutoglmError { static override readonly code = 'SEARCH_OPTIONS'; }
+/**
+ * A workflow executor that cannot work as configured: a bad Redis URL or option of the BullMQ executor or worker,
+ * or a run whose journal store is unreachable. `details` names the option.
+ */
+export class ExecutorError extends AutoglmError { static override readonly code = 'EXECUTOR'; }

@@ -15,5 +15,6 @@ export async function loadGlmModel(directory: string): Promise<LanguageModel> {
 /** The built-in PDF tools (`pdf.extract`, `pdf.search`), the default tools of the financial-report preset. */
 export async function loadPdfTools(): Promise<Tool[]> {
   const { pdfTools } = await import('../tools/pdf/pdf-tools');
-  return pdfTools;
+  // Only these two: every tool's schema takes prompt room, and pdf.tables' would not fit a small model's budget.
+  return pdfTools.filter((tool) => tool.name === 'pdf.extract' || tool.name === 'pdf.search');
 }

@@ -17,6 +17,7 @@ Commands:
   model create-tiny <DIR>    Write a tiny random-weight GLM model (no download)
   model inspect <DIR>        Family, shapes, files, dtypes, graph I/O of a model directory [--json]
   serve                      Serve models over an OpenAI-compatible API, and runs [--model NAME=DIR] [--port 8080]
+  worker --redis URL         Run workflow steps from Redis (BullMQ) for \`run --redis\` [--model NAME=DIR] [--plugin FILE]
   mcp --roots DIR            Serve the tools to MCP clients over stdio (. in names as __) [--plugin FILE]
   model convert <DIR>        Convert a ChatGLM3 tokenizer.model to tokenizer.json (once, offline) [--force]
   pull <hub-repo-id>         Download a GLM ONNX export (the only network command) [--dtype q4] [--dir DIR]
@@ -40,6 +41,7 @@ const commands: Record<string, () => Promise<Command>> = {
   pull: async () => (await import('./pull-command')).pullCommand,
   serve: async () => (await import('./serve-command')).serveCommand,
   mcp: async () => (await import('./mcp-command')).mcpCommand,
+  worker: async () => (await import('./worker-command')).workerCommand,
   'model create-tiny': async () => (await import('./model-create-tiny-command')).modelCreateTinyCommand,
   'model inspect': async () => (await import('./model-inspect-command')).modelInspectCommand,
   'model convert': async () => (await import('./model-convert-command')).modelConvertCommand,
@@ -84,7 +86,7 @@ async function dispatch(args: string[], context: CliContext): Promise<number> {
   }
   const command = commands[first];
   if (command === undefined) {
-    throw new UsageError(`Unknown command "${first}": expected one of run, agent, model, pull, serve. Run \`autoglm --help\`.`);
+    throw new UsageError(`Unknown command "${first}": expected one of run, agent, model, pull, serve, worker, mcp. Run \`autoglm --help\`.`);
   }
   return (await command())(rest, context);
 }

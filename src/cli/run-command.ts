@@ -20,7 +20,8 @@ import type { WorkflowApprovalDecision, WorkflowEvent, WorkflowRunResult } from 
 import { loadCliConfig } from './cli-config';
 import { exitCodes, type CliContext } from './cli-context';
 import { openModel } from './open-model';
-import { parseCommandLine } from './parse-command-line';
+import { integerOption, parseCommandLine } from './parse-command-line';
+import { BullmqExecutor } from '../workflows/executors/bullmq-executor';
 import { ProgressLine } from './progress-line';
 import { createWorkflowAgentRunner } from '../workflows/workflow-agent-runner';
 
@@ -50,6 +51,10 @@ Options:
   --config FILE        The CLI config (default: autoglm.config.json beside the workflow)
   --metrics-file FILE  Write the run's metrics there in Prometheus text format when it ends (tokens, tokens/s,
                        time to first token, tool calls and failures by tool, step latency, queue depth)
+  --redis URL          Run the steps on \`autoglm worker\`s sharing this Redis (redis://[user:password@]host:port,
+                       rediss:// for TLS); the run is journaled there, so --resume needs no --checkpoint-dir.
+                       --model then names the workers' model (default: default). See docs/scale-out.md
+  --concurrency N      Steps in flight at once (default: the workflow's concurrency, else 4)
   --json               Print the run result as JSON on stdout (no progress display)
   -h, --help           Show this help
 
@@ -131,6 +136,8 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     plugin: { type: 'string', multiple: true },
     config: { type: 'string' },
     'metrics-file': { type: 'string' },
+    redis: { type: 'string' },
+    concurrency: { type: 'string' },
     approve: { type: 'string', multiple: true },
     deny: { type: 'string', multiple: true },
     'decided-by': { type: 'string' },
@@ -141,9 +148,10 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     return exitCodes.ok;
   }
   if (positionals.length !== 1) throw new UsageError(`run: expected one workflow file, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}.`);
-  if (values.resume !== undefined && values['checkpoint-dir'] === undefined) {
-    throw new UsageError('run: --resume needs --checkpoint-dir, the folder the run was journaled to.');
+  if (values.resume !== undefined && values['checkpoint-dir'] === undefined && values.redis === undefined) {
+    throw new UsageError('run: --resume needs --checkpoint-dir, the folder the run was journaled to (or --redis URL, for a run journaled in Redis).');
   }
+  const concurrency = integerOption('run', 'concurrency', values.concurrency);
   const deciding = values.approve !== undefined || values.deny !== undefined;
   if (deciding && values.resume === undefined) {
     throw new UsageError('run: --approve and --deny decide the pending calls of a suspended run; give the run with --resume RUN_ID.');
@@ -184,8 +192,10 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
   const metrics = metricsFile === undefined ? undefined : new AutoglmMetrics();
   let loaded: LanguageModel | undefined;
   let model: LanguageModel | undefined;
+  // With --redis, workers run the steps with their own tools and models; this process only coordinates.
+  const executor = values.redis === undefined ? undefined : new BullmqExecutor({ connection: values.redis, model: values.model ?? 'default' });
   try {
-    if (needsModel(workflow.spec)) {
+    if (needsModel(workflow.spec) && executor === undefined) {
       loaded = (await openModel({ model: values.model, context })).model;
       model = metrics === undefined ? loaded : instrumentModel(loaded, { metrics });
     }
@@ -230,16 +240,12 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     process.once('SIGINT', onSignal);
     let result: WorkflowRunResult;
     try {
-      const common = { tools, model, agents, onEvent, metrics, signal: controller.signal };
+      const common = { tools, model, agents, onEvent, metrics, signal: controller.signal, ...(executor === undefined ? {} : { executor }), ...(concurrency === undefined ? {} : { concurrency }) };
+      const checkpointDir = values['checkpoint-dir'] === undefined ? undefined : path.resolve(context.cwd, values['checkpoint-dir']);
       result =
         values.resume === undefined
-          ? await workflow.run({ ...common, inputs, checkpointDir: values['checkpoint-dir'] === undefined ? undefined : path.resolve(context.cwd, values['checkpoint-dir']), runId: values['run-id'] })
-          : await Workflow.resume(values.resume, {
-              ...common,
-              checkpointDir: path.resolve(context.cwd, values['checkpoint-dir']!),
-              spec: workflow,
-              ...(decisions === undefined ? {} : { decisions }),
-            });
+          ? await workflow.run({ ...common, inputs, checkpointDir, runId: values['run-id'] })
+          : await Workflow.resume(values.resume, { ...common, checkpointDir, spec: workflow, ...(decisions === undefined ? {} : { decisions }) });
     } finally {
       process.off('SIGINT', onSignal);
       progress.clear();
@@ -262,5 +268,6 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     return result.status === 'succeeded' ? exitCodes.ok : result.status === 'suspended' ? exitCodes.suspended : exitCodes.failed;
   } finally {
     await loaded?.dispose();
+    await executor?.close();
   }
 }

@@ -15,6 +15,7 @@ import { financeTools } from '../tools/finance/key-figures-tool';
 import { pdfTools } from '../tools/pdf';
 import { ToolRegistry } from '../tools/tool-registry';
 import { Workflow } from '../workflows/workflow';
+import { waitForStopSignal } from './wait-for-stop-signal';
 import { exitCodes, type CliContext } from './cli-context';
 import { integerOption, parseCommandLine } from './parse-command-line';
 import { defaultCacheDir, ensureTinyModel } from './tiny-model-cache';
@@ -147,15 +148,7 @@ export async function serveCommand(args: string[], context: CliContext): Promise
       watcher.start();
     }
     context.stderr.write(`listening on ${url}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-        resolve();
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await waitForStopSignal();
     context.stderr.write('autoglm: shutting down (finishing in-flight requests)\n');
     await server.close();
     return exitCodes.ok;

@@ -26,6 +26,9 @@ export {
   type RankingWeights,
   type PdfIndexCacheOptions,
   type PdfToolsOptions,
+  createPdfTablesTool,
+  repairPageText,
+  type TextHygieneReport,
 } from './pdf';
 export { financeTools, keyFiguresTool } from './finance/key-figures-tool';
 export {
@@ -37,3 +40,13 @@ export {
 } from './finance/extract-key-figures';
 export { defaultLineItemSynonyms, type KeyFigureName, type LineItemSynonyms } from './finance/line-item-synonyms';
 export type { FigureUnit } from './finance/statement-heading';
+export {
+  readStatementTables,
+  readFilingTables,
+  type StatementTable,
+  type StatementTableKind,
+  type TableRow,
+  type TableColumn,
+  type RowMeasure,
+  type ReadStatementTablesOptions,
+} from './finance/read-statement-tables';

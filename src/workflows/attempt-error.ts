@@ -2,7 +2,7 @@ import { AutoglmError } from '../errors';
 import type { StepErrorValue } from './workflow-types';
 
 /** Failures that another attempt cannot fix. */
-export const permanentCodes = new Set(['TOOL_INPUT', 'TOOL_NOT_FOUND', 'WORKFLOW_SPEC', 'WORKFLOW_RUN', 'ABORT']);
+export const permanentCodes = new Set(['TOOL_INPUT', 'TOOL_NOT_FOUND', 'WORKFLOW_SPEC', 'WORKFLOW_RUN', 'ABORT', 'STEP_PAYLOAD_TOO_LARGE']);
 
 /** A failed attempt carrying its error value (a tool's code, STEP_TIMEOUT, ABORT, ...). */
 export class AttemptError extends Error {

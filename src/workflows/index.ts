@@ -28,3 +28,7 @@ export type {
 export { StepSuspension } from './step-suspension';
 export { readJournal, type JournalRecord } from './run-journal';
 export { createWorkflowAgentRunner, type WorkflowAgentRunnerOptions } from './workflow-agent-runner';
+export type { StepExecutor, StepTask, StepEnvironment } from './executors/step-executor';
+export { LocalExecutor } from './executors/local-executor';
+export type { RunJournalStore, RunJournalWriter } from './executors/run-journal-store';
+// BullmqExecutor and BullmqStepWorker: `autoglm/scale-out` (bullmq is loaded only there).

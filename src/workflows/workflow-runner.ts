@@ -15,7 +15,9 @@ import { retryDelay } from './retry-delay';
 import { StepSuspension } from './step-suspension';
 import { withDeadline } from '../with-deadline';
 import type { RecoveredStep } from './recover-run';
-import type { JournalRecord, RunJournal } from './run-journal';
+import type { JournalRecord } from './run-journal';
+import type { RunJournalWriter } from './executors/run-journal-store';
+import type { StepExecutor, StepTask } from './executors/step-executor';
 import { conditionExpression, resolveTemplates } from './template';
 import type { StepSpec, WorkflowSpec } from './workflow-spec';
 import type {
@@ -39,7 +41,9 @@ export interface WorkflowRunnerOptions {
   modelQueueKey: object;
   logger: Logger;
   signal?: AbortSignal;
-  journal?: RunJournal;
+  journal?: RunJournalWriter;
+  /** Runs each attempt's body: in this process (LocalExecutor) or on workers (BullmqExecutor). */
+  executor: StepExecutor;
   onEvent?: (event: WorkflowEvent) => void;
   random: () => number;
   /** Steps already ended (or interrupted) in an earlier process, from the journal. */
@@ -48,18 +52,6 @@ export interface WorkflowRunnerOptions {
   modelVersion?: string;
   /** A resumed run's model version at its start (journal header). */
   startedOnModelVersion?: string;
-}
-
-const modelQueues = new WeakMap<object, PQueue>();
-
-/** One generation at a time per model, across every run in the process. */
-function modelQueueFor(key: object): PQueue {
-  let queue = modelQueues.get(key);
-  if (queue === undefined) {
-    queue = new PQueue({ concurrency: 1 });
-    modelQueues.set(key, queue);
-  }
-  return queue;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -295,13 +287,12 @@ export class WorkflowRunner {
           ...(resume === undefined ? {} : { resume }),
         };
         const journal = this.#options.journal;
-        if (journal !== undefined && step.agent !== undefined) {
+        // KV snapshots are files beside a file journal, for bodies run in this process.
+        if (journal?.kvSnapshotFile !== undefined && step.agent !== undefined && !this.#options.executor.remote) {
           const result = this.#results[step.id];
           ctx.kvSnapshot = { file: journal.kvSnapshotFile(step.id), report: (usage) => (result.kv = usage) };
         }
-        return step.usesModel === true || (step.usesModel !== false && step.agent !== undefined)
-          ? modelQueueFor(this.#options.model ?? this.#options.modelQueueKey).add(() => this.#invoke(step, ctx), { signal })
-          : this.#invoke(step, ctx);
+        return this.#invoke(step, ctx);
       },
       {
         timeoutMs: step.timeoutMs,
@@ -315,22 +306,19 @@ export class WorkflowRunner {
   async #invoke(step: StepSpec, ctx: StepContext): Promise<unknown> {
     const scope = this.#scope();
     const args = step.with === undefined ? {} : (resolveTemplates(step.with, scope) as Record<string, unknown>);
-    if (step.uses !== undefined) {
-      const tools = this.#options.tools!;
-      const result = await tools.call(step.uses, args, {
-        signal: ctx.signal,
-        logger: ctx.logger,
-        model: ctx.model,
-        idempotencyKey: ctx.idempotencyKey,
+    if (step.uses !== undefined || step.agent !== undefined) {
+      const task: StepTask = {
         runId: ctx.runId,
         stepId: ctx.stepId,
-        timeoutMs: step.timeoutMs,
-      });
-      if (!result.ok) throw new AttemptError({ code: result.error.code, message: result.error.message });
-      return result.value;
-    }
-    if (step.agent !== undefined) {
-      return this.#options.agents!(resolveTemplates(step.agent, scope) as StepSpec['agent'] & object, args, ctx);
+        attempt: ctx.attempt,
+        idempotencyKey: ctx.idempotencyKey,
+        args,
+        modelBound: step.usesModel === true || (step.usesModel !== false && step.agent !== undefined),
+        ...(step.uses === undefined ? { agent: resolveTemplates(step.agent, scope) as StepSpec['agent'] & object } : { uses: step.uses }),
+        ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
+      };
+      const { tools, agents, model, modelQueueKey, executor } = this.#options;
+      return executor.execute(task, ctx, { tools, agents, model, modelQueueKey });
     }
     const nested = step.workflow!;
     const run = await new WorkflowRunner(nested, {

@@ -5,6 +5,7 @@ import type { LanguageModel } from '../models/language-model';
 import type { ToolCaller } from '../tools/tool';
 import type { PendingToolApproval, ToolApprovalDecision } from '../agent/tool-approval';
 import type { AgentStepSpec, StepSpec } from './workflow-spec';
+import type { StepExecutor } from './executors/step-executor';
 
 /**
  * `pending` never started; `running` in flight; `succeeded`/`failed` after its last attempt; `skipped` when its
@@ -183,6 +184,12 @@ export interface WorkflowRunOptions {
   metrics?: AutoglmMetrics;
   /** Source of retry jitter in [0, 1). Defaults to Math.random; pass `seededRandom(n)` for reproducible runs. */
   random?: () => number;
+  /**
+   * Where step bodies run: in this process (the default, a `LocalExecutor`), or on workers of other processes and
+   * machines (`new BullmqExecutor({ connection })`, see docs/scale-out.md). Without `checkpointDir`, a remote
+   * executor's own journal store (Redis) journals the run, so `Workflow.resume(runId, { executor })` continues it.
+   */
+  executor?: StepExecutor;
 }
 
 export type { StepSpec };

@@ -16,13 +16,15 @@ import type { ToolCaller } from '../tools/tool';
 import { ToolRegistry } from '../tools/tool-registry';
 import { recoverRun } from './recover-run';
 import { resolveInputs } from './resolve-inputs';
-import { readJournal, RunJournal, specHash, journalFormat } from './run-journal';
+import { readJournal, RunJournal, specHash, journalFormat, type RunHeader } from './run-journal';
 import { checkTools, specError, validateWorkflowSpec, type SpecIssue, type SpecOrigin } from './validate-workflow-spec';
 import { createWorkflowAgentRunner } from './workflow-agent-runner';
 import { WorkflowRunner } from './workflow-runner';
 import type { WorkflowSpec, WorkflowSpecInput } from './workflow-spec';
 import type { AgentRunner, StepResult, WorkflowApprovalDecision, WorkflowRunOptions, WorkflowRunResult } from './workflow-types';
 import { YamlSource } from './yaml-source';
+import { LocalExecutor } from './executors/local-executor';
+import type { RunJournalWriter } from './executors/run-journal-store';
 
 export interface WorkflowLoadOptions {
   /** When given, unknown `uses:` tools are reported at load time rather than at run time. */
@@ -34,8 +36,11 @@ export interface WorkflowLoadOptions {
 }
 
 export interface WorkflowResumeOptions extends Omit<WorkflowRunOptions, 'runId' | 'checkpointDir' | 'inputs'> {
-  /** The directory the run's journal was written to. */
-  checkpointDir: string;
+  /**
+   * The directory the run's journal was written to. Required unless the run was journaled by its `executor`
+   * (the BullMQ executor keeps journals in Redis).
+   */
+  checkpointDir?: string;
   /**
    * The spec the run must have been started with (a Workflow, a TS spec or YAML text); a different one is refused
    * with CheckpointError. Defaults to the copy in the journal.
@@ -66,6 +71,7 @@ const runOptionNames = Object.keys({
   metrics: true,
   random: true,
   modelVersion: true,
+  executor: true,
 } satisfies Record<keyof WorkflowRunOptions, true>);
 const resumeOptionNames = [...runOptionNames.filter((name) => name !== 'runId' && name !== 'inputs'), 'spec', 'decisions'];
 
@@ -116,10 +122,13 @@ export class Workflow {
     this.#checkRunnable(options);
     const inputs = resolveInputs(this.spec, options.inputs);
     const runId = options.runId ?? newRunId();
+    await options.executor?.prepare?.();
+    const store = options.checkpointDir === undefined ? options.executor?.journalStore : undefined;
+    const create = options.checkpointDir === undefined ? store && ((header: RunHeader) => store.create(header)) : (header: RunHeader) => RunJournal.create(options.checkpointDir!, header);
     const journal =
-      options.checkpointDir === undefined
+      create === undefined
         ? undefined
-        : await RunJournal.create(options.checkpointDir, {
+        : await create({
             type: 'run-header',
             format: journalFormat,
             runId,
@@ -141,7 +150,14 @@ export class Workflow {
    */
   static async resume(runId: string, options: WorkflowResumeOptions): Promise<WorkflowRunResult> {
     assertKnownNames(options, resumeOptionNames, { where: 'Workflow.resume options', error: WorkflowSpecError });
-    const contents = readJournal(options.checkpointDir, runId);
+    const store = options.checkpointDir === undefined ? options.executor?.journalStore : undefined;
+    if (options.checkpointDir === undefined && store === undefined) {
+      throw new WorkflowSpecError(`Workflow.resume("${runId}") needs \`checkpointDir\`, the folder the run was journaled to (or the \`executor\` whose store journaled it).`, {
+        details: { field: 'checkpointDir', runId },
+      });
+    }
+    await options.executor?.prepare?.();
+    const contents = store === undefined ? readJournal(options.checkpointDir!, runId) : await store.read(runId);
     const { header } = contents;
     let workflow: Workflow;
     if (options.spec !== undefined) {
@@ -190,7 +206,7 @@ export class Workflow {
     }
     const decided = waiting.size === 0 ? new Map() : checkDecisions(options.decisions ?? [], [...waiting.keys()], `Workflow.resume("${runId}")`);
     workflow.#checkRunnable(options);
-    const journal = await RunJournal.reopen(options.checkpointDir, runId, contents);
+    const journal = store === undefined ? await RunJournal.reopen(options.checkpointDir!, runId, contents as ReturnType<typeof readJournal>) : await store.reopen(runId);
     await journal.append({ type: 'run-resume', at: Date.now(), ...(options.modelVersion === undefined ? {} : { modelVersion: options.modelVersion }) });
     // The decisions are journaled (the audit) before the steps continue; a crash after this continues with them.
     const byStep = new Map<string, WorkflowApprovalDecision[]>();
@@ -209,7 +225,7 @@ export class Workflow {
     runId: string,
     inputs: Record<string, unknown>,
     options: WorkflowRunOptions,
-    journal: RunJournal | undefined,
+    journal: RunJournalWriter | undefined,
     recovered?: ReturnType<typeof recoverRun>['steps'],
     startedOnModelVersion?: string,
   ): WorkflowRunner {
@@ -231,6 +247,7 @@ export class Workflow {
       logger: options.logger ?? silentLogger(),
       signal: options.signal,
       journal,
+      executor: options.executor ?? new LocalExecutor(),
       onEvent: observed ?? options.onEvent,
       random: options.random ?? Math.random,
       recovered,
@@ -255,7 +272,12 @@ export class Workflow {
   }
 
   /** Tools and agent runner must be there for the steps that need them, nested workflows included. */
-  #checkRunnable(options: Pick<WorkflowRunOptions, 'tools' | 'agents' | 'model'>): void {
+  #checkRunnable(options: Pick<WorkflowRunOptions, 'tools' | 'agents' | 'model' | 'executor'>): void {
+    // Remote workers bring their own tools and models; the coordinator checks tools only when it was given some.
+    if (options.executor?.remote === true) {
+      if (options.tools !== undefined) checkTools(this.spec, options.tools, this.#origin);
+      return;
+    }
     const issues: SpecIssue[] = [];
     const visit = (spec: WorkflowSpec, label: string, path: Array<string | number>) => {
       spec.steps.forEach((step, index) => {

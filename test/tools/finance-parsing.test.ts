@@ -121,6 +121,10 @@ describe('column choice and period', () => {
     );
     expect(describePeriod('12 Weeks Ended\nNovember 20, 2022 \tNovember 21, 2021', 0)).toBe('12 Weeks Ended November 20, 2022');
     expect(describePeriod('Second-Quarter % Incr. / Six Months % Incr. /\n2023 2022 (Decr.) 2023 2022 (Decr.)', 0)).toBe('Second-Quarter 2023');
+    expect(describePeriod('Second-Quarter % Incr. / Six Months % Incr. /\n2023 2022 (Decr.) 2023 2022 (Decr.)', 2, 4)).toBe('Six Months 2023');
+    expect(describePeriod('Three Months Ended \tNine Months Ended\nJuly 1,\n2023 June 25,\n2022 July 1,\n2023 June 25,\n2022', 3, 4)).toBe(
+      'Nine Months Ended June 25, 2022',
+    );
     expect(describePeriod('(in millions)', 0)).toBeUndefined();
   });
 });

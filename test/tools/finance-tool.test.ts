@@ -88,3 +88,29 @@ describe('finance.keyFigures tool', () => {
     await expect(call).rejects.toThrow(/notes\.pdf/);
   });
 });
+
+describe('finance.keyFigures `only`', () => {
+  const text = [
+    'CONSOLIDATED STATEMENTS OF OPERATIONS',
+    '(in millions, except per share amounts)',
+    'Year Ended December 31,',
+    '2023 \t2022',
+    'Total revenues \t1,020 \t960',
+    'Net income \t130 \t120',
+    'Earnings per share:',
+    'Basic \t$ \t1.30 \t$ \t1.20',
+  ].join('\n');
+  const ctx = { signal: new AbortController().signal, logger: silentLogger() } as unknown as ToolContext;
+
+  it('keeps only the figures asked for', async () => {
+    const all = await keyFiguresTool.execute(keyFiguresTool.input.parse({ text }), ctx);
+    expect(Object.keys(all.figures).sort()).toEqual(['basicEps', 'netIncome', 'revenue']);
+    const some = await keyFiguresTool.execute(keyFiguresTool.input.parse({ text, only: ['revenue', 'freeCashFlow'] }), ctx);
+    expect(some).toEqual({ currency: 'USD', period: 'Year Ended December 31, 2023', figures: { revenue: all.figures.revenue } });
+  });
+
+  it('refuses an unknown figure name', () => {
+    expect(keyFiguresTool.input.safeParse({ text, only: ['ebitda'] }).success).toBe(false);
+    expect(keyFiguresTool.input.safeParse({ text, only: [] }).success).toBe(false);
+  });
+});

@@ -38,7 +38,7 @@ function tool(name: string, tools = pdfTools) {
 
 describe('pdfTools', () => {
   it('holds pdf.extract and pdf.search with input and output schemas', () => {
-    expect(pdfTools.map((candidate) => candidate.name)).toEqual(['pdf.extract', 'pdf.search']);
+    expect(pdfTools.map((candidate) => candidate.name)).toEqual(['pdf.extract', 'pdf.search', 'pdf.tables']);
     for (const candidate of pdfTools) {
       expect(candidate.output).toBeDefined();
       expect(candidate.description.length).toBeGreaterThan(20);

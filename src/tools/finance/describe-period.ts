@@ -1,7 +1,7 @@
 const month = String.raw`(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?`;
 const datePattern = new RegExp(String.raw`\b${month}\s+\d{1,2},?\s+(?:19|20)\d{2}\b`, 'gi');
 const spanPattern = new RegExp(
-  String.raw`\b(?:(?:three|six|nine|twelve|thirteen|fifty-two|fifty-three|\d{1,2})[- ](?:months|weeks)|(?:fiscal )?years?|quarters?|(?:first|second|third|fourth)[- ]quarter)\s+ended(?:\s+(${month}\s+\d{1,2}),?)?`,
+  String.raw`\b(?:(?:three|six|nine|twelve|thirteen|fifty-two|fifty-three|\d{1,2})[- ](?:months|weeks)|(?:fiscal )?years?|quarters?|(?:first|second|third|fourth)[- ]quarter)(?:\s+ended(?:\s+(${month}\s+\d{1,2}),?)?|(?=\s*%|\s*$|\s+(?:19|20)\d{2}\b|\s+(?:three|six|nine|twelve|first|second|third|fourth|fiscal|years?|quarters?)\b))`,
   'i',
 );
 const quarterPattern = /\b(?:first|second|third|fourth)[- ]quarter\b/i;
@@ -28,10 +28,13 @@ export function currentPeriodColumn(years: number[], columnCount: number): numbe
  * A readable name of a column's period from the table's heading lines, e.g. "Year Ended December 31, 2020" or
  * "Three Months Ended July 1, 2023". Undefined when the headings name no period.
  */
-export function describePeriod(headerText: string, column: number): string | undefined {
+export function describePeriod(headerText: string, column: number, columnCount?: number): string | undefined {
   const text = headerText.replace(/\s+/g, ' ');
   const years = headingYears(text);
-  const span = spanPattern.exec(text);
+  // "Three Months Ended ... Nine Months Ended ...": with the column count, each span heads its own equal group.
+  const spans = [...text.matchAll(new RegExp(spanPattern.source, 'gi'))];
+  const group = columnCount !== undefined && spans.length > 1 && columnCount % spans.length === 0 ? Math.floor(column / (columnCount / spans.length)) : 0;
+  const span = spans[Math.min(group, spans.length - 1)] ?? null;
   const dates = [...text.matchAll(datePattern)].map((match) => match[0].replace(/,?\s+(\d{4})$/, ', $1'));
   if (span) {
     const spanWords = span[0].replace(/\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec).*$/i, '');

@@ -1,12 +1,14 @@
 import { currentPeriodColumn, describePeriod, headingYears } from './describe-period';
 import {
   defaultLineItemSynonyms,
+  keyFigureNames,
   normalizeLabel,
   type KeyFigureName,
   type LineItemSynonyms,
 } from './line-item-synonyms';
-import { readStatementSections, type StatementSection } from './read-statement-sections';
-import { detectUnit, type FigureUnit } from './statement-heading';
+import { readFilingTables, type StatementTable, type TableRow } from './read-statement-tables';
+import type { StatementSection } from './read-statement-sections';
+import type { FigureUnit } from './statement-heading';
 import { ToolInputError } from '../../errors';
 
 export interface FilingPage {
@@ -24,6 +26,11 @@ export interface KeyFigure {
   label: string;
   /** The column heading the value came from, when the table names one, e.g. "Year Ended December 31, 2020". */
   period?: string;
+  /**
+   * Set when the filing does not print the figure and it is computed from two that it prints: free cash flow as
+   * operating cash flow minus capital expenditures, from the same cash flow column.
+   */
+  derived?: true;
 }
 
 export interface KeyFigures {
@@ -46,7 +53,9 @@ interface Candidate {
   figure: KeyFigureName;
   rank: number;
   page: number;
-  line: number;
+  row: number;
+  /** Which table and column it came from, to pair figures of the same period (free cash flow). */
+  column: { table: StatementTable; index: number };
   result: KeyFigure;
   currencySymbols: string[];
   /** The currency symbol most amounts on the page carry, for rows printed without one. */
@@ -54,36 +63,74 @@ interface Candidate {
 }
 
 const currencyCodes: Record<string, string> = { $: 'USD', US$: 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY' };
-const figureNames: KeyFigureName[] = ['revenue', 'netIncome', 'operatingIncome', 'operatingCashFlow', 'dilutedEps'];
+const figureNames: readonly KeyFigureName[] = keyFigureNames;
+/** The figures the filing's currency and headline period are read from. */
+const headlineFigures: KeyFigureName[] = ['revenue', 'netIncome', 'operatingIncome', 'operatingCashFlow', 'dilutedEps'];
 const selectedDataPage = /selected (?:consolidated )?financial data|financial highlights/i;
 
 /**
- * Find the headline figures (revenue, net income, operating income, operating cash flow, diluted EPS) in the text of
- * a filing's pages. Deterministic: statement headings set the context and the unit, synonyms (data) name the line
- * items, and the current period column is read from each row. Figures on the statement they belong to win over the
- * same line item in a summary table or another statement.
+ * Find the key figures of a filing in the statement tables of its pages (`readFilingTables`): revenue, net income,
+ * operating income, operating cash flow, diluted and basic EPS, the basic weighted-average share count, total assets,
+ * total liabilities, cash and equivalents, long-term debt, capital expenditures and free cash flow (printed, else
+ * derived). Deterministic: statement headings set the context and the unit, synonyms (data) name the line items, and
+ * the current period column is read from each row. Figures on the statement they belong to win over the same line
+ * item in a summary table or another statement. A figure the filing does not print is absent, never guessed.
  */
 export function extractKeyFigures(pages: readonly FilingPage[], options: ExtractKeyFiguresOptions = {}): KeyFigures {
   checkPages(pages);
   const synonyms = { ...defaultLineItemSynonyms, ...options.synonyms };
+  const tables = readFilingTables([...pages].sort((a, b) => a.number - b.number), { includeUnheaded: true });
+  const selectedDataPages = new Set(pages.filter((page) => selectedDataPage.test(page.text)).map((page) => page.number));
+  const usdPages = new Set(pages.filter((page) => /\bU\.?S\.? dollars\b|\bUSD\b/i.test(page.text)).map((page) => page.number));
   const candidates: Candidate[] = [];
-  for (const page of pages) candidates.push(...pageCandidates(page, synonyms));
+  tables.forEach((table) => candidates.push(...tableCandidates(table, synonyms, selectedDataPages.has(table.page), usdPages.has(table.page))));
 
-  const figures: Partial<Record<KeyFigureName, KeyFigure>> = {};
-  const symbols: string[] = [];
-  const pageSymbols: string[] = [];
+  const best = new Map<KeyFigureName, Candidate>();
   for (const figure of figureNames) {
-    const best = candidates
+    const found = candidates
       .filter((candidate) => candidate.figure === figure)
-      .sort((a, b) => a.rank - b.rank || a.page - b.page || a.line - b.line)[0];
-    if (!best) continue;
-    figures[figure] = best.result;
-    symbols.push(...best.currencySymbols);
-    if (best.pageCurrency) pageSymbols.push(best.pageCurrency);
+      .sort((a, b) => a.rank - b.rank || a.page - b.page || a.row - b.row)[0];
+    if (found) best.set(figure, found);
   }
+  const figures: Partial<Record<KeyFigureName, KeyFigure>> = {};
+  for (const [figure, candidate] of best) figures[figure] = candidate.result;
+  // A printed free cash flow counts for the period of the operating cash flow; else it is derived from that column.
+  const operatingPeriod = figures.operatingCashFlow?.period;
+  if (figures.freeCashFlow && operatingPeriod !== undefined && !samePeriod(figures.freeCashFlow.period, operatingPeriod)) delete figures.freeCashFlow;
+  const derived = deriveFreeCashFlow(best.get('operatingCashFlow'), best.get('capitalExpenditures'));
+  if (!figures.freeCashFlow && derived) figures.freeCashFlow = derived;
+
+  const headline = headlineFigures.flatMap((name) => (best.has(name) ? [best.get(name)!] : []));
+  const symbols = headline.flatMap((candidate) => candidate.currencySymbols);
+  const pageSymbols = headline.flatMap((candidate) => (candidate.pageCurrency ? [candidate.pageCurrency] : []));
   const currencySymbol = [...symbols, ...pageSymbols].find((symbol) => currencyCodes[symbol]);
-  const period = (figures.revenue ?? figureNames.map((name) => figures[name]).find(Boolean))?.period;
+  const period = (figures.revenue ?? headlineFigures.map((name) => figures[name]).find(Boolean))?.period;
   return { currency: currencySymbol ? currencyCodes[currencySymbol]! : null, figures, ...(period ? { period } : {}) };
+}
+
+/** Free cash flow = operating cash flow - capital expenditures, only when both come from the same table column. */
+function deriveFreeCashFlow(operating: Candidate | undefined, capex: Candidate | undefined): KeyFigure | undefined {
+  if (!operating || !capex) return undefined;
+  if (operating.column.table !== capex.column.table || operating.column.index !== capex.column.index) return undefined;
+  const { result } = operating;
+  return {
+    value: round(result.value - Math.abs(capex.result.value)),
+    unit: result.unit,
+    page: result.page,
+    label: `${result.label} - ${capex.result.label}`,
+    ...(result.period ? { period: result.period } : {}),
+    derived: true,
+  };
+}
+
+/** "Three months ended June 30, 2023" and "Three Months Ended June 30, 2023" name one period. */
+function samePeriod(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.toLowerCase().replace(/\s+/g, ' ') === b.toLowerCase().replace(/\s+/g, ' ');
+}
+
+/** Sums of printed amounts keep the printed precision (no 0.1 + 0.2 artefacts). */
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
 }
 
 function checkPages(pages: readonly FilingPage[]): void {
@@ -108,62 +155,68 @@ function contextRank(kind: StatementSection['kind'], statement: LineItemSynonyms
   return undefined;
 }
 
-function pageCandidates(page: FilingPage, synonyms: Record<KeyFigureName, LineItemSynonyms>): Candidate[] {
-  const { lines, sections } = readStatementSections(page.text);
-  const selectedData = selectedDataPage.test(page.text);
-  const pageCurrency =
-    lines.flatMap((line) => (line.isData ? line.row.currencySymbols : []))[0] ?? (/\bU\.?S\.? dollars\b|\bUSD\b/i.test(page.text) ? '$' : undefined);
+function tableCandidates(
+  table: StatementTable,
+  synonyms: Record<KeyFigureName, LineItemSynonyms>,
+  selectedData: boolean,
+  usd: boolean,
+): Candidate[] {
+  const kind = table.kind === 'other' ? 'none' : table.kind;
+  const pageCurrency = table.currencySymbols[0] ?? (usd ? '$' : undefined);
+  const years = headingYears(table.headerText);
   const candidates: Candidate[] = [];
-  let pageUnit: FigureUnit | undefined;
-  for (const section of sections) {
-    const years = headingYears(section.headerText);
-    // The last line without numbers above a row ("Earnings per share:"), which some rows need to be understood.
-    let subheading = { printed: '', normalized: '' };
-    let unit = section.unit ?? pageUnit;
-    for (let index = section.start; index < section.end; index += 1) {
-      const line = lines[index]!;
-      if (!line.isData) {
-        const stated = detectUnit(line.text);
-        if (stated && index > section.start) unit = stated;
-        if (stated) pageUnit = stated;
-        if (!stated && line.row.label !== '' && line.row.values.length === 0) {
-          subheading = { printed: line.row.label, normalized: normalizeLabel(line.row.label) };
-        }
-        continue;
-      }
-      const label = normalizeLabel(line.row.label);
-      if (label === '') continue;
-      for (const figure of figureNames) {
-        const entry = synonyms[figure];
-        const rank = contextRank(section.kind, entry.statement, selectedData);
-        if (rank === undefined) continue;
-        const patternIndex = matchFigure(entry, label, subheading.normalized);
-        if (patternIndex === undefined) continue;
-        const column = currentPeriodColumn(years, line.row.values.length);
-        const value = line.row.values[column];
-        if (value === null || value === undefined || line.row.percent[column]) continue;
-        const period = describePeriod(section.headerText, column);
-        // A bare "Diluted" row is printed with the heading that makes it a per-share amount.
-        const printed = patternIndex >= entry.patterns.length ? `${subheading.printed}: ${line.row.label}` : line.row.label;
-        candidates.push({
-          figure,
-          rank: rank * 100 + patternIndex,
-          page: page.number,
-          line: index,
-          currencySymbols: line.row.currencySymbols,
-          pageCurrency,
-          result: {
-            value,
-            unit: figure === 'dilutedEps' ? 'units' : (unit ?? 'units'),
-            page: page.number,
-            label: printed,
-            ...(period ? { period } : {}),
-          },
-        });
-      }
+  table.rows.forEach((row, rowIndex) => {
+    const label = normalizeLabel(row.label);
+    if (label === '') return;
+    const subheading = normalizeLabel(row.section ?? '');
+    for (const figure of figureNames) {
+      const entry = synonyms[figure];
+      const rank = contextRank(kind, entry.statement, selectedData);
+      if (rank === undefined || (entry.statementOnly && kind !== entry.statement)) continue;
+      if (entry.measure && row.measure !== entry.measure) continue;
+      const previous = rowIndex > 0 ? normalizeLabel(table.rows[rowIndex - 1]!.label) : '';
+      const direct = matchFigure(entry, label, subheading);
+      const patternIndex = direct ?? matchBelowRow(entry, label, previous);
+      if (patternIndex === undefined) continue;
+      const column = currentPeriodColumn(years, row.values.length);
+      const value = row.values[column];
+      if (value === null || value === undefined || row.measure === 'percent') continue;
+      const period = describePeriod(table.headerText, column, table.columns.length || row.values.length);
+      candidates.push({
+        figure,
+        rank: rank * 100 + patternIndex,
+        page: table.page,
+        row: rowIndex,
+        column: { table, index: column },
+        currencySymbols: rowCurrency(row),
+        pageCurrency,
+        result: {
+          value,
+          unit: figure === 'dilutedEps' || figure === 'basicEps' ? 'units' : row.unit,
+          page: table.page,
+          label: direct === undefined ? row.label : printedLabel(entry, patternIndex, row),
+          ...(period ? { period } : {}),
+        },
+      });
     }
-  }
+  });
   return candidates;
+}
+
+/** A bare "Diluted" or "Basic" row is printed with the heading that says what it counts. */
+function printedLabel(entry: LineItemSynonyms, patternIndex: number, row: TableRow): string {
+  return patternIndex >= entry.patterns.length && row.section ? `${row.section}: ${row.label}` : row.label;
+}
+
+/** The currency printed on the row itself; the table's is only the fallback of the page. */
+function rowCurrency(row: TableRow): string[] {
+  return row.currencySymbols ?? [];
+}
+
+/** Index (after all other patterns) of the first `belowRowPatterns` rule the label and the row above it match. */
+function matchBelowRow(entry: LineItemSynonyms, label: string, previous: string): number | undefined {
+  const index = entry.belowRowPatterns?.findIndex((rule) => rule.previous.test(previous) && rule.label.test(label)) ?? -1;
+  return index >= 0 ? 100 - entry.belowRowPatterns!.length + index : undefined;
 }
 
 /** Index of the first pattern the label matches (per-share patterns count after the plain ones), or undefined. */
@@ -175,6 +228,8 @@ function matchFigure(entry: LineItemSynonyms, label: string, subheading: string)
   if (underPerShare && !entry.perSharePatterns) return undefined;
   const direct = entry.patterns.findIndex((pattern) => pattern.test(label));
   if (direct >= 0) return direct;
+  const inContext = entry.contextPatterns?.findIndex((pattern) => pattern.test(`${subheading}: ${label}`)) ?? -1;
+  if (inContext >= 0) return entry.patterns.length + inContext;
   if (!underPerShare) return undefined;
   const perShare = entry.perSharePatterns?.findIndex((rule) => rule.heading.test(subheading) && rule.label.test(label)) ?? -1;
   return perShare >= 0 ? entry.patterns.length + perShare : undefined;

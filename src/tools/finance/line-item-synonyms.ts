@@ -5,10 +5,30 @@
  * Within a figure, earlier patterns win over later ones on the same statement: a "Total revenue" line beats the
  * "Net sales" line above it, a net income attributable to the parent beats consolidated net income.
  */
-export type KeyFigureName = 'revenue' | 'netIncome' | 'operatingIncome' | 'operatingCashFlow' | 'dilutedEps';
+/** Every figure `extractKeyFigures` looks for, in the order they are reported. */
+export const keyFigureNames = [
+  'revenue',
+  'netIncome',
+  'operatingIncome',
+  'operatingCashFlow',
+  'dilutedEps',
+  'basicEps',
+  'sharesOutstanding',
+  'totalAssets',
+  'totalLiabilities',
+  'cashAndEquivalents',
+  'longTermDebt',
+  'capitalExpenditures',
+  'freeCashFlow',
+] as const;
+
+export type KeyFigureName = (typeof keyFigureNames)[number];
 
 /** Which statement a figure is read from; candidates on other pages rank lower. */
-export type StatementKind = 'income' | 'cashFlow';
+export type StatementKind = 'income' | 'cashFlow' | 'balanceSheet';
+
+/** What a table row counts (see `readStatementTables`): money, money per share, shares or percents. */
+export type FigureMeasure = 'amount' | 'perShare' | 'shares' | 'percent';
 
 export interface LineItemSynonyms {
   statement: StatementKind;
@@ -21,6 +41,20 @@ export interface LineItemSynonyms {
   perSharePatterns?: Array<{ heading: RegExp; label: RegExp }>;
   /** A label matching one of these is never this figure. */
   exclude?: RegExp[];
+  /**
+   * The row must count this (the table reader's `measure`); checked for the figures that set it. A bare "Basic" row is
+   * a share count under "Shares used in computing earnings per share:" and an amount per share under "Earnings per share:".
+   */
+  measure?: FigureMeasure;
+  /** Patterns matched against "subheading: label" (normalised) when the label alone does not name the figure. */
+  contextPatterns?: RegExp[];
+  /**
+   * A label that names the figure only right below a given row: Intel prints its non-current debt as a bare "Debt"
+   * right below "Total current liabilities". Ranked after `patterns` and `contextPatterns`.
+   */
+  belowRowPatterns?: Array<{ previous: RegExp; label: RegExp }>;
+  /** Read only from its own statement, never from a summary table or a note (a note's "Total liabilities" is not the balance sheet's). */
+  statementOnly?: boolean;
 }
 
 const netIncomeWords = String.raw`(?:income|earnings|profit|loss|income \(loss\)|\(loss\) income|earnings \(loss\)|\(loss\) earnings|loss \(income\))`;
@@ -82,6 +116,65 @@ export const defaultLineItemSynonyms: Record<KeyFigureName, LineItemSynonyms> = 
       { heading: /per (?:common )?share.*diluted|diluted.*per (?:common )?share/, label: /^(?:total|diluted)$/ },
     ],
   },
+  basicEps: {
+    statementOnly: true,
+    statement: 'income',
+    measure: 'perShare',
+    patterns: [
+      new RegExp(String.raw`^basic (?:net )?${netIncomeWords}? ?per (?:common )?share$`),
+      new RegExp(String.raw`^(?:net )?${netIncomeWords} per (?:common )?share(?: attributable to .+?)?(?:\s*[-,:]\s*|\s+)basic$`),
+      /^basic (?:net )?(?:earnings|income|loss) per (?:common )?share attributable to .+$/,
+      /^basic eps$/,
+    ],
+    perSharePatterns: [
+      { heading: /per (?:common )?share.*basic|basic.*per (?:common )?share/, label: new RegExp(String.raw`^net ${netIncomeWords}`) },
+      { heading: /per (?:common )?share/, label: /^basic$/ },
+      { heading: /per (?:common )?share.*basic|basic.*per (?:common )?share/, label: /^(?:total|basic)$/ },
+    ],
+  },
+  sharesOutstanding: {
+    statementOnly: true,
+    // The weighted-average basic share count of the income statement, the denominator of basic EPS.
+    statement: 'income',
+    measure: 'shares',
+    patterns: [
+      /^(?:weighted[- ])?average (?:number of )?(?:common )?shares(?: of common stock)?(?: outstanding)?(?: - |, | )basic$/,
+      /^(?:basic )?weighted[- ]average (?:number of )?(?:common )?shares(?: outstanding)?$/,
+    ],
+    contextPatterns: [/^(?:shares used|weighted[- ]average|average|number of).*: basic$/],
+  },
+  totalAssets: { statement: 'balanceSheet', statementOnly: true, patterns: [/^total assets$/] },
+  totalLiabilities: { statement: 'balanceSheet', statementOnly: true, patterns: [/^total liabilities$/] },
+  cashAndEquivalents: {
+    statement: 'balanceSheet',
+    statementOnly: true,
+    patterns: [/^cash and (?:cash )?equivalents$/, /^cash and cash equivalents, at (?:cost|fair value)$/],
+  },
+  longTermDebt: {
+    statement: 'balanceSheet',
+    statementOnly: true,
+    patterns: [
+      /^long-term debt$/,
+      /^long-term debt, (?:net|non-?current|excluding current portion|net of current portion|less current portion)$/,
+      /^long-term debt, net of current portion$/,
+      /^(?:long-term )?debt, non-?current$/,
+      /^non-?current (?:portion of )?(?:long-term )?debt$/,
+    ],
+    contextPatterns: [/^(?:non-?current|long-term) liabilities: (?:long-term |term )?debt$/],
+    belowRowPatterns: [{ previous: /^total current liabilities$/, label: /^(?:term )?debt$/ }],
+    exclude: [/(?<!excluding |net of |less )current (?:portion|maturities)/, /^current /],
+  },
+  capitalExpenditures: {
+    statement: 'cashFlow',
+    statementOnly: true,
+    patterns: [
+      /^(?:purchases?|acquisitions?) of property(?:,)? (?:plant )?and equipment(?:, net)?(?: and intangible assets)?$/,
+      /^payments for acquisition of property, plant and equipment$/,
+      /^additions to property(?:,)? (?:plant )?and equipment$/,
+      /^capital expenditures$/,
+    ],
+  },
+  freeCashFlow: { statement: 'cashFlow', patterns: [/^free cash flows?$/] },
 };
 
 /** Lower-case a printed label and unify its dashes and spacing, so synonyms can be written once. */

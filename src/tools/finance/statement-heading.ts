@@ -17,7 +17,7 @@ const subjects = [
 
 const headingPattern = new RegExp(
   String.raw`^(?:(?:unaudited|condensed|consolidated|combined|interim)\s+)*` +
-    String.raw`(?:statements?\s+of\s+(?:consolidated\s+)?(${subjects})|(income|cash flows?|comprehensive income)\s+statements?|(balance sheets?))` +
+    String.raw`(?:statements?\s+of\s+(?:consolidated\s+)?(${subjects})|(income|cash flows?|comprehensive income|(?:stockholders|shareholders)['’]? equity)\s+statements?|(balance sheets?))` +
     String.raw`(?:\s*(?:\(\d\)|\((?:unaudited|continued|cont'd)\)|[-–—]\s*\(?(?:unaudited|continued)\)?|:|\(in [a-z ,]+\)))*$`,
   'i',
 );

@@ -10,3 +10,5 @@ export {
 } from './pdf-search-index';
 export { PdfIndexCache, type PdfIndexCacheOptions } from './pdf-index-cache';
 export { createPdfTools, pdfTools, type PdfToolsOptions } from './pdf-tools';
+export { createPdfTablesTool, pdfTablesInput, pdfTablesOutput } from './pdf-tables-tool';
+export { repairPageText, type TextHygieneReport } from './repair-page-text';

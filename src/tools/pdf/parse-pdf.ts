@@ -6,6 +6,7 @@
 import { PDFParse } from 'pdf-parse';
 import { DocumentError } from '../../errors';
 import { pdfjsLocalAssets } from './pdfjs-local-assets';
+import { repairPageText } from './repair-page-text';
 import type { PdfDocument, PdfInfo, PdfPage, PdfTable } from './read-pdf';
 
 /** What the worker needs to know: the limits already validated by `readPdf`. */
@@ -57,11 +58,12 @@ async function parse(parser: PDFParse, request: ParsePdfRequest): Promise<PdfDoc
     );
   }
   const selected = request.pages ?? Array.from({ length: pageCount }, (_, index) => index + 1);
-  const pages: PdfPage[] = [];
+  const printed: PdfPage[] = [];
   for (const number of selected) {
     const textResult = await parser.getText({ partial: [number], pageJoiner: '' });
-    pages.push({ number, text: textResult.pages[0]?.text ?? '' });
+    printed.push({ number, text: textResult.pages[0]?.text ?? '' });
   }
+  const { pages, report: textHygiene } = repairPageText(printed);
 
   const raw = (infoResult.info ?? {}) as Record<string, unknown>;
   const dates = infoResult.getDateNode();
@@ -78,7 +80,13 @@ async function parse(parser: PDFParse, request: ParsePdfRequest): Promise<PdfDoc
   ];
   for (const [key, value] of fields) if (value !== undefined) (info as unknown as Record<string, unknown>)[key] = value;
 
-  const document: PdfDocument = { pages, info };
+  const document: PdfDocument = { pages, info, textHygiene };
+  if (textHygiene.unrecoveredGlyphs > 0) {
+    const where = pages.filter((page) => page.unrecoveredGlyphs).map((page) => page.number);
+    document.warnings = [
+      `${textHygiene.unrecoveredGlyphs} glyph(s) on page(s) ${where.join(', ')} have no Unicode in the PDF's fonts and no ligature reading; they are shown as U+FFFD.`,
+    ];
+  }
   if (request.tables) {
     const tables: PdfTable[] = [];
     for (const number of selected.slice(0, request.maxTablePages)) {

@@ -1,6 +1,6 @@
 /**
- * The built-in PDF tools: `pdf.extract` (page texts, metadata, tables) and `pdf.search` (ranked page chunks for a
- * question). Both read the file through the sandboxed `ctx.files`, honour `ctx.signal`, and throw DocumentError
+ * The built-in PDF tools: `pdf.extract` (page texts, metadata, tables), `pdf.search` (ranked page chunks for a
+ * question) and `pdf.tables` (financial statement tables with numeric cells). Both read the file through the sandboxed `ctx.files`, honour `ctx.signal`, and throw DocumentError
  * for documents they cannot read (the registry returns it to the model as a value).
  */
 import { basename } from 'node:path';
@@ -9,6 +9,7 @@ import { AbortError } from '../../errors';
 import { defineTool } from '../define-tool';
 import type { Tool } from '../tool';
 import { PdfIndexCache } from './pdf-index-cache';
+import { createPdfTablesTool } from './pdf-tables-tool';
 import type { PdfSearchIndex } from './pdf-search-index';
 import { readPdf } from './read-pdf';
 
@@ -34,7 +35,7 @@ export const pdfExtractInput = z.object({
 });
 
 export const pdfExtractOutput = z.object({
-  pages: z.array(z.object({ number: z.number().int(), text: z.string() })),
+  pages: z.array(z.object({ number: z.number().int(), text: z.string(), unrecoveredGlyphs: z.number().int().optional() })),
   info: z.object({
     pageCount: z.number().int(),
     title: z.string().optional(),
@@ -47,6 +48,8 @@ export const pdfExtractOutput = z.object({
     modificationDate: z.string().optional(),
   }),
   tables: z.array(z.object({ page: z.number().int(), rows: z.array(z.array(z.string())) })).optional(),
+  textHygiene: z.object({ recoveredGlyphs: z.number().int(), unrecoveredGlyphs: z.number().int(), joinedHyphens: z.number().int() }),
+  warnings: z.array(z.string()).optional(),
 });
 
 export const pdfSearchInput = z.object({
@@ -59,7 +62,7 @@ export const pdfSearchOutput = z.object({
   hits: z.array(z.object({ page: z.number().int(), text: z.string(), score: z.number() })),
 });
 
-/** Make the two PDF tools with the given limits. `pdfTools` holds a pair made with the defaults. */
+/** Make the PDF tools with the given limits. `pdfTools` holds a pair made with the defaults. */
 export function createPdfTools(options: PdfToolsOptions = {}): Tool[] {
   const cache = new PdfIndexCache({ maxEntries: options.cacheEntries ?? 8 });
   const limits = { maxPages: options.maxPages, maxBytes: options.maxBytes, timeoutMs: options.readTimeoutMs };
@@ -108,8 +111,8 @@ export function createPdfTools(options: PdfToolsOptions = {}): Tool[] {
     },
   });
 
-  return [extract, search];
+  return [extract, search, createPdfTablesTool(limits)];
 }
 
-/** `pdf.extract` and `pdf.search` with default limits. */
+/** `pdf.extract`, `pdf.search` and `pdf.tables` with default limits. */
 export const pdfTools: Tool[] = createPdfTools();

@@ -15,7 +15,8 @@ export interface PdfjsLocalAssets {
 
 let cached: PdfjsLocalAssets | undefined;
 
-function moduleUrl(): string {
+/** This module's URL in both builds, for `createRequire` lookups of packages beside it. */
+export function moduleUrl(): string {
   // In the CommonJS build `import.meta.url` is not defined; fall back to this file's CommonJS path.
   try {
     const url = import.meta.url;

@@ -10,6 +10,7 @@ import { AbortError, DocumentError } from '../../errors';
 import { maxTimerDelayMs, withDeadline } from '../../with-deadline';
 import type { ParsePdfRequest } from './parse-pdf';
 import type { PdfWorkerReply, PdfWorkerRequest } from './pdf-worker';
+import type { TextHygieneReport } from './repair-page-text';
 import { workerEntryFile } from '../../worker-entry-file';
 
 export interface ReadPdfOptions {
@@ -42,7 +43,10 @@ export interface ReadPdfOptions {
 export interface PdfPage {
   /** 1-based page number. */
   number: number;
+  /** The page text, with lost ligatures and line-end hyphenation repaired (see `repairPageText`). */
   text: string;
+  /** Glyphs on this page that the PDF gives no Unicode for and no rule could name (shown as U+FFFD); only when > 0. */
+  unrecoveredGlyphs?: number;
 }
 
 export interface PdfTable {
@@ -69,6 +73,10 @@ export interface PdfInfo {
 export interface PdfDocument {
   pages: PdfPage[];
   info: PdfInfo;
+  /** What text hygiene changed in the read pages: ligatures recovered, glyphs left unknown, hyphens joined. */
+  textHygiene: TextHygieneReport;
+  /** Problems worth telling the reader of the text, e.g. unknown glyphs; absent when there are none. */
+  warnings?: string[];
   /** Present when `tables: true` was asked for. */
   tables?: PdfTable[];
 }
