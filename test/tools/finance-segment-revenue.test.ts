@@ -1,0 +1,90 @@
+/**
+ * Segment revenue on small page texts laid out as pdf-parse prints the segment tables of the corpus (tab-separated
+ * cells): a revenue block (Microsoft's note 19), segment blocks (Amazon's note 10), and the tables it must not read.
+ */
+import { describe, expect, it } from 'vitest';
+import { extractKeyFigures } from '../../src/tools/finance/extract-key-figures';
+import { keyFiguresOutputSchema, keyFiguresTool } from '../../src/tools/finance/key-figures-tool';
+import { silentLogger } from '../../src/observability/logger';
+import type { ToolContext } from '../../src/tools/tool';
+
+const income = [
+  'CONSOLIDATED STATEMENTS OF OPERATIONS',
+  '(in millions, except per share amounts)',
+  'Year Ended December 31,',
+  '2023 \t2022',
+  'Total revenues \t1,020 \t960',
+  'Net income \t130 \t120',
+].join('\n');
+
+const revenueBlock = (northAmerica: string, intro = 'Segment revenue and operating income were as follows during the periods presented:') =>
+  [
+    'NOTE 9 — SEGMENT INFORMATION',
+    intro,
+    '(In millions)',
+    'Year Ended December 31, \t2023 \t2022',
+    'Revenue',
+    `North America \t$ \t${northAmerica} $ \t500`,
+    'Rest of World \t420 \t460',
+    'Total \t$ \t1,020 $ \t960',
+    'Operating Income',
+    'North America \t$ \t90 $ \t80',
+    'Rest of World \t40 \t40',
+    'Total \t$ \t130 $ \t120',
+  ].join('\n');
+
+const segmentBlocks = [
+  'Information on reportable segments is as follows (in millions):',
+  'Year Ended December 31,',
+  '2022 \t2023',
+  'Retail',
+  'Net sales \t$ \t700 \t$ \t800',
+  'Operating income \t$ \t60 \t$ \t70',
+  'Cloud',
+  'Net sales \t$ \t260 \t$ \t220',
+  'Operating income \t$ \t60 \t$ \t60',
+].join('\n');
+
+const pages = (...texts: string[]) => texts.map((text, index) => ({ number: index + 1, text }));
+
+describe('segment revenue', () => {
+  it('reads a revenue block for the current period, checked against its total', () => {
+    const result = extractKeyFigures(pages(income, revenueBlock('600')));
+    expect(result.segmentRevenue).toEqual([
+      { segment: 'North America', value: 600, unit: 'millions', page: 2, period: 'Year Ended December 31, 2023', label: 'North America' },
+      { segment: 'Rest of World', value: 420, unit: 'millions', page: 2, period: 'Year Ended December 31, 2023', label: 'Rest of World' },
+    ]);
+  });
+
+  it('reads segment blocks from the latest year column, checked against the filing revenue when no total is printed', () => {
+    const result = extractKeyFigures(pages(income, segmentBlocks));
+    expect(result.segmentRevenue).toEqual([
+      { segment: 'Retail', value: 800, unit: 'millions', page: 2, period: 'Year Ended December 31, 2023', label: 'Retail: Net sales' },
+      { segment: 'Cloud', value: 220, unit: 'millions', page: 2, period: 'Year Ended December 31, 2023', label: 'Cloud: Net sales' },
+    ]);
+  });
+
+  it('returns none when the segments do not add up to the total', () => {
+    expect(extractKeyFigures(pages(income, revenueBlock('610'))).segmentRevenue).toBeUndefined();
+  });
+
+  it('returns none for a table that is not said to be by segment, or for revenue split by source', () => {
+    // The page speaks of segments, but this table is revenue by region.
+    const byRegion = revenueBlock('600', 'Revenue by the region of the customer was as follows during the periods presented:');
+    expect(extractKeyFigures(pages(income, byRegion)).segmentRevenue).toBeUndefined();
+    const bySource = ['Segment information (in millions)', 'Net operating revenues:', 'Third party \t$ \t900', 'Intersegment \t120', 'Total \t$ \t1,020'].join('\n');
+    expect(extractKeyFigures(pages(income, bySource)).segmentRevenue).toBeUndefined();
+    expect(extractKeyFigures(pages(income)).segmentRevenue).toBeUndefined();
+  });
+
+  it('finance.keyFigures returns it, and `only` keeps it only when asked', async () => {
+    const ctx = { signal: new AbortController().signal, logger: silentLogger() } as unknown as ToolContext;
+    const text = `${income}\f${revenueBlock('600')}`;
+    const all = await keyFiguresTool.execute(keyFiguresTool.input.parse({ text }), ctx);
+    expect(keyFiguresOutputSchema.parse(all).segmentRevenue).toHaveLength(2);
+    const some = await keyFiguresTool.execute(keyFiguresTool.input.parse({ text, only: ['revenue', 'segmentRevenue'] }), ctx);
+    expect(some.segmentRevenue).toEqual(all.segmentRevenue);
+    const none = await keyFiguresTool.execute(keyFiguresTool.input.parse({ text, only: ['revenue'] }), ctx);
+    expect(none).not.toHaveProperty('segmentRevenue');
+  });
+});
