@@ -64,6 +64,30 @@ describe('segment revenue', () => {
     ]);
   });
 
+  it('reads segment columns named in a sentence of the filing, in their order', () => {
+    const note = [
+      'The Company has three reportable segments: Domestic streaming, International streaming and Domestic DVD.',
+      'As of/Year ended December 31, 2016',
+      'Domestic',
+      'Streaming',
+      'International',
+      'Streaming',
+      'Domestic',
+      'DVD \tConsolidated',
+      '(in thousands)',
+      'Total memberships at end of period (1) \t49,431 \t44,365 \t4,114 \t—',
+      'Revenues \t$ \t5,077,307 \t$ \t3,211,095 \t$ \t542,267 \t$ \t8,830,669',
+    ].join('\n');
+    const read = extractKeyFigures(pages(note)).segmentRevenue;
+    expect(read?.map(({ segment, value, unit, period }) => [segment, value, unit, period])).toEqual([
+      ['Domestic streaming', 5077307, 'thousands', 'Year ended December 31, 2016'],
+      ['International streaming', 3211095, 'thousands', 'Year ended December 31, 2016'],
+      ['Domestic DVD', 542267, 'thousands', 'Year ended December 31, 2016'],
+    ]);
+    // Columns in another order than the sentence names them are not read.
+    expect(extractKeyFigures(pages(note.replace('Domestic\nDVD', 'Other\nDVD'))).segmentRevenue).toBeUndefined();
+  });
+
   it('returns none when the segments do not add up to the total', () => {
     expect(extractKeyFigures(pages(income, revenueBlock('610'))).segmentRevenue).toBeUndefined();
   });

@@ -7,8 +7,12 @@
  * - segment blocks: each segment's name as a subheading over its "Net sales" / "Revenues" row, usually closed by a
  *   "Consolidated" or "Total" block (Amazon's note 10, Apple's note 10).
  *
+ * - segment columns: one column per segment the filing names in a sentence ("The Company has three reportable
+ *   segments: Domestic streaming, International streaming and Domestic DVD."), in that order in the column headings,
+ *   then a "Consolidated" or "Total" column, read from the "Revenues" row (Netflix 2016's note 11).
+ *
  * A table counts only when its headings, or the sentence right above them, say "segment", and only when its segment
- * values add up to the total it prints (or, when it prints none, to the filing's revenue), within one printed unit. Tables with segments as columns (Netflix 2016, Coca-Cola) and
+ * values add up to the total it prints (or, when it prints none, to the filing's revenue), within one printed unit. Tables with segments as columns that the filing does not name in such a sentence (Coca-Cola) and
  * segments split into sub-lines with an unlabelled subtotal (Intel, Pfizer) are not read: no segment revenue is
  * returned for them rather than a guess.
  */
@@ -60,6 +64,7 @@ export function extractSegmentRevenue(
   revenue: RevenueReference | undefined,
 ): SegmentRevenue[] | undefined {
   const pageText = new Map(pages.map((page) => [page.number, page.text]));
+  const named = namedSegments(pages);
   const found: Found[] = [];
   for (const table of tables) {
     const text = pageText.get(table.page) ?? '';
@@ -69,6 +74,7 @@ export function extractSegmentRevenue(
       const read = readBlock(table, text, block, revenue);
       if (read) found.push(read);
     }
+    if (named) found.push(...segmentColumns(table, text, named));
   }
   const samePeriod = (entry: Found) => revenue?.period !== undefined && entry.segments[0]!.period?.toLowerCase() === revenue.period.toLowerCase();
   return (found.find(samePeriod) ?? found[0])?.segments;
@@ -123,6 +129,57 @@ function segmentBlocks(table: StatementTable): Block[] {
   return [{ names, rows, labels: rows.map((row) => `${row.section}: ${row.label}`), ...(total ? { total } : {}) }];
 }
 
+const countWords: Record<string, number> = { two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8 };
+const namingSentence = /\b(?:has|have|into|of)\s+(two|three|four|five|six|seven|eight)\s+(?:reportable |operating )?segments?[:,]?\s+([^.]{3,200})\./i;
+
+/** The segments a filing names in a sentence, in its order: "... three reportable segments: A, B and C." */
+function namedSegments(pages: ReadonlyArray<{ text: string }>): string[] | undefined {
+  for (const page of pages) {
+    const match = namingSentence.exec(page.text.replace(/\s+/g, ' '));
+    if (!match) continue;
+    const names = match[2]!
+      .split(/\s*,\s*(?:and\s+)?|\s+and\s+/)
+      .map((name) => name.replace(/\s*\(.*$/, '').trim())
+      .filter(Boolean);
+    if (names.length === countWords[match[1]!.toLowerCase()]) return names;
+  }
+  return undefined;
+}
+
+/** "Revenues" rows with one column per named segment, then the consolidated column, under headings naming them in order. */
+function segmentColumns(table: StatementTable, pageText: string, names: string[]): Found[] {
+  const found: Found[] = [];
+  for (const row of table.rows) {
+    if (!revenueRow.test(row.label) || row.measure !== 'amount' || row.values.length !== names.length + 1) continue;
+    const { header } = headerAbove(pageText, row, { overRows: true });
+    const flat = header.replace(/\s+/g, ' ').toLowerCase();
+    const order = new RegExp(`${names.map((name) => escape(name.toLowerCase())).join('.*')}.*\\b(?:consolidated|total)\\b`);
+    if (!order.test(flat)) continue;
+    const values = row.values.slice(0, names.length);
+    const total = row.values[names.length];
+    if (values.some((value) => value === null) || typeof total !== 'number') continue;
+    if (Math.abs((values as number[]).reduce((a, b) => a + b, 0) - total) > 1) continue;
+    const period = describePeriod(header, 0, 1);
+    const unit = detectUnit(header) ?? row.unit;
+    found.push({
+      total,
+      segments: names.map((segment, index) => ({
+        segment,
+        value: values[index]!,
+        unit,
+        page: table.page,
+        ...(period ? { period } : {}),
+        label: `${segment}: ${row.label}`,
+      })),
+    });
+  }
+  return found;
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
+}
+
 function readBlock(table: StatementTable, pageText: string, block: Block, revenue: RevenueReference | undefined): Found | undefined {
   const { header, intro } = headerAbove(pageText, block.rows[0]!);
   // The table itself says it is by segment: its headings or the sentence that introduces it.
@@ -157,9 +214,11 @@ function readBlock(table: StatementTable, pageText: string, block: Block, revenu
  * The column headings of the table the row opens: the short lines between the data row above it and the row itself
  * (a page holds several tables, each with its own headings, while the reader keeps one heading per page).
  */
-function headerAbove(pageText: string, row: TableRow): { header: string; intro: string } {
+function headerAbove(pageText: string, row: TableRow, options: { overRows?: boolean } = {}): { header: string; intro: string } {
   const { lines } = readStatementSections(pageText);
-  const at = lines.findIndex((line) => line.isData && line.row.label === row.label && sameValues(line.row.values, row.values));
+  let at = lines.findIndex((line) => line.isData && line.row.label === row.label && sameValues(line.row.values, row.values));
+  // The headings of a table whose row is not its first ("Revenues" below "Total memberships") are above its first row.
+  while (options.overRows && at > 0 && lines[at - 1]!.isData) at -= 1;
   const header: string[] = [];
   let intro = '';
   for (let index = at - 1; at !== -1 && index >= 0 && !lines[index]!.isData; index -= 1) {
