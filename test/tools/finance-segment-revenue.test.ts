@@ -88,6 +88,28 @@ describe('segment revenue', () => {
     expect(extractKeyFigures(pages(note.replace('Domestic\nDVD', 'Other\nDVD'))).segmentRevenue).toBeUndefined();
   });
 
+  it('reads a segment printed as product lines and an unlabelled subtotal, only when the subtotal adds up', () => {
+    const release = (other: string) =>
+      [
+        'Supplemental Operating Segment Results',
+        'Three Months Ended Twelve Months Ended',
+        '(In Millions) Dec 31, 2022 Dec 25, 2021 Dec 31, 2022 Dec 25, 2021',
+        'Operating segment revenue:',
+        'Client Computing',
+        'Desktop $ 2,509 $ 3,756 $ 10,661 $ 12,437',
+        'Notebook 3,663 5,809 18,783 25,443',
+        `Other ${other} 738 2,264 3,187`,
+        '6,625 10,303 31,708 41,067',
+        'Data Center and AI 4,304 6,426 19,196 22,691',
+        'Total operating segment revenue $ 10,929 $ 16,729 $ 50,904 $ 63,758',
+      ].join('\n');
+    expect(extractKeyFigures(pages(release('453'))).segmentRevenue).toEqual([
+      { segment: 'Client Computing', value: 6625, unit: 'millions', page: 1, period: 'Three Months Ended Dec 31, 2022', label: 'Client Computing' },
+      { segment: 'Data Center and AI', value: 4304, unit: 'millions', page: 1, period: 'Three Months Ended Dec 31, 2022', label: 'Data Center and AI' },
+    ]);
+    expect(extractKeyFigures(pages(release('463'))).segmentRevenue).toBeUndefined();
+  });
+
   it('returns none when the segments do not add up to the total', () => {
     expect(extractKeyFigures(pages(income, revenueBlock('610'))).segmentRevenue).toBeUndefined();
   });

@@ -48,6 +48,8 @@ const totalLabel = /^(?:total|consolidated)\b/i;
 /** Rows that split revenue by source, not by segment (Coca-Cola's "Third party" and "Intersegment" per segment column). */
 const revenueSource = /\b(?:third[- ]party|inter-?segment|external customers?)\b/i;
 const maxHeadingLength = 60;
+/** A long line with this many lower-case words is a sentence, not a heading ("(In Millions) Dec 31, 2022 Dec 25, ..."). */
+const proseWords = 5;
 
 interface Found {
   segments: SegmentRevenue[];
@@ -70,7 +72,7 @@ export function extractSegmentRevenue(
     const text = pageText.get(table.page) ?? '';
     // A page of notes right after a statement reads as its continuation, so the table's kind is not checked here.
     if (!segmentWord.test(text)) continue;
-    for (const block of [...revenueBlocks(table), ...segmentBlocks(table)]) {
+    for (const block of [...revenueBlocks(table), ...groupedRevenueBlocks(table, text), ...segmentBlocks(table)]) {
       const read = readBlock(table, text, block, revenue);
       if (read) found.push(read);
     }
@@ -86,6 +88,8 @@ interface Block {
   rows: TableRow[];
   labels: string[];
   total?: TableRow;
+  /** The block's first printed row, when it is not `rows[0]` (a subtotal row prints no label). */
+  anchor?: TableRow;
 }
 
 /** "Revenue:" over one row per segment, then "Total". */
@@ -105,6 +109,49 @@ function revenueBlocks(table: StatementTable): Block[] {
       }
     }
     index = end;
+  }
+  return blocks;
+}
+
+/**
+ * A revenue block where a segment is printed as its name over product lines and an unlabelled subtotal (Intel's
+ * "Client Computing" over Desktop, Notebook, Other and 6,625). The table rows drop unlabelled lines, so this reads the
+ * page's lines; a group counts only when its subtotal equals the sum of its lines in every column.
+ */
+function groupedRevenueBlocks(table: StatementTable, pageText: string): Block[] {
+  const { lines } = readStatementSections(pageText);
+  const blocks: Block[] = [];
+  const rowOf = (label: string, values: Array<number | null>): TableRow =>
+    table.rows.find((row) => row.label === label && sameValues(row.values, values)) ?? { label, values, measure: 'amount', unit: table.unit };
+  for (let start = 0; start < lines.length; start += 1) {
+    const heading = lines[start]!.row;
+    if (lines[start]!.isData || heading.values.length > 0 || !revenueBlockHeading.test(heading.label)) continue;
+    const block: Block = { names: [], rows: [], labels: [] };
+    let group: { name: string; rows: TableRow[] } | undefined;
+    let grouped = false;
+    for (let index = start + 1; index < lines.length; index += 1) {
+      const { row, isData } = lines[index]!;
+      if (isData) {
+        const tableRow = rowOf(row.label, row.values);
+        block.anchor ??= tableRow;
+        if (totalLabel.test(row.label)) {
+          if (!group) block.total = tableRow;
+          break;
+        }
+        if (group) group.rows.push(tableRow);
+        else block.names.push(row.label), block.labels.push(row.label), block.rows.push(tableRow);
+      } else if (row.label === '' && row.values.length > 0 && group && group.rows.length > 1) {
+        const sums = row.values.map((_, column) => group!.rows.reduce((sum, line) => sum + (line.values[column] ?? Number.NaN), 0));
+        if (!sums.every((sum, column) => Math.abs(sum - (row.values[column] ?? Number.NaN)) <= 1)) break;
+        block.names.push(group.name);
+        block.labels.push(group.name);
+        block.rows.push({ ...group.rows[0]!, label: group.name, values: row.values });
+        group = undefined;
+        grouped = true;
+      } else if (row.label !== '' && row.values.length === 0 && !group) group = { name: row.label, rows: [] };
+      else if (row.label !== '' || row.values.length > 0) break;
+    }
+    if (grouped && block.total && !group && block.names.length > 1) blocks.push(block);
   }
   return blocks;
 }
@@ -181,7 +228,7 @@ function escape(text: string): string {
 }
 
 function readBlock(table: StatementTable, pageText: string, block: Block, revenue: RevenueReference | undefined): Found | undefined {
-  const { header, intro } = headerAbove(pageText, block.rows[0]!);
+  const { header, intro } = headerAbove(pageText, block.anchor ?? block.rows[0]!);
   // The table itself says it is by segment: its headings or the sentence that introduces it.
   if (!segmentWord.test(`${intro}\n${header}`)) return undefined;
   const years = headingYears(header);
@@ -224,7 +271,7 @@ function headerAbove(pageText: string, row: TableRow, options: { overRows?: bool
   for (let index = at - 1; at !== -1 && index >= 0 && !lines[index]!.isData; index -= 1) {
     const text = lines[index]!.text.replace(/\s+/g, ' ').trim();
     // The sentence that introduces the table may state its unit ("... as follows (in millions):"), never its periods.
-    if (text.length > maxHeadingLength) {
+    if (text.length > maxHeadingLength && (text.match(/\b[a-z]{2,}\b/g) ?? []).length >= proseWords) {
       intro = text;
       const unit = detectUnit(text);
       if (unit) header.unshift(`(in ${unit})`);
