@@ -1,20 +1,20 @@
 /**
- * Segment revenue from the segment tables a filing prints, read from the same `readFilingTables` rows as the other
- * key figures. Two layouts are read, both with segments as rows:
+ * Segment revenue from the segment tables a filing prints, read from the same `readFilingTables` rows (and, for
+ * unlabelled subtotals, the same page lines) as the other key figures. Layouts read:
  *
  * - a revenue block: a "Revenue" / "Net sales by reportable segment" subheading over one row per segment and a
- *   "Total" row (Microsoft's note 19, Apple's MD&A);
+ *   "Total" row (Microsoft's note 19, Apple's MD&A); a segment in it may be its name over product lines and an
+ *   unlabelled subtotal (Intel's Client Computing);
  * - segment blocks: each segment's name as a subheading over its "Net sales" / "Revenues" row, usually closed by a
- *   "Consolidated" or "Total" block (Amazon's note 10, Apple's note 10).
- *
+ *   "Consolidated" or "Total" block (Amazon's note 10, Apple's note 10);
  * - segment columns: one column per segment the filing names in a sentence ("The Company has three reportable
  *   segments: Domestic streaming, International streaming and Domestic DVD."), in that order in the column headings,
  *   then a "Consolidated" or "Total" column, read from the "Revenues" row (Netflix 2016's note 11).
  *
- * A table counts only when its headings, or the sentence right above them, say "segment", and only when its segment
- * values add up to the total it prints (or, when it prints none, to the filing's revenue), within one printed unit. Tables with segments as columns that the filing does not name in such a sentence (Coca-Cola) and
- * segments split into sub-lines with an unlabelled subtotal (Intel, Pfizer) are not read: no segment revenue is
- * returned for them rather than a guess.
+ * A table counts only when its headings, or the sentence right above them, say "segment" (segment columns: print the
+ * named segments), and only when its segment values add up to the total it prints (or, when it prints none, to the
+ * filing's revenue), within one printed unit. Other tables (Coca-Cola's columns, named in no such sentence; Pfizer's
+ * Biopharma printed above its own sub-lines) are not read: no segment revenue is returned rather than a guess.
  */
 import { currentPeriodColumn, describePeriod, headingYears } from './describe-period';
 import type { StatementTable, TableRow } from './read-statement-tables';
@@ -139,7 +139,11 @@ function groupedRevenueBlocks(table: StatementTable, pageText: string): Block[] 
           break;
         }
         if (group) group.rows.push(tableRow);
-        else block.names.push(row.label), block.labels.push(row.label), block.rows.push(tableRow);
+        else {
+          block.names.push(row.label);
+          block.labels.push(row.label);
+          block.rows.push(tableRow);
+        }
       } else if (row.label === '' && row.values.length > 0 && group && group.rows.length > 1) {
         const sums = row.values.map((_, column) => group!.rows.reduce((sum, line) => sum + (line.values[column] ?? Number.NaN), 0));
         if (!sums.every((sum, column) => Math.abs(sum - (row.values[column] ?? Number.NaN)) <= 1)) break;
