@@ -7,15 +7,9 @@ import { extractKeyFigures } from '../../src/tools/finance/extract-key-figures';
 import { keyFiguresOutputSchema, keyFiguresTool } from '../../src/tools/finance/key-figures-tool';
 import { silentLogger } from '../../src/observability/logger';
 import type { ToolContext } from '../../src/tools/tool';
+import { smallIncomeStatement } from '../fixtures/finance/small-income-statement';
 
-const income = [
-  'CONSOLIDATED STATEMENTS OF OPERATIONS',
-  '(in millions, except per share amounts)',
-  'Year Ended December 31,',
-  '2023 \t2022',
-  'Total revenues \t1,020 \t960',
-  'Net income \t130 \t120',
-].join('\n');
+const income = smallIncomeStatement;
 
 const revenueBlock = (northAmerica: string, intro = 'Segment revenue and operating income were as follows during the periods presented:') =>
   [
