@@ -138,6 +138,7 @@ function groupedRevenueBlocks(table: StatementTable, pageText: string): Block[] 
           if (!group) block.total = tableRow;
           break;
         }
+        if (revenueSource.test(row.label)) break;
         if (group) group.rows.push(tableRow);
         else {
           block.names.push(row.label);
