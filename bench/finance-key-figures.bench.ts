@@ -7,12 +7,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractKeyFigures } from '../src/tools/finance/extract-key-figures';
+import type { SegmentRevenue } from '../src/tools/finance/extract-segment-revenue';
 import { keyFigureNames, type KeyFigureName } from '../src/tools/finance/line-item-synonyms';
 import { readPdf } from '../src/tools/pdf/read-pdf';
 
 interface Expected {
   figures: Partial<Record<KeyFigureName, { value: number; unit: string; page: number }>>;
   absent: KeyFigureName[];
+  segmentRevenue?: SegmentRevenue[] | null;
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,6 +24,7 @@ const expectations = JSON.parse(
 ) as Record<string, Expected>;
 const names: readonly KeyFigureName[] = keyFigureNames;
 const totals = { correct: 0, wrong: 0, missing: 0, absentOk: 0, spurious: 0 };
+const segmentLines: string[] = [];
 
 console.log(`| filing | ${names.join(' | ')} | ms (read + extract) |`);
 console.log(`|---|${names.map(() => '---').join('|')}|---|`);
@@ -56,8 +59,13 @@ for (const file of readdirSync(corpus).filter((name) => name.endsWith('.pdf')).s
     return 'not printed';
   });
   console.log(`| ${file} | ${cells.join(' | ')} | ${elapsed} |`);
+  const segments = result.segmentRevenue?.map((segment) => `${segment.segment} ${segment.value} ${segment.unit} p${segment.page}`).join('; ') ?? 'none';
+  const want = expected?.segmentRevenue;
+  const verdict = want === undefined ? 'unchecked' : JSON.stringify(want ?? undefined) === JSON.stringify(result.segmentRevenue) ? '✓' : 'DIFFERENT';
+  segmentLines.push(`| ${file} | ${segments} | ${verdict} |`);
 }
 console.log(
   `\ncorrect ${totals.correct}, wrong ${totals.wrong}, missing ${totals.missing}, spurious ${totals.spurious}, ` +
     `correctly absent ${totals.absentOk} (figures the filing does not print)`,
 );
+console.log(`\n| filing | segment revenue | as pinned |\n|---|---|---|\n${segmentLines.join('\n')}`);

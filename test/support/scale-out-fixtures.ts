@@ -79,12 +79,12 @@ export function readEffects(dir: string, runId: string): Map<string, Effect[]> {
 }
 
 /** Pids with a body started and not ended in `runId`. */
-export function busyPids(dir: string, runId: string): Set<number> {
-  const busy = new Set<number>();
-  for (const lines of readEffects(dir, runId).values()) {
+export function busyPids(dir: string, runId: string): Map<number, string[]> {
+  const busy = new Map<number, string[]>();
+  for (const [key, lines] of readEffects(dir, runId)) {
     const open = new Map<number, number>();
     for (const line of lines) open.set(line.pid, (open.get(line.pid) ?? 0) + (line.what === 'start' ? 1 : -1));
-    for (const [pid, count] of open) if (count > 0) busy.add(pid);
+    for (const [pid, count] of open) if (count > 0) busy.set(pid, [...(busy.get(pid) ?? []), key]);
   }
   return busy;
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractKeyFigures, type KeyFigures } from '../../src/tools/finance/extract-key-figures';
+import type { SegmentRevenue } from '../../src/tools/finance/extract-segment-revenue';
 import type { KeyFigureName } from '../../src/tools/finance/line-item-synonyms';
 import { readPdf } from '../../src/tools/pdf/read-pdf';
 
@@ -18,6 +19,8 @@ interface Expected {
   period?: string;
   figures: Partial<Record<KeyFigureName, { value: number; unit: string; page: number; label: string; period?: string; derived?: true }>>;
   absent: KeyFigureName[];
+  /** Every segment in the filing's order, or null: the filing prints none (or none the reader reads). */
+  segmentRevenue: SegmentRevenue[] | null;
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -58,6 +61,31 @@ describe.skipIf(!corpusPresent)('finance.keyFigures on the shared corpus', () =>
     expect(Object.keys(result.figures).sort()).toEqual(Object.keys(expected.figures).sort());
     expect(result.currency).toBe(expected.currency);
     expect(result.period).toBe(expected.period);
+  });
+
+  it.each(filings)('%s: segment revenue, or none', (file, expected) => {
+    expect(expected.segmentRevenue, `${file} must pin segmentRevenue (null when absent)`).not.toBeUndefined();
+    const result = results.get(file)!;
+    if (expected.segmentRevenue === null) expect(result.segmentRevenue).toBeUndefined();
+    else expect(result.segmentRevenue).toEqual(expected.segmentRevenue);
+  });
+
+  it('reads segment revenue that adds up to the filing revenue, for its period', () => {
+    const read = filings.filter(([file]) => results.get(file)!.segmentRevenue);
+    expect(read.map(([file]) => file).sort()).toEqual([
+      'AMAZON_2020_10K.pdf',
+      'APPLE_2023Q3_10Q.pdf',
+      'INTEL_2022Q4_EARNINGS.pdf',
+      'MICROSOFT_2022_10K.pdf',
+      'NETFLIX_2016_10K.pdf',
+    ]);
+    for (const [file] of read) {
+      const { segmentRevenue, figures, period } = results.get(file)!;
+      const sum = segmentRevenue!.reduce((total, segment) => total + segment.value, 0);
+      // Intel's segments add up to its "Total operating segment revenue" (p11), before intersegment eliminations.
+      expect(sum, file).toBe(file === 'INTEL_2022Q4_EARNINGS.pdf' ? 14151 : figures.revenue!.value);
+      for (const segment of segmentRevenue!) expect(segment.period, file).toBe(period);
+    }
   });
 
   it('derives free cash flow only from the same cash flow column, and marks it', () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocumentError, financeTools, keyFiguresTool } from '../../src/index';
 import { silentLogger } from '../../src/observability/logger';
 import type { ToolContext } from '../../src/tools/tool';
+import { smallIncomeStatement } from '../fixtures/finance/small-income-statement';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const corpus = path.resolve(repoRoot, '../shared/corpus/financial');
@@ -90,16 +91,7 @@ describe('finance.keyFigures tool', () => {
 });
 
 describe('finance.keyFigures `only`', () => {
-  const text = [
-    'CONSOLIDATED STATEMENTS OF OPERATIONS',
-    '(in millions, except per share amounts)',
-    'Year Ended December 31,',
-    '2023 \t2022',
-    'Total revenues \t1,020 \t960',
-    'Net income \t130 \t120',
-    'Earnings per share:',
-    'Basic \t$ \t1.30 \t$ \t1.20',
-  ].join('\n');
+  const text = smallIncomeStatement;
   const ctx = { signal: new AbortController().signal, logger: silentLogger() } as unknown as ToolContext;
 
   it('keeps only the figures asked for', async () => {

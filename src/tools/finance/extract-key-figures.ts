@@ -8,6 +8,7 @@ import {
 } from './line-item-synonyms';
 import { readFilingTables, type StatementTable, type TableRow } from './read-statement-tables';
 import type { StatementSection } from './read-statement-sections';
+import { extractSegmentRevenue, type SegmentRevenue } from './extract-segment-revenue';
 import type { FigureUnit } from './statement-heading';
 import { ToolInputError } from '../../errors';
 
@@ -39,6 +40,11 @@ export interface KeyFigures {
   figures: Partial<Record<KeyFigureName, KeyFigure>>;
   /** The period of the revenue figure (else of the first figure found). */
   period?: string;
+  /**
+   * Revenue per operating segment for the current period, from the filing's segment table; absent when the filing
+   * prints none that adds up to its total (see `extractSegmentRevenue`).
+   */
+  segmentRevenue?: SegmentRevenue[];
 }
 
 export interface ExtractKeyFiguresOptions {
@@ -105,7 +111,13 @@ export function extractKeyFigures(pages: readonly FilingPage[], options: Extract
   const pageSymbols = headline.flatMap((candidate) => (candidate.pageCurrency ? [candidate.pageCurrency] : []));
   const currencySymbol = [...symbols, ...pageSymbols].find((symbol) => currencyCodes[symbol]);
   const period = (figures.revenue ?? headlineFigures.map((name) => figures[name]).find(Boolean))?.period;
-  return { currency: currencySymbol ? currencyCodes[currencySymbol]! : null, figures, ...(period ? { period } : {}) };
+  const segmentRevenue = extractSegmentRevenue(tables, pages, figures.revenue);
+  return {
+    currency: currencySymbol ? currencyCodes[currencySymbol]! : null,
+    figures,
+    ...(period ? { period } : {}),
+    ...(segmentRevenue ? { segmentRevenue } : {}),
+  };
 }
 
 /** Free cash flow = operating cash flow - capital expenditures, only when both come from the same table column. */

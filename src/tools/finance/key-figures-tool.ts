@@ -20,11 +20,17 @@ const figureSchema = z.object({
 });
 
 
+const selectable = [...keyFigureNames, 'segmentRevenue'] as const;
+type Selectable = (typeof selectable)[number];
+
 const only = z
-  .array(z.enum(keyFigureNames))
+  .array(z.enum(selectable))
   .min(1)
   .optional()
-  .describe('Return only these figures (e.g. the five headline ones, to keep a small model’s prompt short); all when absent');
+  .describe(
+    'Return only these figures (e.g. the five headline ones, to keep a small model’s prompt short; `segmentRevenue` for ' +
+      'the segment table); all when absent',
+  );
 
 export const keyFiguresInputSchema = z.union([
   z.object({ path: z.string().min(1).describe('Path of a PDF filing inside the allowed folders'), only }).strict(),
@@ -35,10 +41,11 @@ export const keyFiguresInputSchema = z.union([
 ]);
 
 /** Keep the figures asked for; the headline period stays what the full extraction found. */
-function select(result: KeyFigures, names: readonly KeyFigureName[] | undefined): KeyFigures {
+function select(result: KeyFigures, names: readonly Selectable[] | undefined): KeyFigures {
   if (names === undefined) return result;
   const figures = Object.fromEntries(Object.entries(result.figures).filter(([name]) => names.includes(name as KeyFigureName)));
-  return { ...result, figures };
+  const { segmentRevenue, ...rest } = result;
+  return { ...rest, figures, ...(segmentRevenue && names.includes('segmentRevenue') ? { segmentRevenue } : {}) };
 }
 
 /** Pages of a plain text: form feeds separate pages, as pdftotext and many converters write them. */
@@ -64,13 +71,26 @@ export const keyFiguresOutputSchema = z.object({
     freeCashFlow: figureSchema.optional(),
   }),
   period: z.string().optional(),
+  segmentRevenue: z
+    .array(
+      z.object({
+        segment: z.string().describe('The operating segment as the filing names it'),
+        value: z.number(),
+        unit: z.enum(['units', 'thousands', 'millions', 'billions']),
+        page: z.number().int().min(1),
+        period: z.string().optional(),
+        label: z.string(),
+      }),
+    )
+    .optional()
+    .describe('Revenue per operating segment for the current period, from the segment table; absent when none is read'),
 });
 
 /**
  * `finance.keyFigures`: the key figures of a filing or earnings release (revenue, net income, operating income,
  * operating cash flow, diluted and basic EPS, basic weighted-average shares, total assets, total liabilities, cash and
- * equivalents, long-term debt, capex, free cash flow), each with its page, unit, period and printed line item, read
- * from the statement tables. Deterministic, no model.
+ * equivalents, long-term debt, capex, free cash flow) and segment revenue, each with its page, unit, period and printed
+ * line item, read from the statement and segment tables. Deterministic, no model.
  */
 export const keyFiguresTool = defineTool({
   name: 'finance.keyFigures',
