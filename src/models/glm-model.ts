@@ -89,8 +89,10 @@ export interface GlmModelLoadOptions {
   /**
    * How many sequences run at once, each in a KV slot of its own: concurrent generate/stream calls share one graph
    * run per decode step (continuous batching); more wait for a free slot. A request takes the free slot whose
-   * tokens share the longest prefix with its prompt, the least recently used one otherwise. Defaults to how many
-   * full-context sequences fit in `maxKvBytes`, from 1 to 8 (see batching/sequence-defaults.ts).
+   * tokens share the longest prefix with its prompt, the least recently used one otherwise. Defaults, for graphs
+   * with quantized kernels (or with `prepacking: true`), to how many full-context sequences fit in `maxKvBytes`,
+   * from 1 to 8 (see batching/sequence-defaults.ts); for float weights to 1, because batching them needs
+   * pre-packing, which doubles the resident weight bytes: pass `sequences` to batch a float model anyway.
    */
   sequences?: number;
   /**
@@ -243,8 +245,16 @@ export class GlmModel implements LanguageModel {
       throw new ModelLoadError(`GlmModel.load: runIn must be 'worker' or 'main', got ${String(runIn)}.`, { details: { field: 'runIn', value: runIn } });
     }
     // The slots are chosen before the graph loads (pre-packing depends on them): the KV type from the dtype.
-    const slots = resolveSequenceSettings(options, config.info, files.dtype === 'fp16' || files.dtype === 'q4f16' ? 'float16' : 'float32');
-    const prepacking = options.prepacking ?? (slots.sequences > 1 || graphNeedsPrepacking(files));
+    // Float weights batch well only pre-packed, which doubles their resident bytes: they run one sequence unless the
+    // caller asks for more (or for pre-packing); quantized graphs pre-pack anyway and take the default from memory.
+    const quantized = graphNeedsPrepacking(files);
+    const defaultSequences = quantized || options.prepacking === true ? undefined : 1;
+    const slots = resolveSequenceSettings(
+      { sequences: options.sequences ?? defaultSequences, maxKvBytes: options.maxKvBytes },
+      config.info,
+      files.dtype === 'fp16' || files.dtype === 'q4f16' ? 'float16' : 'float32',
+    );
+    const prepacking = options.prepacking ?? (slots.sequences > 1 || quantized);
     const backendOptions: Omit<OnnxBackendOptions, 'logger'> = {
       executionProvider: options.executionProvider ?? 'cpu',
       ...(options.fallback === undefined ? {} : { fallback: options.fallback }),

@@ -277,8 +277,15 @@ describe('GlmModel slots', () => {
       await expect(GlmModel.load(directories.optimum, { sequences })).rejects.toMatchObject({ code: 'MODEL_LOAD', details: { field: 'sequences' } });
     }
     await expect(GlmModel.load(directories.optimum, { maxKvBytes: -1 })).rejects.toMatchObject({ details: { field: 'maxKvBytes' } });
-    // The default from memory: this tiny model's full context is small, so 8 slots.
-    const model = await GlmModel.load(directories.optimum);
+    // Float weights: one sequence unless asked (batching them needs pre-packing, twice the weight bytes).
+    const float = await GlmModel.load(directories.optimum);
+    try {
+      expect(float.sequences).toBe(1);
+    } finally {
+      await float.dispose();
+    }
+    // Pre-packed (as quantized graphs always are): the default from memory; this tiny model's context is small, so 8.
+    const model = await GlmModel.load(directories.optimum, { prepacking: true });
     try {
       expect(model.sequences).toBe(8);
     } finally {
@@ -286,7 +293,7 @@ describe('GlmModel slots', () => {
     }
     // A budget for one full-context sequence gives one slot.
     const bytesPerToken = 2 * 2 * 2 * 32 * 4;
-    const one = await GlmModel.load(directories.optimum, { maxKvBytes: bytesPerToken * 256 * 1.5 });
+    const one = await GlmModel.load(directories.optimum, { maxKvBytes: bytesPerToken * 256 * 1.5, prepacking: true });
     try {
       expect(one.sequences).toBe(1);
     } finally {

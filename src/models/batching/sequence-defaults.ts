@@ -3,6 +3,8 @@
  * bytes its slots keep (`maxKvBytes`). The rule: the KV budget is a quarter of the machine's memory
  * (os.totalmem() / 4); the default number of slots is how many sequences of the full context length fit in that
  * budget, at least 1 and at most DEFAULT_MAX_SEQUENCES (8: past that, a CPU step stops getting cheaper per row).
+ * GlmModel.load asks for this default only for graphs that pre-pack their weights (quantized, or `prepacking: true`);
+ * float weights run 1 sequence unless `sequences` says otherwise (batching them needs pre-packing: twice the bytes).
  */
 import os from 'node:os';
 import { ModelLoadError } from '../../errors';
