@@ -82,6 +82,34 @@ describe('segment revenue', () => {
     expect(extractKeyFigures(pages(note.replace('Domestic\nDVD', 'Other\nDVD'))).segmentRevenue).toBeUndefined();
   });
 
+  it('reads segment columns with reconciling Corporate and Eliminations columns, from each segment\'s total row', () => {
+    // Laid out as pdf-parse prints Coca-Cola's 2020 10-K note 19 (p129), shortened to three segments.
+    const note = (eliminations: string) =>
+      [
+        'Our organizational structure consists of the following operating segments: Europe, Middle East and Africa; Latin America and North America.',
+        "Information about our Company's operations by operating segment and Corporate as of and for the years ended December 31, 2020 and 2019 is as follows (in millions):",
+        'Europe,',
+        'Middle East & Africa',
+        'Latin',
+        'America',
+        'North',
+        'America \tCorporate \tEliminations \tConsolidated',
+        '2020',
+        'Net operating revenues:',
+        'Third party \t$ \t5,534 $ 3,499 $ 11,473 \t$ \t46 \t$ \t— \t$ \t20,552',
+        `Intersegment \t523 \t— \t4 \t— \t${eliminations} \t—`,
+        `Total net operating revenues \t6,057 \t3,499 \t11,477 \t46 \t${eliminations} \t20,552`,
+        'Operating income (loss) \t3,313 \t2,116 \t2,471 \t(1,221) \t— \t6,679',
+      ].join('\n');
+    expect(extractKeyFigures(pages(note('(527)'))).segmentRevenue?.map(({ segment, value, label }) => [segment, value, label])).toEqual([
+      ['Europe, Middle East and Africa', 6057, 'Europe, Middle East and Africa: Total net operating revenues'],
+      ['Latin America', 3499, 'Latin America: Total net operating revenues'],
+      ['North America', 11477, 'North America: Total net operating revenues'],
+    ]);
+    // Columns that no longer add up to Consolidated (eliminations misread) are not read.
+    expect(extractKeyFigures(pages(note('(537)'))).segmentRevenue).toBeUndefined();
+  });
+
   it('reads a segment printed as product lines and an unlabelled subtotal, only when the subtotal adds up', () => {
     const release = (other: string) =>
       [

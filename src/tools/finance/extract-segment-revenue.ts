@@ -9,12 +9,14 @@
  *   "Consolidated" or "Total" block (Amazon's note 10, Apple's note 10);
  * - segment columns: one column per segment the filing names in a sentence ("The Company has three reportable
  *   segments: Domestic streaming, International streaming and Domestic DVD."), in that order in the column headings,
- *   then a "Consolidated" or "Total" column, read from the "Revenues" row (Netflix 2016's note 11).
+ *   then a "Consolidated" or "Total" column, read from the "Revenues" row (Netflix 2016's note 11); or named as "the
+ *   following operating segments: A; B; ... and F." with "Corporate" and "Eliminations" columns before "Consolidated",
+ *   read from each segment's "Total net operating revenues" row (Coca-Cola 2020's note 19).
  *
  * A table counts only when its headings, or the sentence right above them, say "segment" (segment columns: print the
  * named segments), and only when its segment values add up to the total it prints (or, when it prints none, to the
- * filing's revenue), within one printed unit. Other tables (Coca-Cola's columns, named in no such sentence; Pfizer's
- * Biopharma printed above its own sub-lines) are not read: no segment revenue is returned rather than a guess.
+ * filing's revenue), within one printed unit. Other tables (Pfizer's Biopharma printed above its own sub-lines) are
+ * not read: no segment revenue is returned rather than a guess.
  */
 import { currentPeriodColumn, describePeriod, headingYears } from './describe-period';
 import type { StatementTable, TableRow } from './read-statement-tables';
@@ -43,7 +45,7 @@ export interface RevenueReference {
 
 const segmentWord = /\bsegments?\b/i;
 const revenueBlockHeading = /^(?:(?:total |net )?(?:sales|revenues?|net operating revenues?)(?: by (?:reportable |operating )?segments?)?|(?:operating )?segment (?:net )?(?:sales|revenues?))$/i;
-const revenueRow = /^(?:net sales|(?:net |total )?revenues?|net operating revenues|total net sales)$/i;
+const revenueRow = /^(?:net sales|(?:net |total )?revenues?|(?:total )?net operating revenues|total net sales)$/i;
 const totalLabel = /^(?:total|consolidated)\b/i;
 /** Rows that split revenue by source, not by segment (Coca-Cola's "Third party" and "Intersegment" per segment column). */
 const revenueSource = /\b(?:third[- ]party|inter-?segment|external customers?)\b/i;
@@ -76,7 +78,7 @@ export function extractSegmentRevenue(
       const read = readBlock(table, text, block, revenue);
       if (read) found.push(read);
     }
-    if (named) found.push(...segmentColumns(table, text, named));
+    if (named) found.push(...segmentColumns(table, text, named, revenue));
   }
   const samePeriod = (entry: Found) => revenue?.period !== undefined && entry.segments[0]!.period?.toLowerCase() === revenue.period.toLowerCase();
   return (found.find(samePeriod) ?? found[0])?.segments;
@@ -183,35 +185,68 @@ function segmentBlocks(table: StatementTable): Block[] {
 
 const countWords: Record<string, number> = { two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8 };
 const namingSentence = /\b(?:has|have|into|of)\s+(two|three|four|five|six|seven|eight)\s+(?:reportable |operating )?segments?[:,]?\s+([^.]{3,200})\./i;
+/** "... consists of the following operating segments: A; B; C and D." (Coca-Cola's note 19): no count, names split by semicolons. */
+const followingSentence = /\bthe following (?:reportable |operating )?segments:\s+([^.]{3,300});([^.;]{3,120})\./i;
 
 /** The segments a filing names in a sentence, in its order: "... three reportable segments: A, B and C." */
 function namedSegments(pages: ReadonlyArray<{ text: string }>): string[] | undefined {
   for (const page of pages) {
-    const match = namingSentence.exec(page.text.replace(/\s+/g, ' '));
-    if (!match) continue;
-    const names = match[2]!
-      .split(/\s*,\s*(?:and\s+)?|\s+and\s+/)
-      .map((name) => name.replace(/\s*\(.*$/, '').trim())
-      .filter(Boolean);
-    if (names.length === countWords[match[1]!.toLowerCase()]) return names;
+    const text = page.text.replace(/\s+/g, ' ');
+    const match = namingSentence.exec(text);
+    if (match) {
+      const names = match[2]!
+        .split(/\s*,\s*(?:and\s+)?|\s+and\s+/)
+        .map((name) => name.replace(/\s*\(.*$/, '').trim())
+        .filter(Boolean);
+      if (names.length === countWords[match[1]!.toLowerCase()]) return names;
+    }
+    const following = followingSentence.exec(text);
+    if (following) {
+      // Names may hold commas and "and" ("Europe, Middle East and Africa"): only the last piece splits on "and".
+      const last = following[2]!.trim().replace(/^and\s+/i, '').split(/\s+and\s+/);
+      const names = [...following[1]!.split(/\s*;\s*/), ...last].map((name) => name.trim()).filter(Boolean);
+      if (names.length > 1) return names;
+    }
   }
   return undefined;
 }
 
-/** "Revenues" rows with one column per named segment, then the consolidated column, under headings naming them in order. */
-function segmentColumns(table: StatementTable, pageText: string, names: string[]): Found[] {
+/**
+ * Columns between the last segment and the consolidated one that reconcile segments to the total (Coca-Cola's
+ * "Corporate" and "Eliminations"): they count in the sum that must match the total, and are not segments.
+ */
+const reconcilingColumn = /^(?:corporate(?: and other)?|(?:intersegment )?eliminations|other)\s*/;
+
+/**
+ * "Revenues" rows (or each segment's "Total net operating revenues") with one column per named segment, any
+ * reconciling columns, then the consolidated column, under headings naming them in order.
+ */
+function segmentColumns(table: StatementTable, pageText: string, names: string[], revenue: RevenueReference | undefined): Found[] {
   const found: Found[] = [];
+  const normal = (text: string) => text.replace(/\s+/g, ' ').replace(/&/g, 'and').toLowerCase();
+  const order = new RegExp(`${names.map((name) => escape(normal(name))).join('.*')}(.*?)\\b(?:consolidated|total)\\b`);
   for (const row of table.rows) {
-    if (!revenueRow.test(row.label) || row.measure !== 'amount' || row.values.length !== names.length + 1) continue;
+    if (!revenueRow.test(row.label) || row.measure !== 'amount' || row.values.length < names.length + 1) continue;
     const { header } = headerAbove(pageText, row, { overRows: true });
-    const flat = header.replace(/\s+/g, ' ').toLowerCase();
-    const order = new RegExp(`${names.map((name) => escape(name.toLowerCase())).join('.*')}.*\\b(?:consolidated|total)\\b`);
-    if (!order.test(flat)) continue;
+    const match = order.exec(normal(header));
+    if (!match) continue;
+    let between = match[1]!.trim();
+    let reconciling = 0;
+    for (let next = reconcilingColumn.exec(between); between !== '' && next; next = reconcilingColumn.exec(between)) {
+      between = between.slice(next[0].length);
+      reconciling += 1;
+    }
+    // Other text between the last segment and the total is a heading the columns do not hold (as before this rule).
+    if (between !== '') reconciling = 0;
+    if (row.values.length !== names.length + reconciling + 1) continue;
     const values = row.values.slice(0, names.length);
-    const total = row.values[names.length];
-    if (values.some((value) => value === null) || typeof total !== 'number') continue;
-    if (Math.abs((values as number[]).reduce((a, b) => a + b, 0) - total) > 1) continue;
-    const period = describePeriod(header, 0, 1);
+    const parts = row.values.slice(0, names.length + reconciling);
+    const total = row.values[names.length + reconciling];
+    if (parts.some((value) => value === null) || typeof total !== 'number') continue;
+    if (Math.abs((parts as number[]).reduce((a, b) => a + b, 0) - total) > 1) continue;
+    const printed = describePeriod(header, 0, 1);
+    // A bare year over the rows ("2020") is the fiscal year the filing's revenue figure names ("Year Ended December 31, 2020").
+    const period = printed && /^\d{4}$/.test(printed) && revenue?.period?.endsWith(printed) ? revenue.period : printed;
     const unit = detectUnit(header) ?? row.unit;
     found.push({
       total,
