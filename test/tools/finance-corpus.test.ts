@@ -79,6 +79,7 @@ describe.skipIf(!corpusPresent)('finance.keyFigures on the shared corpus', () =>
       'INTEL_2022Q4_EARNINGS.pdf',
       'MICROSOFT_2022_10K.pdf',
       'NETFLIX_2016_10K.pdf',
+      'PFIZER_2023Q2_EARNINGS.pdf',
     ]);
     for (const [file] of read) {
       const { segmentRevenue, figures, period } = results.get(file)!;

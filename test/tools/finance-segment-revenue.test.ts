@@ -110,6 +110,35 @@ describe('segment revenue', () => {
     expect(extractKeyFigures(pages(note('(537)'))).segmentRevenue).toBeUndefined();
   });
 
+  it('reads a segment printed above its own sub-lines, its name wrapped, only when named as a segment and adding up', () => {
+    // Laid out as pdf-parse prints Pfizer's Q2 2023 release, p3 ("REVENUES") and footnote (b) of p29.
+    const table = (oncology: string) =>
+      [
+        'REVENUES',
+        '($ in millions) Second-Quarter Six Months',
+        '2023 2022 % Change 2023 2022 % Change',
+        'Total Oper. Total Oper.',
+        'Global Biopharmaceuticals',
+        'Business (Biopharma)(6) $ 12,418 $ 27,425 (55%) (54%) $ 30,389 $ 52,748 (42%) (40%)',
+        'Primary Care(6) 5,810 20,979 (72%) (72%) 17,315 39,830 (57%) (55%)',
+        'Specialty Care(6) 3,653 3,358 9% 12% 7,264 6,863 6% 10%',
+        `Oncology(6) ${oncology} 3,088 (4%) (3%) 5,811 6,055 (4%) (2%)`,
+        'Business Innovation $ 316 $ 317 — — $ 626 $ 655 (4%) (3%)',
+        'TOTAL REVENUES $ 12,734 $ 27,742 (54%) (53%) $ 31,015 $ 53,402 (42%) (40%)',
+        'In addition, in the first quarter of 2023, Pfizer established an operating segment, Business Innovation.',
+      ].join('\n');
+    const footnote = (segments: string) =>
+      `(b) We manage our commercial operations through ${segments} operating segments, each led by a single manager: Biopharma, our innovative science-based biopharmaceutical business, and Business Innovation.`;
+    expect(extractKeyFigures(pages(table('2,956'), footnote('two'))).segmentRevenue).toEqual([
+      { segment: 'Global Biopharmaceuticals Business (Biopharma)', value: 12418, unit: 'millions', page: 1, period: 'Second-Quarter 2023', label: 'Global Biopharmaceuticals Business (Biopharma)' },
+      { segment: 'Business Innovation', value: 316, unit: 'millions', page: 1, period: 'Second-Quarter 2023', label: 'Business Innovation' },
+    ]);
+    // Sub-lines that do not add up to their segment, or a filing that does not name these two segments: nothing.
+    expect(extractKeyFigures(pages(table('2,996'), footnote('two'))).segmentRevenue).toBeUndefined();
+    expect(extractKeyFigures(pages(table('2,956'), footnote('three'))).segmentRevenue).toBeUndefined();
+    expect(extractKeyFigures(pages(table('2,956'))).segmentRevenue).toBeUndefined();
+  });
+
   it('reads a segment printed as product lines and an unlabelled subtotal, only when the subtotal adds up', () => {
     const release = (other: string) =>
       [

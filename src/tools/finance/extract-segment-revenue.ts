@@ -15,11 +15,12 @@
  *
  * A table counts only when its headings, or the sentence right above them, say "segment" (segment columns: print the
  * named segments), and only when its segment values add up to the total it prints (or, when it prints none, to the
- * filing's revenue), within one printed unit. Other tables (Pfizer's Biopharma printed above its own sub-lines) are
- * not read: no segment revenue is returned rather than a guess.
+ * filing's revenue), within one printed unit; when none does, a segment printed above its own sub-lines (Pfizer's
+ * Biopharma) is read by `nestedSegmentRevenue`. Other tables are not read: no segment revenue rather than a guess.
  */
 import { currentPeriodColumn, describePeriod, headingYears } from './describe-period';
 import type { StatementTable, TableRow } from './read-statement-tables';
+import { nestedSegmentRevenue } from './nested-segment-revenue';
 import { readStatementSections } from './read-statement-sections';
 import { detectUnit, type FigureUnit } from './statement-heading';
 
@@ -81,7 +82,7 @@ export function extractSegmentRevenue(
     if (named) found.push(...segmentColumns(table, text, named, revenue));
   }
   const samePeriod = (entry: Found) => revenue?.period !== undefined && entry.segments[0]!.period?.toLowerCase() === revenue.period.toLowerCase();
-  return (found.find(samePeriod) ?? found[0])?.segments;
+  return (found.find(samePeriod) ?? found[0])?.segments ?? nestedSegmentRevenue(pages);
 }
 
 /** A block of rows: the segments' names and rows, and the total row (or none). */
