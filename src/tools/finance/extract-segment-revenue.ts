@@ -20,7 +20,7 @@
  */
 import { currentPeriodColumn, describePeriod, headingYears } from './describe-period';
 import type { StatementTable, TableRow } from './read-statement-tables';
-import { nestedSegmentRevenue } from './nested-segment-revenue';
+import { countWords, nestedSegmentRevenue } from './nested-segment-revenue';
 import { readStatementSections } from './read-statement-sections';
 import { detectUnit, type FigureUnit } from './statement-heading';
 
@@ -184,7 +184,6 @@ function segmentBlocks(table: StatementTable): Block[] {
   return [{ names, rows, labels: rows.map((row) => `${row.section}: ${row.label}`), ...(total ? { total } : {}) }];
 }
 
-const countWords: Record<string, number> = { two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8 };
 const namingSentence = /\b(?:has|have|into|of)\s+(two|three|four|five|six|seven|eight)\s+(?:reportable |operating )?segments?[:,]?\s+([^.]{3,200})\./i;
 /** "... consists of the following operating segments: A; B; C and D." (Coca-Cola's note 19): no count, names split by semicolons. */
 const followingSentence = /\bthe following (?:reportable |operating )?segments:\s+([^.]{3,300});([^.;]{3,120})\./i;

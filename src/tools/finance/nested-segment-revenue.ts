@@ -21,7 +21,8 @@ interface AmountLine {
   kinds: ReadonlyArray<'amount' | 'percent'>;
 }
 
-const countWords: Record<string, number> = { two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8 };
+/** Segment counts as filings spell them ("three reportable segments"); shared with the segment-columns reader. */
+export const countWords: Record<string, number> = { two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8 };
 const countSentence = /\b(two|three|four|five|six|seven|eight) (?:reportable |operating )segments\b([^]{0,400})/gi;
 const totalRevenue = /^total (?:net )?revenues?$/i;
 const percentCell = /^\(?-?[\d,.]+%\)?$|^\*$/;
