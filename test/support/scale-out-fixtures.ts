@@ -39,7 +39,7 @@ export interface WorkerProcess {
 export function spawnWorker(redisUrl: string, env: NodeJS.ProcessEnv, extra: string[] = []): WorkerProcess {
   const child = spawn(
     process.execPath,
-    [bin, 'worker', '--redis', redisUrl, '--plugin', faultPlugin, '--concurrency', '2', '--lock-duration', '1000', '--stalled-interval', '500', ...extra],
+    [bin, 'worker', '--redis', redisUrl, '--plugin', faultPlugin, '--concurrency', '2', '--lock-duration', '2500', '--stalled-interval', '500', ...extra],
     { cwd: repositoryRoot, stdio: ['ignore', 'ignore', 'pipe'], env },
   );
   let stderr = '';

@@ -104,9 +104,10 @@ describe('scale-out faults (real Redis, real worker processes)', () => {
         const ready = [...workers].filter((worker) => worker.child.exitCode === null && worker.stderr().includes('worker ready'));
         const busy = busyPids(effects, runId);
         // A step may be taken over at most maxStalledCount (5) times before it fails with STEP_STALLED, as designed:
-        // kill no step's worker more than 3 times, so the run must succeed (a quiet machine hands a step straight back
-        // to a fresh worker, which the next kill would hit again).
-        const victims = ready.filter((worker) => (busy.get(worker.pid) ?? []).some((key) => (stepKills.get(key) ?? 0) < 3));
+        // kill no step's worker more than twice, so the run must succeed (a quiet machine hands a step straight back
+        // to a fresh worker, which the next kill would hit again; on a loaded one a live worker's late lock renewal
+        // can count a stall too, hence the margin and the 2.5 s lock in the fixture).
+        const victims = ready.filter((worker) => (busy.get(worker.pid) ?? []).some((key) => (stepKills.get(key) ?? 0) < 2));
         if (done || victims.length === 0 || ready.length < 2) continue;
         const victim = victims[Math.floor(random() * victims.length)]!;
         for (const key of busy.get(victim.pid) ?? []) stepKills.set(key, (stepKills.get(key) ?? 0) + 1);
