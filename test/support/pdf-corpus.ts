@@ -2,6 +2,7 @@
  * The shared financial filings and the analyst question set, for the PDF tests and benchmark. The corpus lives
  * beside the repository (`../shared/corpus/financial`); callers skip with a clear message when it is absent.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,8 @@ import type { PdfPage } from '../../src/tools/pdf/read-pdf';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const corpusDir = resolve(repoRoot, '../shared/corpus/financial');
 export const corpusPresent = existsSync(corpusDir);
+/** Whether poppler's pdftotext (the reference the corpus tests compare with) is installed. */
+export const popplerPresent = hasPdftotext();
 export const corpusMissingMessage = `The shared financial corpus is absent (looked in ${corpusDir}); skipping the tests that read the real filings.`;
 
 export interface AnalystQuestion {
@@ -78,4 +81,13 @@ export function recall(results: Array<{ expected: number[]; pages: number[] }>):
   const at = (k: number): number =>
     results.filter(({ expected, pages }) => pages.slice(0, k).some((page) => expected.includes(page))).length / Math.max(1, results.length);
   return { at1: at(1), at3: at(3), at5: at(5), count: results.length };
+}
+
+function hasPdftotext(): boolean {
+  try {
+    execFileSync('pdftotext', ['-v'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

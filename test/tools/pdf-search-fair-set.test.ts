@@ -2,27 +2,18 @@
  * The fair question set itself: every evidence quote is on its page in pdftotext's text, the halves are the ones the
  * seed decides, and the set covers the 12 filings (roughly by size) and the analyst question kinds.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { fairSplit } from '../support/fair-question-split';
-import { corpusDir, corpusMissingMessage, corpusPresent, loadFairQuestionSet } from '../support/pdf-corpus';
+import { corpusDir, corpusMissingMessage, corpusPresent, loadFairQuestionSet, popplerPresent } from '../support/pdf-corpus';
 
 const run = promisify(execFile);
 const set = loadFairQuestionSet();
 const { questions } = set;
 
-function hasPdftotext(): boolean {
-  try {
-    execFileSync('pdftotext', ['-v'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const popplerPresent = hasPdftotext();
 if (!corpusPresent) console.warn(corpusMissingMessage);
 else if (!popplerPresent) console.warn('pdftotext (poppler-utils) is not installed; skipping the evidence check. Install it with `apt-get install -y poppler-utils`.');
 

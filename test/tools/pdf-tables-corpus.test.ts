@@ -15,18 +15,9 @@ import { readFilingTables, type StatementTable } from '../../src/tools/finance/r
 import { splitStatementRow } from '../../src/tools/finance/split-statement-row';
 import { detectStatementHeading } from '../../src/tools/finance/statement-heading';
 import { readPdf } from '../../src/tools/pdf/read-pdf';
-import { corpusDir, corpusMissingMessage, corpusPresent } from '../support/pdf-corpus';
+import { corpusDir, corpusMissingMessage, corpusPresent, popplerPresent } from '../support/pdf-corpus';
 
-function hasPdftotext(): boolean {
-  try {
-    execFileSync('pdftotext', ['-v'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-const popplerPresent = hasPdftotext();
 if (!corpusPresent) console.warn(corpusMissingMessage);
 else if (!popplerPresent) console.warn('pdftotext (poppler-utils) is not installed; skipping pdf.tables against pdftotext -layout.');
 
