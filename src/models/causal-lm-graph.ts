@@ -137,13 +137,17 @@ export class CausalLmGraph {
 
   /**
    * One decode step of several sequences in one run: `ids[b]` after the contents of `caches[b]` (distinct caches).
-   * Returns the rows' last-position logits, row b at [b * vocab, (b + 1) * vocab) of one fresh array. One sequence
+   * Returns each row's last-position logits (row b for caches[b]; fresh arrays, views of one buffer). One sequence
    * runs as a plain forward (the same kernels as when it runs alone).
    */
-  async forwardBatch(ids: readonly number[], caches: readonly KeyValueCache[]): Promise<Float32Array> {
+  async forwardBatch(ids: readonly number[], caches: readonly KeyValueCache[]): Promise<Float32Array[]> {
     const rows = caches.length;
     if (rows !== ids.length || rows === 0) throw new Error(`forwardBatch: ${ids.length} ids for ${rows} caches.`);
-    if (rows === 1) return (await this.#run(ids, caches[0]!, 1)).slice();
+    if (rows === 1) {
+      // fp32: the binding's fresh output, one row (nothing else holds it); fp16: the reused widening array, copied.
+      const logits = await this.#run(ids, caches[0]!, 1);
+      return [this.features.logitsType === 'float32' ? logits : logits.slice()];
+    }
     const inputIds = new BigInt64Array(rows);
     for (let row = 0; row < rows; row++) inputIds[row] = BigInt(ids[row]!);
     const feeds: Record<string, OrtTensor> = { [this.names.inputIds]: createTensor('int64', inputIds, [rows, 1]) };
@@ -162,10 +166,12 @@ export class CausalLmGraph {
         details: { file: this.backend.modelPath },
       });
     }
-    if (this.features.logitsType === 'float32') return logits.data as Float32Array;
-    const all = new Float32Array(rows * vocab);
-    this.#widen(logits, 0, rows * vocab, all);
-    return all;
+    let all = logits.data as Float32Array;
+    if (this.features.logitsType !== 'float32') {
+      all = new Float32Array(rows * vocab);
+      this.#widen(logits, 0, rows * vocab, all);
+    }
+    return Array.from({ length: rows }, (_, row) => all.subarray(row * vocab, (row + 1) * vocab));
   }
 
   /** A cache of the layout this graph uses. */

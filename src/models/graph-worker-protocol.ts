@@ -40,6 +40,11 @@ export type GraphWorkerRequest =
       ids: number[];
       keeps: Array<number | undefined>;
     }
+  /**
+   * A slot's logits row in memory both threads see (sent once, before the slot's first forward; no reply): a result
+   * of one row for that slot is written there instead of crossing in a message.
+   */
+  | { type: 'logits-buffer'; slot: number; buffer: SharedArrayBuffer }
   /** Writes the cache (after the pending truncation `keep`) to a snapshot file: the worker does the I/O. */
   | { type: 'save-state'; id: number; slot: number; file: string; keep: number | undefined; options: SaveKvSnapshotOptions }
   /** Replaces the cache with a snapshot file's sequence. */
@@ -49,8 +54,11 @@ export type GraphWorkerRequest =
 export type GraphWorkerReply =
   | { type: 'ready'; executionProvider: 'cpu' | 'cuda'; features: GraphFeatures; sharedBuffer: CausalLmGraphOptions['sharedBuffer'] }
   | { type: 'log'; line: string }
-  /** A forward's logits, or a step's rows (row b at [b x vocab, (b + 1) x vocab)). */
-  | { type: 'result'; id: number; logits: Float32Array }
+  /**
+   * A forward's logits, or a step's rows (row b at [b x vocab, (b + 1) x vocab)); without `logits`, each row is in
+   * its slot's logits buffer.
+   */
+  | { type: 'result'; id: number; logits?: Float32Array }
   | { type: 'disposed'; id: number }
   | { type: 'state-saved'; id: number; info: KvSnapshotInfo }
   | { type: 'state-loaded'; id: number; tokenIds: number[] }

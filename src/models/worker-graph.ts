@@ -30,12 +30,18 @@ export interface WorkerGraphOptions extends Omit<GraphWorkerData, 'logLevel'> {
 export class WorkerKvCache extends HeldTokenIds implements TokenPrefixCache {
   /** The worker's cache this one mirrors. */
   readonly slot: number;
+  /**
+   * The slot's logits row, in memory the worker writes: a forward returning one row returns this array (valid, and
+   * the caller's to modify, until the slot's next forward).
+   */
+  readonly logits: Float32Array;
   /** Positions the worker must keep before its next forward (undefined: all it holds). */
   #keep: number | undefined;
 
-  constructor(slot: number) {
+  constructor(slot: number, vocabSize: number) {
     super();
     this.slot = slot;
+    this.logits = new Float32Array(new SharedArrayBuffer(vocabSize * Float32Array.BYTES_PER_ELEMENT));
   }
 
   /** The worker's cache now holds exactly `ids` (a snapshot was loaded). */
@@ -156,9 +162,11 @@ export class WorkerGraph {
     return new WorkerGraph(worker, data.info, ready);
   }
 
-  /** The mirror of a new KV cache in the worker (made there at its first forward). */
+  /** The mirror of a new KV cache in the worker (made there at its first forward), with its shared logits row. */
   createCache(): WorkerKvCache {
-    return new WorkerKvCache(this.#nextSlot++);
+    const cache = new WorkerKvCache(this.#nextSlot++, this.info.vocabSize);
+    if (!this.#gone) this.#worker.postMessage({ type: 'logits-buffer', slot: cache.slot, buffer: cache.logits.buffer as SharedArrayBuffer } satisfies GraphWorkerRequest);
+    return cache;
   }
 
   /**
@@ -171,16 +179,19 @@ export class WorkerGraph {
     const reply = await this.#request({ type: 'forward', id: 0, slot: cache.slot, ids: [...ids], keep, allPositions: options.allPositions ?? false, rows });
     if (reply.type !== 'result') throw new GenerationError(`The model worker answered a forward with '${reply.type}'.`);
     cache.append(ids);
-    return reply.logits;
+    return reply.logits ?? cache.logits;
   }
 
-  /** One decode step of several caches in one run in the worker (CausalLmGraph.forwardBatch): the rows' logits, one array. */
-  async forwardBatch(ids: readonly number[], caches: readonly WorkerKvCache[]): Promise<Float32Array> {
+  /** One decode step of several caches in one run in the worker (CausalLmGraph.forwardBatch): each row's logits. */
+  async forwardBatch(ids: readonly number[], caches: readonly WorkerKvCache[]): Promise<Float32Array[]> {
     const keeps = caches.map((cache) => cache.takeKeep());
     const reply = await this.#request({ type: 'step', id: 0, slots: caches.map((cache) => cache.slot), ids: [...ids], keeps });
     if (reply.type !== 'result') throw new GenerationError(`The model worker answered a step with '${reply.type}'.`);
     caches.forEach((cache, row) => cache.append([ids[row]!]));
-    return reply.logits;
+    const { logits } = reply;
+    if (logits === undefined) return caches.map((cache) => cache.logits);
+    const vocab = this.info.vocabSize;
+    return caches.map((_, row) => logits.subarray(row * vocab, (row + 1) * vocab));
   }
 
   /** The worker writes its cache (after the mirror's pending truncation) to a snapshot file. */

@@ -20,8 +20,8 @@ import type { ForwardRowsOptions } from '../causal-lm-graph';
 export interface BatchableGraph<Cache extends TokenPrefixCache> {
   readonly info: ModelInfo;
   forward(ids: readonly number[], cache: Cache, options?: ForwardRowsOptions): Promise<Float32Array>;
-  /** Row b's logits at [b x vocab, (b + 1) x vocab) of the result. */
-  forwardBatch(ids: readonly number[], caches: readonly Cache[]): Promise<Float32Array>;
+  /** Each row's logits, row b for caches[b]: the caller may modify them until that cache's next forward. */
+  forwardBatch(ids: readonly number[], caches: readonly Cache[]): Promise<readonly Float32Array[]>;
 }
 
 export interface StepBatcherOptions {
@@ -155,10 +155,9 @@ export class StepBatcher<Cache extends TokenPrefixCache> implements ForwardGraph
         this.#stats.steps++;
         this.#stats.rows += entries.length;
         this.#stats.largestBatch = Math.max(this.#stats.largestBatch, entries.length);
-        const vocab = this.info.vocabSize;
         entries.forEach(([cache, waiting], row) => {
           this.#expected.add(cache);
-          waiting.resolve(logits.subarray(row * vocab, (row + 1) * vocab));
+          waiting.resolve(logits[row]!);
         });
       } catch (error) {
         for (const [, waiting] of entries) waiting.reject(error);
