@@ -31,7 +31,7 @@ Options:
   --plugin SPEC            Load a tool plugin (package name or file path; repeatable). Runs must load the same
   --root DIR               A folder tools may read (repeatable; default: the working directory)
   --out DIR                A folder tool steps may write in (default: none, tools cannot write)
-  --concurrency N          Tool steps at once (default 4; model steps run one at a time per model)
+  --concurrency N          Tool steps at once (default 4; model steps: as many as the model runs sequences)
   --lock-duration MS       A job's lock: a killed worker's step is taken over after about this long (default 30000)
   --stalled-interval MS    How often this worker looks for steps of killed workers (default 30000)
   --prefix P               Redis key prefix, the same as the runs' (default autoglm)

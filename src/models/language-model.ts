@@ -181,6 +181,12 @@ export interface LanguageModel {
    * agent parses and prompts by it. Defaults (when absent) to the GLM-4 layout, `defaultChatFormat`.
    */
   readonly chatFormat?: ChatFormat;
+  /**
+   * How many generations the model runs at once (GlmModel: its KV slots, stepped together by continuous batching);
+   * more wait their turn inside the model. Callers that queue model work (the workflow executors) run that many at
+   * once. Absent: 1.
+   */
+  readonly sequences?: number;
   generate(input: ModelInput, options?: GenerateOptions): Promise<GenerateResult>;
   stream(input: ModelInput, options?: GenerateOptions): AsyncGenerator<GenerationEvent, void, undefined>;
   /** Token ids of plain text, without special tokens. */
@@ -214,6 +220,12 @@ export interface ModelStateInfo {
   tokens: number;
   /** Size of the file: the KV bytes, the ids, a header and a checksum. */
   bytes: number;
+}
+
+/** How many generations `model` runs at once: its `sequences`, 1 when it does not say (or no model is given). */
+export function modelSequences(model: Pick<LanguageModel, 'sequences'> | undefined): number {
+  const sequences = model?.sequences;
+  return typeof sequences === 'number' && Number.isInteger(sequences) && sequences >= 1 ? sequences : 1;
 }
 
 /**

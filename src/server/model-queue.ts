@@ -1,7 +1,7 @@
 /**
- * A bounded queue per model name. The model runs one generation at a time (GlmModel serialises them); the server
- * admits at most `maxQueued` more waiting behind it and answers 429 with Retry-After past that, so a burst never
- * builds an unbounded backlog of sockets and prompts in memory.
+ * A bounded queue per model name. The model runs `sequences` generations at once (GlmModel batches them; 1 for a
+ * model that does not say); the server admits at most `maxQueued` more waiting behind those and answers 429 with
+ * Retry-After past that, so a burst never builds an unbounded backlog of sockets and prompts in memory.
  */
 import { ServerBusyError } from '../errors';
 import type { ServerMetrics } from './server-metrics';
@@ -18,13 +18,23 @@ export class ModelQueue {
     this.#metrics = metrics;
   }
 
-  /** Admits a request for `model` or throws ServerBusyError; call the returned function when it ends. */
-  admit(model: string): () => void {
+  /** Requests `model` admits (running + waiting) when it runs `sequences` generations at once. */
+  limit(sequences: number): number {
+    return sequences + this.#maxQueued;
+  }
+
+  /**
+   * Admits a request for `model` (which runs `sequences` generations at once) or throws ServerBusyError; call the
+   * returned function when it ends.
+   */
+  admit(model: string, sequences = 1): () => void {
     const depth = this.#depth.get(model) ?? 0;
-    if (depth >= this.#maxQueued + 1) {
-      const retryAfterSeconds = Math.max(1, Math.ceil(((this.#averageMs.get(model) ?? 1000) * depth) / 1000));
+    const limit = this.limit(sequences);
+    if (depth >= limit) {
+      // The waiting ones drain `sequences` at a time.
+      const retryAfterSeconds = Math.max(1, Math.ceil(((this.#averageMs.get(model) ?? 1000) * Math.ceil((depth - sequences + 1) / sequences)) / 1000));
       this.#metrics.rejected.inc({ model, reason: 'queue_full' });
-      throw new ServerBusyError(`Model "${model}" has ${depth} requests running or queued (limit ${this.#maxQueued + 1}); retry after ${retryAfterSeconds} s.`, {
+      throw new ServerBusyError(`Model "${model}" has ${depth} requests running or queued (limit ${limit}); retry after ${retryAfterSeconds} s.`, {
         details: { status: 429, type: 'rate_limit_error', param: null, retryAfterSeconds },
       });
     }

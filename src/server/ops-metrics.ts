@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
+import { modelSequences } from '../models/language-model';
 import type { ServerContext } from './server-context';
 
 export function registerOpsMetrics(app: FastifyInstance, context: ServerContext): void {
@@ -26,7 +27,7 @@ export function registerOpsMetrics(app: FastifyInstance, context: ServerContext)
     registers,
     collect() {
       this.reset();
-      for (const { name } of context.models.list()) this.set({ model: name }, context.options.maxQueued + 1);
+      for (const { name } of context.models.list()) this.set({ model: name }, context.queue.limit(modelSequences(context.models.get(name)?.model)));
     },
   });
 }

@@ -24,7 +24,7 @@ export interface CreateServerOptions {
   adminKey?: string;
   /** Largest request body in bytes (413 past it). Defaults to 4 MiB. */
   bodyLimit?: number;
-  /** Chat requests allowed to wait per model behind the running one; 429 with Retry-After past it. Defaults to 16. */
+  /** Chat requests allowed to wait per model behind the running ones (a model runs `sequences` at once); 429 with Retry-After past it. Defaults to 16. */
   maxQueued?: number;
   /** Deadline of one chat request, queue wait included (504 past it). Defaults to 300000 ms. */
   requestTimeoutMs?: number;

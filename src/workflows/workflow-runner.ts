@@ -1,6 +1,6 @@
 /**
  * Runs one workflow spec: a DAG scheduled on p-queue. A step is scheduled when all its needs have ended; each
- * attempt takes a queue slot (model-bound attempts also take the model's one-at-a-time queue), waits between retries
+ * attempt takes a queue slot (model-bound attempts also take the model's queue, as many at once as it runs sequences), waits between retries
  * happen outside the queue, and every step end is journaled (fsync'd) before its dependents are scheduled.
  */
 import PQueue from 'p-queue';

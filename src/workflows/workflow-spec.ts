@@ -105,7 +105,7 @@ export const stepSpecSchema = z.strictObject({
   /** Each attempt's time limit, at most 2^31 - 1 ms. Defaults to none. */
   timeoutMs: timerMs.int().positive().optional(),
   onFailure: failurePolicySchema.default('fail'),
-  /** Route this step through the model queue (one generation at a time per model). Agent steps always are. */
+  /** Route this step through the model queue (as many at once as the model runs sequences). Agent steps always are. */
   usesModel: z.boolean().optional(),
 });
 

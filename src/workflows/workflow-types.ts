@@ -162,7 +162,7 @@ export interface WorkflowRunOptions {
   signal?: AbortSignal;
   /** pino logger; lines carry `runId` and `stepId`. Defaults to a silent logger. */
   logger?: Logger;
-  /** The model handed to tools and agents; model-bound steps on it run one at a time. */
+  /** The model handed to tools and agents; model-bound steps on it run as many at once as it runs sequences (`LanguageModel.sequences`, else 1). */
   model?: LanguageModel;
   /**
    * The version of `model` (for example a ModelRegistry version id), journaled in the run header and in every

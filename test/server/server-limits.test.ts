@@ -7,9 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type AutoglmServer } from '../../src/server/create-server';
 import type { ModelProvider } from '../../src/server/model-provider';
 import type { CreateServerOptions } from '../../src/server/server-options';
-import { useTinyModel } from '../agent/onnx-helpers';
+import { GlmModel } from '../../src/models/glm-model';
+import { useTinyModel, useTinyModelDirectory } from '../agent/onnx-helpers';
 
 const tiny = useTinyModel('server-limits');
+const batchDirectory = useTinyModelDirectory('server-limits-batch');
 const servers: AutoglmServer[] = [];
 afterEach(async () => {
   for (const server of servers.splice(0)) await server.close();
@@ -68,6 +70,28 @@ describe('server limits', () => {
     expect(await metric(url, /^autoglm_server_queue_depth\{model="tiny"\}/)).toBe(0);
     expect(await metric(url, /^autoglm_server_rejected_requests_total\{model="tiny",reason="queue_full"\}/)).toBe(1);
     expect((await chat(url, { max_tokens: 2 })).status).toBe(200);
+  });
+
+  it('runs as many requests at once as the model runs sequences, and queues maxQueued more', async () => {
+    const model = await GlmModel.load(batchDirectory.directory, { sequences: 2 });
+    try {
+      const { url } = await start({ models: { tiny: model }, maxQueued: 0 });
+      expect(await metric(url, /^autoglm_server_queue_limit\{model="tiny"\}/)).toBe(2);
+      const controller = new AbortController();
+      const running = await Promise.all([1, 2].map((seed) => chat(url, { stream: true, max_tokens: 1500, ...longCall, seed }, { signal: controller.signal })));
+      const readers = running.map((response) => response.body!.getReader());
+      // Both stream at once: the model batches them.
+      for (const reader of readers) expect((await reader.read()).done).toBe(false);
+      expect(await metric(url, /^autoglm_server_queue_depth\{model="tiny"\}/)).toBe(2);
+      expect((await chat(url, { max_tokens: 4 })).status).toBe(429);
+      controller.abort();
+      for (const reader of readers) await reader.cancel().catch(() => undefined);
+      await until(async () => (await metric(url, /^autoglm_server_queue_depth\{model="tiny"\}/)) === 0);
+      expect(model.batchStats.largestBatch).toBe(2);
+    } finally {
+      for (const server of servers.splice(0)) await server.close();
+      await model.dispose();
+    }
   });
 
   it('ends a request past its deadline with 504', async () => {

@@ -400,6 +400,24 @@ steps:
     expect(modelBound.some(([start, end]) => plain.start < end && start < plain.end)).toBe(true);
   });
 
+  it('a model that runs several sequences takes that many model-bound steps at once', async () => {
+    const model = Object.assign(new ScriptedModel([], { fallback: 'ok' }), { sequences: 2 });
+    let running = 0;
+    let peak = 0;
+    const run = await Workflow.define({ name: 'wide', steps: ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, agent: { task: 't' } })) }).run({
+      model,
+      concurrency: 5,
+      agents: async () => {
+        peak = Math.max(peak, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        running--;
+        return 'done';
+      },
+    });
+    expect(run.status).toBe('succeeded');
+    expect(peak).toBe(2);
+  });
+
   it('a failing agent step is a step failure', async () => {
     const run = await Workflow.define({ name: 'a', steps: [{ id: 'x', agent: { task: 't' } }] }).run({
       agents: async () => {

@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { ServerRequestError } from '../../errors';
-import type { GenerateResult } from '../../models/language-model';
+import { modelSequences, type GenerateResult } from '../../models/language-model';
 import { GlmOutputSplitter, type GlmOutputPart } from '../glm-output-splitter';
 import { parseChatRequest, toGlmRequest } from '../openai/chat-request';
 import { ChatCompletionChunks, chatCompletion, finishReasonOf } from '../openai/chat-response';
@@ -64,7 +64,7 @@ export const chatCompletionsRoutes: FastifyPluginAsync<{ context: ServerContext 
     // On the raw response so it reaches streamed (hijacked) replies too; writeHead merges it.
     reply.raw.setHeader('x-autoglm-model-version', provided.version);
     const glm = toGlmRequest(body, context.options.defaultMaxTokens);
-    const release = context.queue.admit(body.model);
+    const release = context.queue.admit(body.model, modelSequences(provided.model));
     const abort = requestSignal(reply, context);
     const model = context.instrumented(provided.model);
     const splitter = new GlmOutputSplitter(glm.tools.length > 0);

@@ -1,6 +1,6 @@
 /**
  * The worker side of the BullMQ executor: consumes the `tools` queue (tool steps that need no model) and, for
- * each model it has, that model's queue (one generation at a time per model). Before running a body it checks
+ * each model it has, that model's queue (as many steps at once as the model runs sequences). Before running a body it checks
  * that the attempt has no recorded outcome, so an attempt whose end was recorded never runs again, also when its
  * job is handed over after a crash; after the body it records the outcome once (SET NX: the first writer wins) and
  * completes the job with the outcome's key. A worker killed mid-step leaves a job whose lock expires: BullMQ's
@@ -11,7 +11,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { z } from 'zod';
 import type { Redis } from 'ioredis';
 import { ExecutorError } from '../../errors';
-import type { LanguageModel } from '../../models/language-model';
+import { modelSequences, type LanguageModel } from '../../models/language-model';
 import type { Logger } from '../../observability/logger';
 import { silentLogger } from '../../observability/logger';
 import { assertKnownNames } from '../../strict-options';
@@ -66,7 +66,7 @@ export interface BullmqStepWorkerOptions {
   tools?: ToolCaller;
   /** The models this worker has, by the name runs use (`BullmqExecutor({ model })`); each adds its queue. Defaults to none. */
   models?: Record<string, WorkerModel>;
-  /** Tool steps running at once (model steps run one at a time per model). Defaults to 4. */
+  /** Tool steps running at once (model steps: as many as the model runs sequences, `LanguageModel.sequences`). Defaults to 4. */
   concurrency?: number;
   /** Key prefix, the same as the executors'. Defaults to `autoglm`. */
   prefix?: string;
@@ -128,7 +128,8 @@ export class BullmqStepWorker implements AsyncDisposable {
     }
     for (const name of models) {
       const entry = options.models![name]!;
-      this.#workers.push(new Worker(modelQueueName(name), (job, _token, signal) => this.#process(job, signal, entry), { ...common, concurrency: 1 }));
+      // As many steps at once as the model runs sequences (batched together), one for a model that does not say.
+      this.#workers.push(new Worker(modelQueueName(name), (job, _token, signal) => this.#process(job, signal, entry), { ...common, concurrency: modelSequences(entry.model) }));
     }
     this.queues = this.#workers.map((worker) => worker.name);
     for (const worker of this.#workers) {

@@ -1,18 +1,20 @@
 /**
- * The default executor: step bodies run in this process. Model-bound attempts take the model's one-at-a-time
- * queue (shared by every run in the process), so two generations never fight over the same cores.
+ * The default executor: step bodies run in this process. Model-bound attempts take the model's queue (shared by
+ * every run in the process), which runs as many at once as the model runs sequences (`LanguageModel.sequences`:
+ * a GlmModel steps them together in one batch), one at a time for a model that does not say.
  */
 import PQueue from 'p-queue';
+import { modelSequences } from '../../models/language-model';
 import { AttemptError } from '../attempt-error';
 import type { StepContext } from '../workflow-types';
 import type { StepEnvironment, StepExecutor, StepTask } from './step-executor';
 
 const modelQueues = new WeakMap<object, PQueue>();
 
-function modelQueueFor(key: object): PQueue {
+function modelQueueFor(key: object, concurrency: number): PQueue {
   let queue = modelQueues.get(key);
   if (queue === undefined) {
-    queue = new PQueue({ concurrency: 1 });
+    queue = new PQueue({ concurrency });
     modelQueues.set(key, queue);
   }
   return queue;
@@ -44,6 +46,7 @@ export class LocalExecutor implements StepExecutor {
 
   execute(task: StepTask, ctx: StepContext, environment: StepEnvironment): Promise<unknown> {
     if (!task.modelBound) return runStepBody(task, ctx, environment);
-    return modelQueueFor(environment.model ?? environment.modelQueueKey).add(() => runStepBody(task, ctx, environment), { signal: ctx.signal });
+    const { model } = environment;
+    return modelQueueFor(model ?? environment.modelQueueKey, modelSequences(model)).add(() => runStepBody(task, ctx, environment), { signal: ctx.signal });
   }
 }
