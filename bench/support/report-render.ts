@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { BenchReport, MachineInfo, PlotSpec } from './bench-report';
 
 /** The suite's benchmarks in report order: bench/<name>.bench.ts writes docs/benchmarks/data/<name>.json. */
-export const suiteBenchmarks = ['engine', 'memory', 'agent-workload', 'sampling'] as const;
+export const suiteBenchmarks = ['engine', 'per-token-overhead', 'memory', 'agent-workload', 'sampling'] as const;
 
 /** Heading of the docs/benchmarks.md section the report owns. */
 export const performanceHeading = 'Performance';

@@ -176,11 +176,10 @@ describe('GlmModel.generate', () => {
     expect(streamed).toBe(before);
   });
 
-  it('decoding runs the next forward while a token event is read: a stop string, a reader that stops, an abort leave the model consistent', async () => {
+  it('a stop string, a reader that stops and an abort between tokens leave the model consistent for the next request', async () => {
     const promptIds = model.promptTokenIds(conversation);
     const reference = await model.generate(promptIds, { maxNewTokens: 12, prefixCache: false });
-    // A stop string: the forward of the token that completed it already ran; the cache keeps it, and a request
-    // extending the whole sequence reuses all of it and decodes as a cold run does.
+    // A stop string: a request extending the whole sequence reuses the cache and decodes as a cold run does.
     const stop = model.tokenizer.decode(reference.tokenIds.slice(4, 6));
     const stopped = await model.generate(promptIds, { maxNewTokens: 12, stop: [stop] });
     expect(stopped.finishReason).toBe('stop');
@@ -188,7 +187,7 @@ describe('GlmModel.generate', () => {
     const warm = await model.generate(extended, { maxNewTokens: 6 });
     expect(warm.usage.cachedTokens).toBeGreaterThanOrEqual(promptIds.length + stopped.tokenIds.length - 1);
     expect(warm.tokenIds).toEqual((await model.generate(extended, { maxNewTokens: 6, prefixCache: false })).tokenIds);
-    // A reader that stops after 3 tokens, while the 4th forward runs: the next request (same slot) waits for it.
+    // A reader that stops after 3 tokens: the next request (same slot) runs as it would alone.
     let read = 0;
     for await (const event of model.stream(promptIds, { maxNewTokens: 12 })) if (event.type === 'token' && ++read === 3) break;
     expect((await model.generate(promptIds, { maxNewTokens: 12 })).tokenIds).toEqual(reference.tokenIds);

@@ -72,13 +72,6 @@ export const ABORTABLE_PREFILL_CHUNK_SIZE = 512;
 export async function* runGeneration<Cache extends TokenPrefixCache>(options: RunGenerationOptions<Cache>): AsyncGenerator<GenerationEvent, void, undefined> {
   const { graph, cache, promptIds, settings, constraint } = options;
   const { vocabSize, contextLength } = graph.info;
-  /** A forward not awaited yet: the cache is the graph's until it settles (a consumer that stops reading waits for it). */
-  let inFlight: Promise<unknown> | undefined;
-  const settled = async (): Promise<void> => {
-    const pending = inFlight;
-    inFlight = undefined;
-    await pending?.catch(() => undefined);
-  };
   try {
     const promptTokens = promptIds.length;
     if (promptTokens === 0) throw new GenerationError('The prompt is empty: give at least one token of input.');
@@ -116,8 +109,8 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
     const jumpForward = settings.jumpForward && constraint?.forcedToken !== undefined;
     const verifier = settings.draft === undefined ? undefined : new DraftVerifier(sampler);
 
-    /** Takes one chosen token, with the ends known without its text: a stop token, the grammar's end, the length. */
-    const choose = (id: number): void => {
+    /** Appends one chosen token: the token event to yield, with finishReason set when it ends the generation. */
+    const emit = (id: number): GenerationEvent => {
       if (tokenIds.length === 0) {
         firstTokenAt = performance.now();
         timeToFirstTokenMs = firstTokenAt - options.startedAt;
@@ -127,17 +120,15 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
       if (constraint && !constraint.acceptToken(id) && !eos.has(id)) {
         throw new GenerationError(`The grammar constraint rejected token ${id}, which its own mask allowed.`, { details: { tokenId: id } });
       }
-      if (eos.has(id)) finishReason = 'stop';
-      else if (constraint?.isTerminated()) finishReason = 'stop';
-      else if (tokenIds.length >= maxNewTokens) finishReason = 'length';
-    };
-    /** The event of a chosen token: its text, released as it becomes final; a stop string in it ends the generation. */
-    const render = (id: number): GenerationEvent => {
       let piece = '';
-      if (!eos.has(id)) {
+      if (eos.has(id)) {
+        finishReason = 'stop';
+      } else {
         const released = stopDetector.push(detokenizer.push(id));
         piece = released.text;
         if (released.stopped) finishReason = 'stop';
+        else if (constraint?.isTerminated()) finishReason = 'stop';
+        else if (tokenIds.length >= maxNewTokens) finishReason = 'length';
       }
       if (finishReason !== undefined && !stopDetector.stopped) {
         piece += stopDetector.push(detokenizer.flush()).text;
@@ -145,11 +136,6 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
       }
       text += piece;
       return { type: 'token', id, text: piece };
-    };
-    /** Appends one chosen token: the token event to yield, with finishReason set when it ends the generation. */
-    const emit = (id: number): GenerationEvent => {
-      choose(id);
-      return render(id);
     };
     /** After a token's event: true when it ended the generation, or an abort came meanwhile (as token by token). */
     const ended = (): boolean => {
@@ -173,8 +159,6 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
 
       decode: while (rows !== undefined) {
         feed = [];
-        /** The next forward, when plain decoding started it before yielding this step's token event. */
-        let next: Promise<Float32Array | undefined> | undefined;
         for (let j = 0; j <= drafts.length; j++) {
           const row = drafts.length === 0 ? rows : rows.subarray(j * vocabSize, (j + 1) * vocabSize);
           for (const processor of processors) processor.process(row);
@@ -185,32 +169,17 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
           const accepted = draft !== undefined && id === draft;
           if (accepted) decoding.acceptedDraftTokens++;
           else feed.push(id);
-          if (settings.draft === undefined) {
-            // Plain decoding: the next forward needs only this token (unless the grammar forces more after it), so it
-            // starts before the token's text is decoded and its event is read: that work, and the consumer's, overlap
-            // the graph run (a worker thread's; on the calling thread the run waits for them).
-            choose(id);
-            if (finishReason === undefined && !settings.signal?.aborted && !(jumpForward && constraint!.forcedToken!() !== undefined)) {
-              decoding.forwards++;
-              next = inFlight = forwardUnlessAborted(graph, feed, cache, settings.signal);
-              // Awaited below (or by the cleanup when the consumer stops reading); never an unhandled rejection meanwhile.
-              next.catch(() => undefined);
-            }
-            yield render(id);
-            if (next !== undefined) break;
-          } else {
-            yield emit(id);
-          }
+          yield emit(id);
           if (ended()) break decode;
           let forced = false;
           if (jumpForward) {
-            for (let forcedId = constraint!.forcedToken!(); forcedId !== undefined; forcedId = constraint!.forcedToken!()) {
+            for (let next = constraint!.forcedToken!(); next !== undefined; next = constraint!.forcedToken!()) {
               // Token by token, the sampler would have drawn once from a row with one candidate.
               sampler.skipDraw();
               decoding.forcedTokens++;
               forced = true;
-              feed.push(forcedId);
-              yield emit(forcedId);
+              feed.push(next);
+              yield emit(next);
               if (ended()) break decode;
             }
           }
@@ -221,20 +190,11 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
             break;
           }
         }
-        // A forward started early still runs when a stop string or an abort ended the generation during the yield.
-        const endedEarly = next !== undefined && ended();
-        if (next === undefined) {
-          drafts = settings.draft === undefined ? [] : proposeDrafts(settings.draft, { promptIds, generatedIds: tokenIds, maxNewTokens, vocabSize, constraint, encode: options.encode });
-          decoding.draftTokens += drafts.length;
-          decoding.forwards++;
-          next = inFlight = forwardUnlessAborted(graph, drafts.length === 0 ? feed : [...feed, ...drafts], cache, settings.signal, drafts.length === 0 ? undefined : { rows: drafts.length + 1 });
-        }
-        rows = await next;
-        inFlight = undefined;
+        drafts = settings.draft === undefined ? [] : proposeDrafts(settings.draft, { promptIds, generatedIds: tokenIds, maxNewTokens, vocabSize, constraint, encode: options.encode });
+        decoding.draftTokens += drafts.length;
+        decoding.forwards++;
+        rows = await forwardUnlessAborted(graph, drafts.length === 0 ? feed : [...feed, ...drafts], cache, settings.signal, drafts.length === 0 ? undefined : { rows: drafts.length + 1 });
         feed = [];
-        // The cache then holds the last token too: valid keys and values of the sequence, kept (cutting them would
-        // copy the growing past).
-        if (endedEarly) break;
         if (rows === undefined || settings.signal?.aborted) {
           finishReason = 'abort';
           break;
@@ -269,11 +229,9 @@ export async function* runGeneration<Cache extends TokenPrefixCache>(options: Ru
     yield { type: 'end', ...result };
   } catch (error) {
     // A failed step may leave the cache between states: start the next request cold.
-    await settled();
     cache.clear();
     throw error;
   } finally {
-    await settled();
     constraint?.dispose();
   }
 }
@@ -310,8 +268,7 @@ function proposeDrafts(
 }
 
 /**
- * Leaves the cache as token-by-token decoding does (or holding the last token as well, when plain decoding ran its
- * forward before a stop string ended the generation), for the prefix cache of the next request (an agent's next step
+ * Leaves the cache as token-by-token decoding does, for the prefix cache of the next request (an agent's next step
  * expects to reuse every token but the last): drafts run but not emitted are dropped, and tokens emitted without a
  * forward (a forced run the generation ended in) are run, all but the last, in one forward. Not after an abort,
  * which must not wait for a forward (the cache then holds a shorter, still valid prefix).
