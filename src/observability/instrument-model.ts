@@ -91,6 +91,14 @@ export function instrumentModel(model: LanguageModel, options: InstrumentModelOp
     get info(): ModelInfo {
       return model.info;
     },
+    // The model's own description passes through: an agent on the wrapper prompts and parses by the model's chat
+    // format, and callers that queue model work run as many at once as the model runs sequences.
+    get chatFormat() {
+      return model.chatFormat;
+    },
+    get sequences() {
+      return model.sequences;
+    },
     async generate(input: ModelInput, generateOptions?: GenerateOptions): Promise<GenerateResult> {
       const span = start(input, generateOptions);
       try {

@@ -12,6 +12,14 @@ export function leasingModel(model: LanguageModel, lease: () => ModelLease): Lan
     get info() {
       return model.info;
     },
+    // What the model says of itself passes through: its chat format (agents prompt and parse by it) and how many
+    // generations it runs at once (the server's admission, the workflow model queue).
+    get chatFormat() {
+      return model.chatFormat;
+    },
+    get sequences() {
+      return model.sequences;
+    },
     async generate(input: ModelInput, options?: GenerateOptions): Promise<GenerateResult> {
       const held = lease();
       try {

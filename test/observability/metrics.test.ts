@@ -76,6 +76,14 @@ describe('AutoglmMetrics', () => {
     expect(text).toContain('# TYPE autoglm_time_to_first_token_seconds histogram');
   });
 
+  it('the instrumented model tells the chat format and sequences of the model it wraps', () => {
+    const scripted = Object.assign(new ScriptedModel(['ok']), { sequences: 3 });
+    const model = instrumentModel(scripted, { metrics: new AutoglmMetrics() });
+    expect(model.sequences).toBe(3);
+    expect(model.chatFormat).toBe(scripted.chatFormat);
+    expect(instrumentModel(new ScriptedModel(['ok'])).sequences).toBeUndefined();
+  });
+
   it('logs each generation with a model field when given a logger', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });

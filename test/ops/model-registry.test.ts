@@ -181,6 +181,20 @@ describe('ModelRegistry', () => {
     expect(back.loadMs).toBeGreaterThan(0);
   });
 
+  it('hands out a model that tells its chat format and sequences as the loaded GlmModel does', async () => {
+    await using registry = new ModelRegistry({ loadOptions: { ...loadOptions, sequences: 2 } });
+    await registry.update('chat', dirs.a);
+    const served = registry.get('chat')!.model;
+    const lease = registry.acquire('chat');
+    try {
+      expect(served.sequences).toBe(2);
+      expect(served.chatFormat).toBeDefined();
+      expect(served.chatFormat).toEqual(lease.model.chatFormat);
+    } finally {
+      lease.release();
+    }
+  });
+
   it('comes back on the active version after a restart', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'model-registry-data-'));
     try {
