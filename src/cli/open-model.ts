@@ -10,6 +10,8 @@ export interface OpenModelOptions {
   /** `--model DIR`. */
   model: string | undefined;
   context: CliContext;
+  /** `--sequences N` (GlmModel.load's `sequences`). Defaults to GlmModel's default. */
+  sequences?: number;
 }
 
 function displayPath(cwd: string, directory: string): string {
@@ -21,7 +23,7 @@ export async function openModel(options: OpenModelOptions): Promise<{ model: Glm
   const { context } = options;
   if (options.model !== undefined) {
     const directory = path.resolve(context.cwd, options.model);
-    return { model: await GlmModel.load(directory, { executionProvider: 'cpu' }), directory, tiny: false };
+    return { model: await GlmModel.load(directory, { executionProvider: 'cpu', ...(options.sequences === undefined ? {} : { sequences: options.sequences }) }), directory, tiny: false };
   }
   const cacheDir = defaultCacheDir(context.cwd, context.env);
   const { directory, created } = await ensureTinyModel({ cacheDir });
@@ -30,5 +32,5 @@ export async function openModel(options: OpenModelOptions): Promise<{ model: Glm
       `${created ? ' (no download; reused next time)' : ''}. It writes nonsense prose; figures that tools extract are real. ` +
       'Pass --model DIR for a real GLM export (see `autoglm pull`).\n',
   );
-  return { model: await GlmModel.load(directory, { executionProvider: 'cpu' }), directory, tiny: true };
+  return { model: await GlmModel.load(directory, { executionProvider: 'cpu', ...(options.sequences === undefined ? {} : { sequences: options.sequences }) }), directory, tiny: true };
 }

@@ -20,7 +20,7 @@ import type { WorkflowApprovalDecision, WorkflowEvent, WorkflowRunResult } from 
 import { loadCliConfig } from './cli-config';
 import { exitCodes, type CliContext } from './cli-context';
 import { openModel } from './open-model';
-import { integerOption, parseCommandLine } from './parse-command-line';
+import { integerOption, parseCommandLine, sequencesOption } from './parse-command-line';
 import { BullmqExecutor } from '../workflows/executors/bullmq-executor';
 import { ProgressLine } from './progress-line';
 import { createWorkflowAgentRunner } from '../workflows/workflow-agent-runner';
@@ -55,6 +55,8 @@ Options:
                        rediss:// for TLS); the run is journaled there, so --resume needs no --checkpoint-dir.
                        --model then names the workers' model (default: default). See docs/scale-out.md
   --concurrency N      Steps in flight at once (default: the workflow's concurrency, else 4)
+  --sequences N        Generations the model runs at once, batched; model-bound steps run that many at once
+                       (default: up to 8 by memory for quantized models, 1 for float weights)
   --json               Print the run result as JSON on stdout (no progress display)
   -h, --help           Show this help
 
@@ -138,6 +140,7 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     'metrics-file': { type: 'string' },
     redis: { type: 'string' },
     concurrency: { type: 'string' },
+    sequences: { type: 'string' },
     approve: { type: 'string', multiple: true },
     deny: { type: 'string', multiple: true },
     'decided-by': { type: 'string' },
@@ -152,6 +155,7 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
     throw new UsageError('run: --resume needs --checkpoint-dir, the folder the run was journaled to (or --redis URL, for a run journaled in Redis).');
   }
   const concurrency = integerOption('run', 'concurrency', values.concurrency);
+  const sequences = sequencesOption('run', values.sequences);
   const deciding = values.approve !== undefined || values.deny !== undefined;
   if (deciding && values.resume === undefined) {
     throw new UsageError('run: --approve and --deny decide the pending calls of a suspended run; give the run with --resume RUN_ID.');
@@ -196,7 +200,7 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
   const executor = values.redis === undefined ? undefined : new BullmqExecutor({ connection: values.redis, model: values.model ?? 'default' });
   try {
     if (needsModel(workflow.spec) && executor === undefined) {
-      loaded = (await openModel({ model: values.model, context })).model;
+      loaded = (await openModel({ model: values.model, context, ...sequences })).model;
       model = metrics === undefined ? loaded : instrumentModel(loaded, { metrics });
     }
     const total = workflow.spec.steps.length;

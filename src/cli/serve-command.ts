@@ -17,7 +17,7 @@ import { ToolRegistry } from '../tools/tool-registry';
 import { Workflow } from '../workflows/workflow';
 import { waitForStopSignal } from './wait-for-stop-signal';
 import { exitCodes, type CliContext } from './cli-context';
-import { integerOption, parseCommandLine } from './parse-command-line';
+import { integerOption, parseCommandLine, sequencesOption } from './parse-command-line';
 import { defaultCacheDir, ensureTinyModel } from './tiny-model-cache';
 import { createWorkflowAgentRunner } from '../workflows/workflow-agent-runner';
 
@@ -36,7 +36,9 @@ Options:
   --workflows DIR      Serve the *.yaml workflows of DIR through /v1/runs
   --plugin FILE        Load a tool plugin for workflow steps (repeatable)
   --root DIR           A folder tools may read (repeatable; default: the working directory)
-  --max-queued N       Chat requests waiting per model before 429 (default 16)
+  --sequences N        Requests each model runs at once, batched (default: up to 8 by memory for quantized
+                       models, 1 for float weights; GlmModel.load's sequences)
+  --max-queued N       Chat requests waiting per model, beyond those running, before 429 (default 16)
   --timeout-ms MS      Deadline of one chat request (default 300000)
   --admin-key KEY      Turn on the admin API (/admin/models: update, rollback) behind this bearer key
                        (default: $AUTOGLM_ADMIN_KEY, else the admin API is off)
@@ -66,6 +68,7 @@ export async function serveCommand(args: string[], context: CliContext): Promise
     plugin: { type: 'string', multiple: true },
     root: { type: 'string', multiple: true },
     'max-queued': { type: 'string' },
+    sequences: { type: 'string' },
     'timeout-ms': { type: 'string' },
     'admin-key': { type: 'string' },
     watch: { type: 'string' },
@@ -75,6 +78,7 @@ export async function serveCommand(args: string[], context: CliContext): Promise
     return exitCodes.ok;
   }
   const port = integerOption('serve', 'port', values.port, 0) ?? 8080;
+  const sequences = sequencesOption('serve', values.sequences);
   if (port > 65535) throw new UsageError(`serve: --port must be in [0, 65535], got ${port}.`);
   const apiKey = values['api-key'] ?? context.env.AUTOGLM_API_KEY;
   const host = values.host ?? '127.0.0.1';
@@ -119,7 +123,7 @@ export async function serveCommand(args: string[], context: CliContext): Promise
     registry = await ModelRegistry.open({
       dataDir,
       models: Object.fromEntries(specs.map(({ name, directory }) => [name, path.resolve(context.cwd, directory)])),
-      loadOptions: { executionProvider: 'cpu' },
+      loadOptions: { executionProvider: 'cpu', ...sequences },
     });
     const server = await createServer({
       models: registry,

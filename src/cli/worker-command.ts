@@ -17,7 +17,7 @@ import { checkModelName } from '../workflows/executors/redis-connection';
 import { createWorkflowAgentRunner } from '../workflows/workflow-agent-runner';
 import { waitForStopSignal } from './wait-for-stop-signal';
 import { exitCodes, type CliContext } from './cli-context';
-import { integerOption, parseCommandLine } from './parse-command-line';
+import { integerOption, parseCommandLine, sequencesOption } from './parse-command-line';
 
 export const workerHelp = `Usage: autoglm worker --redis URL [options]
 
@@ -32,6 +32,8 @@ Options:
   --root DIR               A folder tools may read (repeatable; default: the working directory)
   --out DIR                A folder tool steps may write in (default: none, tools cannot write)
   --concurrency N          Tool steps at once (default 4; model steps: as many as the model runs sequences)
+  --sequences N            Generations each model runs at once, batched; its steps run that many at once (default:
+                           up to 8 by memory for quantized models, 1 for float weights)
   --lock-duration MS       A job's lock: a killed worker's step is taken over after about this long (default 30000)
   --stalled-interval MS    How often this worker looks for steps of killed workers (default 30000)
   --prefix P               Redis key prefix, the same as the runs' (default autoglm)
@@ -61,6 +63,7 @@ export async function workerCommand(args: string[], context: CliContext): Promis
     root: { type: 'string', multiple: true },
     out: { type: 'string' },
     concurrency: { type: 'string' },
+    sequences: { type: 'string' },
     'lock-duration': { type: 'string' },
     'stalled-interval': { type: 'string' },
     prefix: { type: 'string' },
@@ -73,6 +76,7 @@ export async function workerCommand(args: string[], context: CliContext): Promis
   if (positionals.length > 0) throw new UsageError(`worker: takes no positional arguments, got ${positionals.join(' ')}.`);
   if (values.redis === undefined) throw new UsageError('worker: --redis URL is required (redis://host:6379).');
   const concurrency = integerOption('worker', 'concurrency', values.concurrency);
+  const sequences = sequencesOption('worker', values.sequences);
   const lockDuration = integerOption('worker', 'lock-duration', values['lock-duration']);
   const stalledInterval = integerOption('worker', 'stalled-interval', values['stalled-interval']);
   const levels = ['silent', 'error', 'warn', 'info', 'debug'];
@@ -100,7 +104,7 @@ export async function workerCommand(args: string[], context: CliContext): Promis
     // Imported on use: a tools-only worker starts without loading ONNX Runtime (takeover after a crash waits on it).
     const { GlmModel } = modelOptions.length === 0 ? { GlmModel: undefined } : await import('../models/glm-model');
     for (const { name, directory } of modelOptions) {
-      const model = await GlmModel!.load(path.resolve(context.cwd, directory), { executionProvider: 'cpu' });
+      const model = await GlmModel!.load(path.resolve(context.cwd, directory), { executionProvider: 'cpu', ...sequences });
       loaded.push(model);
       // Agents get read-only tools, as in `autoglm run`.
       const readOnly = new ToolRegistry([...pdfTools, ...financeTools, ...documentTools, ...fileTools.filter((tool) => tool.name !== 'files.write')], { roots: allRoots, model });

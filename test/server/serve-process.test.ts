@@ -46,12 +46,23 @@ describe('autoglm serve', () => {
     const options = { cwd: repositoryRoot, env: {} };
     const help = await callMain(['serve', '--help'], options);
     expect(help.code).toBe(0);
-    for (const option of ['--model NAME=DIR', '--api-key', '--data-dir', '--workflows', '--plugin']) expect(help.stdout).toContain(option);
+    for (const option of ['--model NAME=DIR', '--api-key', '--data-dir', '--workflows', '--plugin', '--sequences N']) expect(help.stdout).toContain(option);
     expect((await callMain(['--help'], options)).stdout).toContain('serve ');
-    for (const args of [['--model', 'nodir'], ['--model', 'a=x', '--model', 'a=y'], ['--port', '70000'], ['--port', 'x'], ['--frobnicate']]) {
+    for (const args of [['--model', 'nodir'], ['--model', 'a=x', '--model', 'a=y'], ['--port', '70000'], ['--port', 'x'], ['--sequences', '0'], ['--sequences', '2.5'], ['--frobnicate']]) {
       const run = await callMain(['serve', ...args], options);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(/autoglm: USAGE: serve/);
+    }
+  });
+
+  it('--sequences N: each model runs N requests at once, and admits --max-queued more', async () => {
+    const served = await serve(['--sequences', '2', '--max-queued', '3', '--data-dir', path.join(root, 'data-sequences')]);
+    try {
+      const metrics = await (await fetch(`${served.url}/metrics`)).text();
+      expect(metrics).toMatch(/^autoglm_server_queue_limit\{model="tiny"\} 5$/m);
+    } finally {
+      served.child.kill('SIGTERM');
+      await served.exited;
     }
   });
 
