@@ -52,6 +52,7 @@ describe('autoglm serve', () => {
       const run = await callMain(['serve', ...args], options);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(/autoglm: USAGE: serve/);
+      if (args[0] === '--sequences') expect(run.stderr).toContain(`--sequences must be an integer >= 1, got "${args[1]}"`);
     }
   });
 
