@@ -55,7 +55,8 @@ async function smallModel(): Promise<string> {
 }
 
 const floorWorker = new Worker(
-  workerEntryFile(fileURLToPath(import.meta.url).replace(/per-token-overhead\.bench\.ts$/, 'support/floor-worker.ts'), 'floor-worker', (message) => new Error(message)),
+  // workerEntryFile looks beside the module file it is given: bench/support/.
+  workerEntryFile(fileURLToPath(new URL('./support/floor-worker.ts', import.meta.url)), 'floor-worker', (message) => new Error(message)),
 );
 function floorRun(request: FloorRequest): Promise<BareGreedyLoopResult> {
   return new Promise((resolve, reject) => {

@@ -21,9 +21,10 @@ function displayPath(cwd: string, directory: string): string {
 
 export async function openModel(options: OpenModelOptions): Promise<{ model: GlmModel; directory: string; tiny: boolean }> {
   const { context } = options;
+  const loadOptions = { executionProvider: 'cpu' as const, ...(options.sequences === undefined ? {} : { sequences: options.sequences }) };
   if (options.model !== undefined) {
     const directory = path.resolve(context.cwd, options.model);
-    return { model: await GlmModel.load(directory, { executionProvider: 'cpu', ...(options.sequences === undefined ? {} : { sequences: options.sequences }) }), directory, tiny: false };
+    return { model: await GlmModel.load(directory, loadOptions), directory, tiny: false };
   }
   const cacheDir = defaultCacheDir(context.cwd, context.env);
   const { directory, created } = await ensureTinyModel({ cacheDir });
@@ -32,5 +33,5 @@ export async function openModel(options: OpenModelOptions): Promise<{ model: Glm
       `${created ? ' (no download; reused next time)' : ''}. It writes nonsense prose; figures that tools extract are real. ` +
       'Pass --model DIR for a real GLM export (see `autoglm pull`).\n',
   );
-  return { model: await GlmModel.load(directory, { executionProvider: 'cpu', ...(options.sequences === undefined ? {} : { sequences: options.sequences }) }), directory, tiny: true };
+  return { model: await GlmModel.load(directory, loadOptions), directory, tiny: true };
 }

@@ -21,13 +21,13 @@ export function parseCommandLine<T extends Options>(
   }
 }
 
-/** A positive integer option, or undefined when absent. */
 /** `--sequences N` as GlmModel.load options: `{ sequences: N }`, or nothing when the flag is absent. */
 export function sequencesOption(command: string, value: string | undefined): { sequences?: number } {
   const sequences = integerOption(command, 'sequences', value);
   return sequences === undefined ? {} : { sequences };
 }
 
+/** A positive integer option, or undefined when absent. */
 export function integerOption(command: string, name: string, value: string | undefined, minimum = 1): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);

@@ -54,10 +54,7 @@ export type GraphWorkerRequest =
 export type GraphWorkerReply =
   | { type: 'ready'; executionProvider: 'cpu' | 'cuda'; features: GraphFeatures; sharedBuffer: CausalLmGraphOptions['sharedBuffer'] }
   | { type: 'log'; line: string }
-  /**
-   * A forward's logits, or a step's rows (row b at [b x vocab, (b + 1) x vocab)); without `logits`, each row is in
-   * its slot's logits buffer.
-   */
+  /** A forward's rows when it returns several; without `logits` (one row per slot), each row is in its slot's logits buffer. */
   | { type: 'result'; id: number; logits?: Float32Array }
   | { type: 'disposed'; id: number }
   | { type: 'state-saved'; id: number; info: KvSnapshotInfo }

@@ -72,9 +72,8 @@ async function handle(request: GraphWorkerRequest): Promise<void> {
         return cache;
       });
       const rows = await graph.forwardBatch(request.ids, stepCaches);
-      if (writeShared(request.slots, rows)) post({ type: 'result', id: request.id });
-      // Views of one fresh array (the binding's output or a widened copy) that nothing here keeps: transferred.
-      else sendLogits(request.id, rows.length === 1 ? rows[0]! : joinRows(rows), true);
+      request.slots.forEach((slot, row) => sharedRow(slot).set(rows[row]!));
+      post({ type: 'result', id: request.id });
       return;
     }
     if (request.type === 'save-state' || request.type === 'load-state') {
@@ -85,9 +84,14 @@ async function handle(request: GraphWorkerRequest): Promise<void> {
     if (request.keep !== undefined) cache.truncate(request.keep);
     const rows = request.rows ?? 1;
     const logits = await graph.forward(request.ids, cache, { allPositions: request.allPositions, rows });
-    const single = !request.allPositions && rows === 1;
-    if (single && writeShared([request.slot], [logits])) post({ type: 'result', id: request.id });
-    else sendLogits(request.id, logits, !single || graph.features.logitsType === 'float32');
+    const returned = request.allPositions ? request.ids.length : rows;
+    if (returned === 1) {
+      sharedRow(request.slot).set(logits);
+      post({ type: 'result', id: request.id });
+    } else {
+      // Several rows: a fresh array of the graph's, transferred.
+      sendLogits(request.id, logits);
+    }
   } catch (error) {
     // A failed run may leave its caches between states; the main side clears its mirrors too.
     const slots = request.type === 'step' ? request.slots : 'slot' in request ? [request.slot] : [...caches.keys()];
@@ -112,30 +116,23 @@ function handleState(request: Extract<GraphWorkerRequest, { type: 'save-state' |
 }
 
 /**
- * Copies each row into its slot's shared logits buffer, when every slot has one: the main thread reads them there,
- * so a decode step allocates nothing on its side (a transferred 600 KB buffer per token of a 151k vocabulary, on the
- * heap that also holds the tokenizer, cost it young- and old-generation collections worth about 7% of decode).
+ * A slot's logits row shared with the main thread (sent before the slot's first forward): one-row results are
+ * copied there, so a decode step allocates nothing on the main side (a transferred 600 KB buffer per token of a
+ * 151k vocabulary, on the heap that also holds the tokenizer, cost it young- and old-generation collections worth
+ * about 7% of decode).
  */
-function writeShared(slots: readonly number[], rows: readonly Float32Array[]): boolean {
-  const targets = slots.map((slot) => sharedLogits.get(slot));
-  if (targets.some((target) => target === undefined)) return false;
-  rows.forEach((row, index) => targets[index]!.set(row));
-  return true;
-}
-
-function joinRows(rows: readonly Float32Array[]): Float32Array {
-  const vocab = rows[0]!.length;
-  const all = new Float32Array(rows.length * vocab);
-  rows.forEach((row, index) => all.set(row, index * vocab));
-  return all;
+function sharedRow(slot: number): Float32Array {
+  const row = sharedLogits.get(slot);
+  if (!row) throw new Error(`The graph worker has no logits buffer for slot ${slot}.`);
+  return row;
 }
 
 /**
- * Transfers the logits' buffer when this is all it holds and nothing here keeps it (the binding's fresh output
- * with one row); otherwise (a prefill's rows, the graph's reused fp16-widening array) sends a copy of the row.
+ * Sends several rows of logits (a fresh array the graph made for them): their buffer is transferred when it holds
+ * nothing else, otherwise a copy of the rows is.
  */
-function sendLogits(id: number, logits: Float32Array, fresh: boolean): void {
-  const whole = fresh && logits.byteOffset === 0 && logits.byteLength === logits.buffer.byteLength;
+function sendLogits(id: number, logits: Float32Array): void {
+  const whole = logits.byteOffset === 0 && logits.byteLength === logits.buffer.byteLength;
   if (whole) {
     try {
       post({ type: 'result', id, logits }, [logits.buffer as ArrayBuffer]);

@@ -188,10 +188,8 @@ export class WorkerGraph {
     const reply = await this.#request({ type: 'step', id: 0, slots: caches.map((cache) => cache.slot), ids: [...ids], keeps });
     if (reply.type !== 'result') throw new GenerationError(`The model worker answered a step with '${reply.type}'.`);
     caches.forEach((cache, row) => cache.append([ids[row]!]));
-    const { logits } = reply;
-    if (logits === undefined) return caches.map((cache) => cache.logits);
-    const vocab = this.info.vocabSize;
-    return caches.map((_, row) => logits.subarray(row * vocab, (row + 1) * vocab));
+    // The worker wrote each row into its slot's shared row.
+    return caches.map((cache) => cache.logits);
   }
 
   /** The worker writes its cache (after the mirror's pending truncation) to a snapshot file. */
